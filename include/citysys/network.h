@@ -1,0 +1,95 @@
+/*
+ * network.h: the road (and multimodal) network as imported from a source —
+ * nodes, *segments* (a compressed chain of OSM ways or one GIS line/table
+ * edge, with its geometry) and their travel attributes — plus snapping of
+ * points (cities, stations, ports) onto segment geometry.
+ *
+ * Ownership: src/graph/network.c (builder, degree-2 compression, geometry),
+ * src/graph/osm.c, lines.c, tables.c (importers), src/graph/snap.c (spatial
+ * index and snapping). The routing layer (routing.h) builds its CSR graph and
+ * hierarchy from a cs_network.
+ *
+ * Units are in the names: _ms milliseconds (uint32, exact sums), _cm
+ * centimetres (uint32), _deg WGS84 degrees. A direction that cannot be
+ * travelled has time CS_NO_TIME.
+ */
+#ifndef CITYSYS_NETWORK_H
+#define CITYSYS_NETWORK_H
+
+#include "citysys/city.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CS_NO_TIME UINT32_MAX
+
+/** Segment kinds. */
+typedef enum cs_seg_mode {
+    CS_SEG_ROAD = 0, CS_SEG_FERRY = 1, CS_SEG_RAIL = 2, CS_SEG_AIR = 3, CS_SEG_CONNECTOR = 4, CS_SEG_OTHER = 5
+} cs_seg_mode;
+
+typedef struct cs_network {
+    /* nodes (routing junctions after compression) */
+    uint32_t n_nodes;
+    double *lon_deg, *lat_deg;
+    int64_t *osm_node_id;        /**< NULL when the source has no OSM ids */
+    /* segments */
+    uint32_t n_segs;
+    uint32_t *seg_u, *seg_v;     /**< end nodes; geometry runs from u to v */
+    uint32_t *seg_fwd_ms;        /**< time u->v, CS_NO_TIME if not allowed */
+    uint32_t *seg_bwd_ms;        /**< time v->u, CS_NO_TIME if not allowed */
+    uint32_t *seg_len_cm;        /**< length along the geometry */
+    uint8_t *seg_mode;           /**< cs_seg_mode */
+    uint8_t *seg_class;          /**< profile class index (see class_names) */
+    int64_t *seg_way_id;         /**< OSM way id of the first way in the chain, or source feature id / edge id */
+    char **seg_ext_id;           /**< optional external id (edge table id), NULL array if none */
+    uint32_t *seg_extra_ms;      /**< extra penalty included in fwd/bwd (e.g. border time), NULL if none */
+    uint64_t *geom_off;          /**< n_segs+1 offsets into geom arrays (points incl. both ends) */
+    double *geom_lon_deg, *geom_lat_deg;
+    /* class names of the profile ("motorway", ...) */
+    uint32_t n_classes;
+    char **class_names;
+    char fingerprint[65];        /**< SHA-256 of source + profile + options */
+} cs_network;
+
+/** Empty network (builder). */
+CS_API cs_status cs_network_new(cs_network **out);
+CS_API void cs_network_free(cs_network *n);
+/** Append a node; returns its id in *id. */
+CS_API cs_status cs_network_add_node(cs_network *n, double lon, double lat, int64_t osm_id, uint32_t *id);
+/** Append a segment with its geometry (npts >= 2 points, first = node u, last = node v). */
+CS_API cs_status cs_network_add_segment(cs_network *n, uint32_t u, uint32_t v, uint32_t fwd_ms, uint32_t bwd_ms,
+                                        uint32_t len_cm, cs_seg_mode mode, uint8_t cls, int64_t way_id,
+                                        const double *lon, const double *lat, size_t npts);
+/**
+ * Merge chains of degree-2 nodes (same mode/class/direction pattern) into single
+ * segments, keeping the full geometry and summing time and length exactly.
+ */
+CS_API cs_status cs_network_compress(cs_network *n);
+
+/** A point joined to the network. */
+typedef struct cs_snap {
+    uint32_t seg;        /**< segment, CS_INVALID_ID if not joined */
+    double frac;         /**< position along the segment's geometry by length, 0..1 */
+    double dist_m;       /**< distance from the point to the snapped position (geodesic) */
+    double snap_lon, snap_lat;
+    uint32_t access_ms;  /**< connector time at the access speed */
+    uint32_t component;  /**< strongly connected component id of the segment (0 = largest) */
+    int flagged;         /**< 1 if not joined (too far / no component) — the city is kept, flagged */
+} cs_snap;
+
+typedef struct cs_snap_opts {
+    double max_dist_m;        /**< default 5000 */
+    double access_speed_kmh;  /**< default 5 (walking) */
+    int prefer_largest;       /**< default 1: prefer the largest strongly connected component */
+    double prefer_largest_slack_m; /**< accept a segment of the largest component up to this far beyond the nearest (default 1000) */
+} cs_snap_opts;
+
+/** Defaults for cs_snap_opts. */
+CS_API void cs_snap_opts_default(cs_snap_opts *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
