@@ -1,0 +1,1 @@
+cs_unit_test(test_typology SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_typology.c LABELS unit)
