@@ -1,1 +1,2 @@
 cs_unit_test(test_typology SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_typology.c LABELS unit)
+cs_unit_test(test_centrality SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_centrality.c LABELS unit)
