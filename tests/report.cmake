@@ -1,0 +1,1 @@
+cs_unit_test(test_chart SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_chart.c LABELS unit)
