@@ -1,1 +1,2 @@
 cs_unit_test(test_chart SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_chart.c LABELS unit)
+cs_unit_test(test_map SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_map.c LABELS unit)

@@ -268,6 +268,7 @@ cs_status cs_chart_rank_size(const double *sizes, size_t n, double zeta, double 
     cairo_t *cr = p.cv.cr;
     cs_set_color(cr, 0, 0.8);
     for (size_t r = 0; r < m; r++) {
+        cairo_new_sub_path(cr);
         cairo_arc(cr, tx(&p, s[r]), ty(&p, (double)r + 0.5), 3, 0, 2 * M_PI);
         cairo_fill(cr);
     }
@@ -373,6 +374,7 @@ cs_status cs_chart_xy(size_t nser, const cs_xy_series *ser, const cs_chart_opts 
         if (ser[s].points || !ser[s].lines) {
             for (size_t i = 0; i < ser[s].n; i++) {
                 if (!isfinite(ser[s].x[i]) || !isfinite(ser[s].y[i])) continue;
+                cairo_new_sub_path(cr);
                 cairo_arc(cr, tx(&p, ser[s].x[i]), ty(&p, ser[s].y[i]), 3.5, 0, 2 * M_PI);
                 cairo_fill(cr);
                 if (ser[s].point_labels && ser[s].point_labels[i]) {
@@ -456,6 +458,7 @@ cs_status cs_chart_box(size_t n, const double *v, const uint32_t *cat, size_t nc
         /* deterministic jitter: golden-ratio sequence */
         for (size_t i = 0; i < m; i++) {
             double j = fmod((double)i * 0.6180339887, 1.0) - 0.5;
+            cairo_new_sub_path(cr);
             cairo_arc(cr, xc + j * cw * 0.5, ty(&p, tmp[i]), 2.2, 0, 2 * M_PI);
             cairo_fill(cr);
         }
