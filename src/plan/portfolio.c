@@ -1,0 +1,613 @@
+/* portfolio.c: greedy and exhaustive portfolio selection, frontier, sensitivity (docs/portfolio.md). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "citysys/alloc.h"
+#include "citysys/portfolio.h"
+
+void cs_portfolio_opts_default(cs_portfolio_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->budget = INFINITY;
+    o->epsilon = 0;
+    o->method = CS_PORTFOLIO_GREEDY;
+    cs_appraisal_opts_default(&o->appraisal);
+}
+
+void cs_portfolio_result_free(cs_portfolio_result *r)
+{
+    if (!r) return;
+    cs_free(r->selected);
+    cs_free(r);
+}
+
+double cs_atkinson_ede(const double *y, const double *w, size_t n, double eps)
+{
+    double sw = 0, s = 0;
+    if (eps == 1) {
+        for (size_t i = 0; i < n; i++) {
+            double wi = w ? w[i] : 1;
+            sw += wi;
+            s += wi * log(y[i]);
+        }
+        return exp(s / sw);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1;
+        sw += wi;
+        s += wi * (eps == 0 ? y[i] : pow(y[i], 1 - eps));
+    }
+    return eps == 0 ? s / sw : pow(s / sw, 1 / (1 - eps));
+}
+
+static double theil_l(const double *y, const double *pop, size_t n)
+{
+    double L = 0, S = 0;
+    for (size_t i = 0; i < n; i++) {
+        L += pop[i];
+        S += pop[i] * y[i];
+    }
+    double mu = S / L, t = 0;
+    for (size_t i = 0; i < n; i++) t += pop[i] * log(mu / y[i]);
+    return t / L;
+}
+
+typedef struct ctx {
+    const cs_portfolio_problem *p;
+    const cs_portfolio_opts *o;
+    double *w;        /* social weights: pop × region weight */
+    double Ltot, wtot, ede0, theil0;
+    double *y;        /* scratch: outcome after */
+    double *cost_mult; /* per project multiplier (sensitivity), NULL = 1 */
+    int draw;
+    size_t evals;
+} ctx;
+
+static double capital_of(const ctx *c, size_t j)
+{
+    double K = 0;
+    for (size_t t = 0; t < c->p->costs[j].n_capital; t++) K += c->p->costs[j].capital[t];
+    return K * (c->cost_mult ? c->cost_mult[j] : 1);
+}
+
+static int affordable(const ctx *c, const uint8_t *sel)
+{
+    double K = 0;
+    for (size_t j = 0; j < c->p->k; j++)
+        if (sel[j]) K += capital_of(c, j);
+    if (K > c->o->budget * (1 + 1e-12)) return 0;
+    for (size_t t = 0; t < c->o->n_budget_years; t++) {
+        double s = 0;
+        for (size_t j = 0; j < c->p->k; j++)
+            if (sel[j] && t < c->p->costs[j].n_capital) s += c->p->costs[j].capital[t] * (c->cost_mult ? c->cost_mult[j] : 1);
+        if (s > c->o->budget_by_year[t] * (1 + 1e-12)) return 0;
+    }
+    /* capital in years beyond the per-year budgets is not allowed when per-year budgets are given */
+    if (c->o->n_budget_years)
+        for (size_t j = 0; j < c->p->k; j++)
+            if (sel[j])
+                for (size_t t = c->o->n_budget_years; t < c->p->costs[j].n_capital; t++)
+                    if (c->p->costs[j].capital[t] > 0) return 0;
+    return 1;
+}
+
+/* evaluate: objective and feasibility of the constraints */
+static cs_status eval_sel(ctx *c, const uint8_t *sel, double *obj, double *eff, int *feasible)
+{
+    const cs_portfolio_problem *p = c->p;
+    cs_status st = p->eval(p->user, sel, p->k, c->draw, c->y);
+    c->evals++;
+    if (st) return st;
+    for (size_t i = 0; i < p->n; i++)
+        if (!(c->y[i] > 0) || !isfinite(c->y[i]))
+            return cs_error_set(CS_EINVAL, "portfolio: the model returned a non-positive or non-finite outcome for city %zu", i);
+    double e = 0, ow = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        double d = c->y[i] - p->y_base[i];
+        e += p->pop[i] * d;
+        ow += c->w[i] * d;
+    }
+    *eff = e;
+    /* ε = 0: the EDE is the weighted mean, so the objective is exactly the (weighted) sum of gains */
+    if (c->o->epsilon == 0) *obj = ow * c->Ltot / c->wtot;
+    else *obj = c->Ltot * (cs_atkinson_ede(c->y, c->w, p->n, c->o->epsilon) - c->ede0);
+    *feasible = 1;
+    if (c->o->theil_must_not_rise && theil_l(c->y, p->pop, p->n) > c->theil0 + 1e-14) *feasible = 0;
+    if (c->o->min_region_share > 0 && p->region && e > 0) {
+        uint32_t nr = 0;
+        for (size_t i = 0; i < p->n; i++) if (p->region[i] + 1 > nr) nr = p->region[i] + 1;
+        for (uint32_t r = 0; r < nr && *feasible; r++) {
+            double g = 0;
+            int present = 0;
+            for (size_t i = 0; i < p->n; i++)
+                if (p->region[i] == r) {
+                    present = 1;
+                    g += p->pop[i] * (c->y[i] - p->y_base[i]);
+                }
+            if (present && g < c->o->min_region_share * e) *feasible = 0;
+        }
+    }
+    return CS_OK;
+}
+
+static cs_status ctx_init(ctx *c, const cs_portfolio_problem *p, const cs_portfolio_opts *o)
+{
+    memset(c, 0, sizeof *c);
+    c->p = p;
+    c->o = o;
+    if (!p || !p->pop || !p->y_base || !p->eval || (p->k && (!p->costs || !p->names)))
+        return cs_error_set(CS_EINVAL, "portfolio: population, baseline outcome, costs, names and a model are required");
+    if (p->k > 63) return cs_error_set(CS_EINVAL, "portfolio: at most 63 candidates per problem here (got %zu)", p->k);
+    if (!(o->epsilon >= 0)) return cs_error_set(CS_EINVAL, "portfolio: inequality aversion must be >= 0");
+    if (!(o->budget >= 0)) return cs_error_set(CS_EINVAL, "portfolio: budget must be >= 0");
+    for (size_t i = 0; i < p->n; i++)
+        if (!(p->pop[i] > 0) || !(p->y_base[i] > 0) || !isfinite(p->y_base[i]))
+            return cs_error_set(CS_EINVAL, "portfolio: city %zu needs population > 0 and a baseline outcome > 0", i);
+    c->w = cs_mallocarray(p->n ? p->n : 1, sizeof *c->w);
+    c->y = cs_mallocarray(p->n ? p->n : 1, sizeof *c->y);
+    if (!c->w || !c->y) return CS_ENOMEM;
+    for (size_t i = 0; i < p->n; i++) {
+        double rw = (p->region && p->region_weight) ? p->region_weight[p->region[i]] : 1;
+        if (!(rw > 0)) return cs_error_set(CS_EINVAL, "portfolio: region weights must be > 0");
+        c->w[i] = p->pop[i] * rw;
+        c->Ltot += p->pop[i];
+        c->wtot += c->w[i];
+    }
+    c->ede0 = cs_atkinson_ede(p->y_base, c->w, p->n, o->epsilon);
+    c->theil0 = theil_l(p->y_base, p->pop, p->n);
+    return CS_OK;
+}
+
+static void ctx_free(ctx *c)
+{
+    cs_free(c->w);
+    cs_free(c->y);
+}
+
+/* name order for tie-breaking: relabelling projects changes nothing */
+static int name_less(const cs_portfolio_problem *p, size_t a, size_t b)
+{
+    int r = strcmp(p->names[a], p->names[b]);
+    return r ? r < 0 : a < b;
+}
+
+static cs_status fill_result(ctx *c, const uint8_t *sel, cs_portfolio_result *r)
+{
+    const cs_portfolio_problem *p = c->p;
+    double obj, eff;
+    int feas;
+    cs_status st = eval_sel(c, sel, &obj, &eff, &feas);
+    if (st) return st;
+    r->k = p->k;
+    memcpy(r->selected, sel, p->k);
+    r->n_selected = 0;
+    r->capital = 0;
+    for (size_t j = 0; j < p->k; j++)
+        if (sel[j]) {
+            r->n_selected++;
+            r->capital += capital_of(c, j);
+        }
+    r->objective = obj;
+    r->efficiency_gain = eff;
+    r->ede_before = c->ede0;
+    r->ede_after = cs_atkinson_ede(c->y, c->w, p->n, c->o->epsilon);
+    r->theil_before = c->theil0;
+    r->theil_after = theil_l(c->y, p->pop, p->n);
+    /* combined cash flow: capital by year summed, annual costs summed, capital-weighted lifetime */
+    size_t ny = 1;
+    for (size_t j = 0; j < p->k; j++)
+        if (sel[j] && p->costs[j].n_capital > ny) ny = p->costs[j].n_capital;
+    double *cap = cs_calloc(ny, sizeof *cap);
+    if (!cap) return CS_ENOMEM;
+    double ann = 0, life_w = 0, Ksum = 0;
+    for (size_t j = 0; j < p->k; j++) {
+        if (!sel[j]) continue;
+        double m = c->cost_mult ? c->cost_mult[j] : 1, Kj = capital_of(c, j);
+        for (size_t t = 0; t < p->costs[j].n_capital; t++) cap[t] += p->costs[j].capital[t] * m;
+        ann += p->costs[j].annual_cost * m;
+        life_w += Kj * p->costs[j].lifetime_years;
+        Ksum += Kj;
+    }
+    memset(&r->appraisal, 0, sizeof r->appraisal);
+    if (r->n_selected) {
+        cs_project_costs pc = {cap, ny, ann, Ksum > 0 ? life_w / Ksum : 20};
+        st = cs_appraise(&pc, eff, &c->o->appraisal, &r->appraisal, NULL, 0);
+    }
+    cs_free(cap);
+    return st;
+}
+
+static cs_status alloc_result(size_t k, cs_portfolio_result **out)
+{
+    cs_portfolio_result *r = cs_calloc(1, sizeof *r);
+    if (!r) return CS_ENOMEM;
+    r->selected = cs_calloc(k ? k : 1, 1);
+    if (!r->selected) {
+        cs_free(r);
+        return CS_ENOMEM;
+    }
+    *out = r;
+    return CS_OK;
+}
+
+static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, double *single_obj, int *guard)
+{
+    const cs_portfolio_problem *p = c->p;
+    size_t k = p->k;
+    cs_status st = CS_OK;
+    uint8_t *sel = cs_calloc(k ? k : 1, 1);
+    double *g1 = cs_mallocarray(k ? k : 1, sizeof *g1);
+    int *ok1 = cs_calloc(k ? k : 1, sizeof *ok1);
+    size_t *order = cs_mallocarray(k ? k : 1, sizeof *order);
+    if (!sel || !g1 || !ok1 || !order) {
+        st = CS_ENOMEM;
+        goto done;
+    }
+    /* first-order estimates: each project alone (also the guard) */
+    size_t single = SIZE_MAX;
+    for (size_t j = 0; j < k; j++) {
+        memset(sel, 0, k);
+        sel[j] = 1;
+        g1[j] = -INFINITY;
+        if (!affordable(c, sel)) continue;
+        double eff;
+        int feas;
+        if ((st = eval_sel(c, sel, &g1[j], &eff, &feas))) goto done;
+        ok1[j] = feas;
+        if (feas && g1[j] > 0 && (single == SIZE_MAX || g1[j] > g1[single] || (g1[j] == g1[single] && name_less(p, j, single))))
+            single = j;
+        if (c->o->progress.fn && c->o->progress.fn(c->o->progress.user, "portfolio: single projects", (double)j + 1, (double)k)) {
+            st = cs_error_set(CS_ECANCELED, "cancelled");
+            goto done;
+        }
+    }
+    memset(sel, 0, k);
+    double cur = 0;
+    for (;;) {
+        /* candidates by estimate per cost */
+        size_t m = 0;
+        for (size_t j = 0; j < k; j++) {
+            if (sel[j]) continue;
+            sel[j] = 1;
+            int a = affordable(c, sel);
+            sel[j] = 0;
+            if (a) order[m++] = j;
+        }
+        if (!m) break;
+        /* insertion sort by estimate/cost desc, ties by name (m is small) */
+        for (size_t a = 1; a < m; a++) {
+            size_t x = order[a], b = a;
+            double rx = g1[x] / fmax(capital_of(c, x), 1e-300);
+            while (b > 0) {
+                size_t y = order[b - 1];
+                double ry = g1[y] / fmax(capital_of(c, y), 1e-300);
+                if (ry > rx || (ry == rx && name_less(p, y, x))) break;
+                order[b] = y;
+                b--;
+            }
+            order[b] = x;
+        }
+        size_t lim = (c->o->screen && c->o->screen < m) ? c->o->screen : m;
+        size_t pick = SIZE_MAX;
+        double pick_ratio = 0, pick_obj = 0;
+        for (size_t q = 0; q < lim; q++) {
+            size_t j = order[q];
+            sel[j] = 1;
+            double obj, eff;
+            int feas;
+            st = eval_sel(c, sel, &obj, &eff, &feas);
+            sel[j] = 0;
+            if (st) goto done;
+            double gain = obj - cur;
+            if (!feas || !(gain > 0)) continue;
+            double ratio = gain / fmax(capital_of(c, j), 1e-300);
+            if (pick == SIZE_MAX || ratio > pick_ratio || (ratio == pick_ratio && name_less(p, j, pick))) {
+                pick = j;
+                pick_ratio = ratio;
+                pick_obj = obj;
+            }
+        }
+        if (pick == SIZE_MAX) break;
+        sel[pick] = 1;
+        cur = pick_obj;
+        if (c->o->progress.fn) c->o->progress.fn(c->o->progress.user, "portfolio: greedy", (double)k - (double)m + 1, (double)k);
+    }
+    *single_obj = single == SIZE_MAX ? 0 : g1[single];
+    *guard = 0;
+    if (single != SIZE_MAX && g1[single] > cur) {
+        memset(sel, 0, k);
+        sel[single] = 1;
+        cur = g1[single];
+        *guard = 1;
+    }
+    memcpy(best_sel, sel, k);
+    *best_obj = cur;
+done:
+    cs_free(sel);
+    cs_free(g1);
+    cs_free(ok1);
+    cs_free(order);
+    return st;
+}
+
+static cs_status select_exhaustive(ctx *c, uint8_t *best_sel, double *best_obj)
+{
+    const cs_portfolio_problem *p = c->p;
+    size_t k = p->k;
+    if (k > 20) return cs_error_set(CS_EINVAL, "portfolio: exhaustive search is limited to 20 candidates (got %zu)", k);
+    uint8_t *sel = cs_calloc(k ? k : 1, 1);
+    if (!sel) return CS_ENOMEM;
+    memset(best_sel, 0, k);
+    double best = 0, bestK = 0;
+    cs_status st = CS_OK;
+    uint64_t N = (uint64_t)1 << k;
+    for (uint64_t mask = 1; mask < N; mask++) {
+        for (size_t j = 0; j < k; j++) sel[j] = (mask >> j) & 1;
+        if (!affordable(c, sel)) continue;
+        double obj, eff;
+        int feas;
+        if ((st = eval_sel(c, sel, &obj, &eff, &feas))) break;
+        if (!feas) continue;
+        double K = 0;
+        for (size_t j = 0; j < k; j++) if (sel[j]) K += capital_of(c, j);
+        int better = obj > best * (1 + 1e-12) + 1e-300;
+        if (!better && fabs(obj - best) <= 1e-12 * fabs(best) && obj > 0) {
+            /* tie: cheaper, then the set whose smallest differing project name comes first */
+            if (K < bestK) better = 1;
+            else if (K == bestK) {
+                size_t a = SIZE_MAX;
+                for (size_t j = 0; j < k; j++)
+                    if (sel[j] != best_sel[j] && (a == SIZE_MAX || name_less(p, j, a))) a = j;
+                better = a != SIZE_MAX && sel[a];
+            }
+        }
+        if (better) {
+            best = obj;
+            bestK = K;
+            memcpy(best_sel, sel, k);
+        }
+        if (c->o->progress.fn && (mask & 1023) == 0 &&
+            c->o->progress.fn(c->o->progress.user, "portfolio: exhaustive", (double)mask, (double)N)) {
+            st = cs_error_set(CS_ECANCELED, "cancelled");
+            break;
+        }
+    }
+    cs_free(sel);
+    *best_obj = best;
+    return st;
+}
+
+static cs_status select_with(ctx *c, cs_portfolio_result **out)
+{
+    cs_portfolio_result *r;
+    cs_status st = alloc_result(c->p->k, &r);
+    if (st) return st;
+    uint8_t *sel = cs_calloc(c->p->k ? c->p->k : 1, 1);
+    if (!sel) {
+        cs_portfolio_result_free(r);
+        return CS_ENOMEM;
+    }
+    double obj = 0, single = 0;
+    int guard = 0;
+    if (c->o->method == CS_PORTFOLIO_EXHAUSTIVE) st = select_exhaustive(c, sel, &obj);
+    else st = select_greedy(c, sel, &obj, &single, &guard);
+    if (!st) st = fill_result(c, sel, r);
+    cs_free(sel);
+    if (st) {
+        cs_portfolio_result_free(r);
+        return st;
+    }
+    r->single_best_objective = single;
+    r->guard_used = guard;
+    r->evaluations = c->evals;
+    *out = r;
+    return CS_OK;
+}
+
+cs_status cs_portfolio_select(const cs_portfolio_problem *p, const cs_portfolio_opts *o_in, cs_portfolio_result **out)
+{
+    *out = NULL;
+    cs_portfolio_opts o;
+    if (o_in) o = *o_in;
+    else cs_portfolio_opts_default(&o);
+    ctx c;
+    cs_status st = ctx_init(&c, p, &o);
+    if (!st) st = select_with(&c, out);
+    ctx_free(&c);
+    return st;
+}
+
+cs_status cs_portfolio_evaluate(const cs_portfolio_problem *p, const cs_portfolio_opts *o_in, const uint8_t *selected,
+                                cs_portfolio_result **out)
+{
+    *out = NULL;
+    cs_portfolio_opts o;
+    if (o_in) o = *o_in;
+    else cs_portfolio_opts_default(&o);
+    ctx c;
+    cs_portfolio_result *r = NULL;
+    cs_status st = ctx_init(&c, p, &o);
+    if (!st) st = alloc_result(p->k, &r);
+    if (!st) st = fill_result(&c, selected, r);
+    if (!st) {
+        r->evaluations = c.evals;
+        *out = r;
+    } else {
+        cs_portfolio_result_free(r);
+    }
+    ctx_free(&c);
+    return st;
+}
+
+void cs_frontier_free(cs_frontier_point *f, size_t n)
+{
+    if (!f) return;
+    for (size_t i = 0; i < n; i++) cs_free(f[i].selected);
+    cs_free(f);
+}
+
+cs_status cs_portfolio_frontier(const cs_portfolio_problem *p, const cs_portfolio_opts *o_in, const double *budgets,
+                                size_t nb, const double *eps, size_t ne, cs_frontier_point **out)
+{
+    *out = NULL;
+    cs_portfolio_opts o;
+    if (o_in) o = *o_in;
+    else cs_portfolio_opts_default(&o);
+    cs_frontier_point *f = cs_calloc(nb * ne > 0 ? nb * ne : 1, sizeof *f);
+    if (!f) return CS_ENOMEM;
+    cs_status st = CS_OK;
+    for (size_t b = 0; b < nb && !st; b++)
+        for (size_t e = 0; e < ne && !st; e++) {
+            o.budget = budgets[b];
+            o.epsilon = eps[e];
+            cs_portfolio_result *r;
+            st = cs_portfolio_select(p, &o, &r);
+            if (st) break;
+            cs_frontier_point *q = &f[b * ne + e];
+            q->budget = budgets[b];
+            q->epsilon = eps[e];
+            q->efficiency_gain = r->efficiency_gain;
+            q->objective = r->objective;
+            q->theil_after = r->theil_after;
+            q->capital = r->capital;
+            q->npv = r->n_selected ? r->appraisal.npv : 0;
+            q->selected = r->selected;
+            r->selected = NULL;
+            cs_portfolio_result_free(r);
+        }
+    if (st) {
+        cs_frontier_free(f, nb * ne);
+        return st;
+    }
+    *out = f;
+    return CS_OK;
+}
+
+void cs_sensitivity_free(cs_sensitivity_result *r)
+{
+    if (!r) return;
+    cs_free(r->select_freq);
+    cs_free(r->npv_mean);
+    cs_free(r->npv_p05);
+    cs_free(r->npv_p95);
+    cs_free(r);
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double q7(double *v, size_t n, double q)
+{
+    qsort(v, n, sizeof *v, cmp_dbl);
+    double h = (double)(n - 1) * q;
+    size_t i = (size_t)h;
+    return i + 1 < n ? v[i] + (h - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+cs_status cs_portfolio_sensitivity(const cs_portfolio_problem *p, const cs_portfolio_opts *o_in,
+                                   const cs_sensitivity_opts *so, cs_sensitivity_result **out)
+{
+    *out = NULL;
+    cs_portfolio_opts o;
+    if (o_in) o = *o_in;
+    else cs_portfolio_opts_default(&o);
+    size_t D = so && so->ndraws ? so->ndraws : 200, k = p->k;
+    double lo = so && so->cost_high > 0 ? so->cost_low : 0.8, hi = so && so->cost_high > 0 ? so->cost_high : 1.5;
+    if (!(lo > 0 && hi >= lo)) return cs_error_set(CS_EINVAL, "sensitivity: cost multiplier range must satisfy 0 < low <= high");
+    uint64_t rng = so ? so->seed : 1;
+    ctx c;
+    cs_status st = ctx_init(&c, p, &o);
+    cs_sensitivity_result *r = cs_calloc(1, sizeof *r);
+    double *npv = cs_mallocarray((k ? k : 1) * D, sizeof *npv), *pnpv = cs_mallocarray(D, sizeof *pnpv);
+    double *mult = cs_mallocarray(k ? k : 1, sizeof *mult);
+    uint8_t *central = cs_calloc(k ? k : 1, 1), *one = cs_calloc(k ? k : 1, 1);
+    if (!st && (!r || !npv || !pnpv || !mult || !central || !one)) st = CS_ENOMEM;
+    if (!st) {
+        r->k = k;
+        r->ndraws = D;
+        r->select_freq = cs_calloc(k ? k : 1, sizeof(double));
+        r->npv_mean = cs_calloc(k ? k : 1, sizeof(double));
+        r->npv_p05 = cs_calloc(k ? k : 1, sizeof(double));
+        r->npv_p95 = cs_calloc(k ? k : 1, sizeof(double));
+        if (!r->select_freq || !r->npv_mean || !r->npv_p05 || !r->npv_p95) st = CS_ENOMEM;
+    }
+    /* the central portfolio (draw 0, unit costs as given) */
+    if (!st) {
+        cs_portfolio_result *cr;
+        st = select_with(&c, &cr);
+        if (!st) {
+            memcpy(central, cr->selected, k);
+            cs_portfolio_result_free(cr);
+        }
+    }
+    size_t npos = 0;
+    for (size_t d = 1; d <= D && !st; d++) {
+        for (size_t j = 0; j < k; j++) mult[j] = lo + (hi - lo) * ((double)(splitmix(&rng) >> 11) / 9007199254740992.0);
+        c.cost_mult = mult;
+        c.draw = (int)d;
+        cs_portfolio_result *rr;
+        st = select_with(&c, &rr);
+        if (st) break;
+        for (size_t j = 0; j < k; j++) r->select_freq[j] += rr->selected[j];
+        cs_portfolio_result_free(rr);
+        for (size_t j = 0; j < k && !st; j++) {
+            memset(one, 0, k);
+            one[j] = 1;
+            cs_portfolio_result *sr;
+            if (alloc_result(k, &sr)) st = CS_ENOMEM;
+            else {
+                st = fill_result(&c, one, sr);
+                npv[j * D + d - 1] = sr->appraisal.npv;
+                cs_portfolio_result_free(sr);
+            }
+        }
+        if (st) break;
+        cs_portfolio_result *pr;
+        if (alloc_result(k, &pr)) st = CS_ENOMEM;
+        else {
+            st = fill_result(&c, central, pr);
+            pnpv[d - 1] = pr->n_selected ? pr->appraisal.npv : 0;
+            if (pnpv[d - 1] > 0) npos++;
+            cs_portfolio_result_free(pr);
+        }
+        if (!st && o.progress.fn && o.progress.fn(o.progress.user, "sensitivity draws", (double)d, (double)D))
+            st = cs_error_set(CS_ECANCELED, "cancelled");
+    }
+    if (!st) {
+        for (size_t j = 0; j < k; j++) {
+            r->select_freq[j] /= (double)D;
+            double s = 0;
+            for (size_t d = 0; d < D; d++) s += npv[j * D + d];
+            r->npv_mean[j] = s / (double)D;
+            r->npv_p05[j] = q7(npv + j * D, D, 0.05);
+            r->npv_p95[j] = q7(npv + j * D, D, 0.95);
+        }
+        double s = 0;
+        for (size_t d = 0; d < D; d++) s += pnpv[d];
+        r->portfolio_npv_mean = s / (double)D;
+        r->portfolio_p_npv_positive = (double)npos / (double)D;
+        r->portfolio_npv_p05 = q7(pnpv, D, 0.05);
+        r->portfolio_npv_p95 = q7(pnpv, D, 0.95);
+        *out = r;
+    } else {
+        cs_sensitivity_free(r);
+    }
+    cs_free(npv);
+    cs_free(pnpv);
+    cs_free(mult);
+    cs_free(central);
+    cs_free(one);
+    ctx_free(&c);
+    return st;
+}

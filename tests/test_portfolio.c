@@ -1,0 +1,216 @@
+/* Portfolio selection on synthetic interacting projects, against independent brute force. */
+#include "test.h"
+#include "citysys/portfolio.h"
+
+enum { NC = 6, KMAX = 10 };
+typedef struct model {
+    size_t n, k;
+    double y0[NC];
+    double a[KMAX][NC];          /* stand-alone gain per person */
+    double b[KMAX][KMAX][NC];    /* pairwise interaction (complement > 0, substitute < 0) */
+    int calls;
+} model;
+
+static cs_status eval(void *user, const uint8_t *sel, size_t k, int draw, double *y)
+{
+    model *m = user;
+    m->calls++;
+    for (size_t i = 0; i < m->n; i++) {
+        y[i] = m->y0[i];
+        for (size_t p = 0; p < k; p++) {
+            if (!sel[p]) continue;
+            y[i] += m->a[p][i] * (draw ? 0.9 : 1.0);
+            for (size_t q = p + 1; q < k; q++)
+                if (sel[q]) y[i] += m->b[p][q][i];
+        }
+    }
+    return CS_OK;
+}
+
+static unsigned rs = 12345;
+static double urand(void)
+{
+    rs = rs * 1103515245u + 12345u;
+    return ((rs >> 8) & 0xFFFF) / 65536.0;
+}
+
+static void make_model(model *m, size_t k)
+{
+    m->n = NC;
+    m->k = k;
+    m->calls = 0;
+    for (size_t i = 0; i < NC; i++) m->y0[i] = 500 + 3000 * urand();
+    for (size_t p = 0; p < k; p++)
+        for (size_t i = 0; i < NC; i++) {
+            m->a[p][i] = 40 * urand() * (urand() < 0.5 ? 1 : 0.1);
+            for (size_t q = 0; q < k; q++) m->b[p][q][i] = (urand() - 0.5) * 20;
+        }
+}
+
+/* independent objective: L (EDE_eps(y') - EDE_eps(y0)) with population weights */
+static double objective(const model *m, const double *pop, const uint8_t *sel, double eps)
+{
+    double y[NC];
+    eval((void *)m, sel, m->k, 0, y);
+    ((model *)m)->calls--;
+    double L = 0, s0 = 0, s1 = 0;
+    for (size_t i = 0; i < NC; i++) L += pop[i];
+    for (size_t i = 0; i < NC; i++) {
+        if (eps == 1) {
+            s0 += pop[i] / L * log(m->y0[i]);
+            s1 += pop[i] / L * log(y[i]);
+        } else {
+            s0 += pop[i] / L * pow(m->y0[i], 1 - eps);
+            s1 += pop[i] / L * pow(y[i], 1 - eps);
+        }
+    }
+    if (eps == 1) return L * (exp(s1) - exp(s0));
+    return L * (pow(s1, 1 / (1 - eps)) - pow(s0, 1 / (1 - eps)));
+}
+
+int main(void)
+{
+    /* Atkinson EDE by hand */
+    double yy[2] = {1, 4};
+    CHECK_NEAR(cs_atkinson_ede(yy, NULL, 2, 0), 2.5, 1e-15);
+    CHECK_NEAR(cs_atkinson_ede(yy, NULL, 2, 1), 2.0, 1e-15);
+    CHECK_NEAR(cs_atkinson_ede(yy, NULL, 2, 2), 1.6, 1e-15);
+    CHECK_NEAR(cs_atkinson_ede(yy, NULL, 2, 0.5), 2.25, 1e-15);
+
+    double pop[NC] = {1e5, 2e5, 5e4, 3e5, 8e4, 1.2e5};
+    for (int rep = 0; rep < 25; rep++) {
+        size_t k = 5 + rep % 5;
+        model m;
+        make_model(&m, k);
+        char nb[KMAX][16];
+        const char *names[KMAX];
+        double capv[KMAX][2];
+        cs_project_costs costs[KMAX];
+        for (size_t p = 0; p < k; p++) {
+            snprintf(nb[p], 16, "P%02zu", p);
+            names[p] = nb[p];
+            capv[p][0] = 1e6 * (1 + 9 * urand());
+            capv[p][1] = 1e6 * urand();
+            costs[p] = (cs_project_costs){capv[p], 2, 1e4, 25};
+        }
+        cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, k, names, costs, eval, &m};
+        double eps = (rep % 3 == 0) ? 0 : (rep % 3 == 1 ? 1 : 2);
+        cs_portfolio_opts o;
+        cs_portfolio_opts_default(&o);
+        o.epsilon = eps;
+        double totK = 0;
+        for (size_t p = 0; p < k; p++) totK += capv[p][0] + capv[p][1];
+        o.budget = totK * 0.4;
+        /* brute force */
+        double best = 0;
+        uint8_t bsel[KMAX] = {0}, sel[KMAX];
+        for (unsigned mask = 1; mask < (1u << k); mask++) {
+            double K = 0;
+            for (size_t p = 0; p < k; p++) {
+                sel[p] = (mask >> p) & 1;
+                if (sel[p]) K += capv[p][0] + capv[p][1];
+            }
+            if (K > o.budget) continue;
+            double v = objective(&m, pop, sel, eps);
+            if (v > best) {
+                best = v;
+                memcpy(bsel, sel, k);
+            }
+        }
+        o.method = CS_PORTFOLIO_EXHAUSTIVE;
+        cs_portfolio_result *ex, *gr;
+        CHECK_OK(cs_portfolio_select(&pb, &o, &ex));
+        CHECK_NEAR(ex->objective, best, 1e-9);
+        for (size_t p = 0; p < k; p++) CHECK(ex->selected[p] == bsel[p] || best == 0);
+        CHECK(ex->capital <= o.budget);
+        o.method = CS_PORTFOLIO_GREEDY;
+        CHECK_OK(cs_portfolio_select(&pb, &o, &gr));
+        CHECK(gr->capital <= o.budget * (1 + 1e-12));
+        CHECK(gr->objective <= ex->objective * (1 + 1e-12) + 1e-9);
+        CHECK(gr->objective >= gr->single_best_objective - 1e-9); /* guarded by the best single project */
+        if (eps == 0) CHECK_NEAR(gr->objective, gr->efficiency_gain, 1e-9);
+        /* relabelling: reverse the order of the projects, same names */
+        const char *names2[KMAX];
+        cs_project_costs costs2[KMAX];
+        model m2 = m;
+        for (size_t p = 0; p < k; p++) {
+            names2[p] = names[k - 1 - p];
+            costs2[p] = costs[k - 1 - p];
+            for (size_t i = 0; i < NC; i++) m2.a[p][i] = m.a[k - 1 - p][i];
+            for (size_t q = 0; q < k; q++)
+                for (size_t i = 0; i < NC; i++) m2.b[p][q][i] = 0;
+        }
+        for (size_t p = 0; p < k; p++)
+            for (size_t q = p + 1; q < k; q++)
+                for (size_t i = 0; i < NC; i++) m2.b[k - 1 - q][k - 1 - p][i] = m.b[p][q][i];
+        cs_portfolio_problem pb2 = {NC, pop, m.y0, NULL, NULL, k, names2, costs2, eval, &m2};
+        cs_portfolio_result *gr2;
+        CHECK_OK(cs_portfolio_select(&pb2, &o, &gr2));
+        CHECK_NEAR(gr2->objective, gr->objective, 1e-9);
+        for (size_t p = 0; p < k; p++) CHECK(gr2->selected[p] == gr->selected[k - 1 - p]);
+        cs_portfolio_result_free(gr2);
+        cs_portfolio_result_free(ex);
+        cs_portfolio_result_free(gr);
+    }
+
+    /* complements: useless alone, valuable together — plain greedy stops, the exact method finds the pair */
+    model m;
+    make_model(&m, 3);
+    memset(m.a, 0, sizeof m.a);
+    memset(m.b, 0, sizeof m.b);
+    for (size_t i = 0; i < NC; i++) {
+        m.b[0][1][i] = 50;
+        m.a[2][i] = 5;
+    }
+    double c3[3] = {1, 1, 1};
+    cs_project_costs costs[3] = {{&c3[0], 1, 0, 20}, {&c3[1], 1, 0, 20}, {&c3[2], 1, 0, 20}};
+    const char *names[3] = {"road A", "road B", "clinic"};
+    cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, 3, names, costs, eval, &m};
+    cs_portfolio_opts o;
+    cs_portfolio_opts_default(&o);
+    o.budget = 2;
+    cs_portfolio_result *g, *e;
+    CHECK_OK(cs_portfolio_select(&pb, &o, &g));
+    o.method = CS_PORTFOLIO_EXHAUSTIVE;
+    CHECK_OK(cs_portfolio_select(&pb, &o, &e));
+    CHECK(e->selected[0] && e->selected[1] && !e->selected[2]);
+    CHECK(g->selected[2]);
+    CHECK(g->objective < e->objective);
+    /* appraisal of the portfolio uses the efficiency gain as annual benefit */
+    CHECK(e->appraisal.years == 21 && e->appraisal.npv > 0);
+    cs_portfolio_result_free(g);
+    cs_portfolio_result_free(e);
+    /* Theil constraint: a project that only helps the richest city is refused */
+    memset(m.b, 0, sizeof m.b);
+    memset(m.a, 0, sizeof m.a);
+    size_t rich = 0;
+    for (size_t i = 1; i < NC; i++) if (m.y0[i] > m.y0[rich]) rich = i;
+    m.a[0][rich] = 100;
+    o.method = CS_PORTFOLIO_GREEDY;
+    o.theil_must_not_rise = 1;
+    CHECK_OK(cs_portfolio_select(&pb, &o, &g));
+    CHECK(!g->selected[0]);
+    cs_portfolio_result_free(g);
+    /* sensitivity: deterministic with a seed */
+    cs_sensitivity_opts so = {20, 7, 0.8, 1.5};
+    o.theil_must_not_rise = 0;
+    m.a[1][0] = 10;
+    cs_sensitivity_result *s1, *s2;
+    CHECK_OK(cs_portfolio_sensitivity(&pb, &o, &so, &s1));
+    CHECK_OK(cs_portfolio_sensitivity(&pb, &o, &so, &s2));
+    for (size_t p = 0; p < 3; p++) {
+        CHECK(s1->select_freq[p] >= 0 && s1->select_freq[p] <= 1);
+        CHECK(s1->select_freq[p] == s2->select_freq[p] && s1->npv_mean[p] == s2->npv_mean[p]);
+        CHECK(s1->npv_p05[p] <= s1->npv_mean[p] + 1e-9 && s1->npv_mean[p] <= s1->npv_p95[p] + 1e-9);
+    }
+    CHECK(s1->portfolio_p_npv_positive >= 0 && s1->portfolio_p_npv_positive <= 1);
+    cs_sensitivity_free(s1);
+    cs_sensitivity_free(s2);
+    /* frontier */
+    double budgets[2] = {1, 2}, epss[2] = {0, 2};
+    cs_frontier_point *f;
+    CHECK_OK(cs_portfolio_frontier(&pb, &o, budgets, 2, epss, 2, &f));
+    CHECK(f[0].capital <= 1 && f[3].capital <= 2);
+    cs_frontier_free(f, 4);
+    TEST_MAIN_END();
+}
