@@ -476,6 +476,48 @@ static void test_table_layers(void)
     cs_table_free(t);
 }
 
+static int has_obj(const cs_diag *d, const char *obj, const char *frag)
+{
+    for (size_t i = 0; i < cs_diag_count(d); i++) {
+        const cs_diag_item *it = cs_diag_get(d, i);
+        if (!strcmp(it->object, obj) && strstr(it->message, frag)) return 1;
+    }
+    return 0;
+}
+
+static void test_ogr(void)
+{
+    /* GeoJSON in EPSG:3857: points reprojected to WGS84 (forward-projected with the spherical Mercator formulas
+     * x = R*lon, y = R*ln(tan(pi/4 + lat/2)), R = 6378137, from lon/lat (10, 0) and (-20.5, 45)) */
+    cs_cities *c = NULL;
+    CHECK_OK(cs_cities_read(DATA "towns_3857.geojson", NULL, NULL, &c));
+    if (c) {
+        CHECK(c->n == 2 && !strcmp(c->id[1], "g2") && c->population[1] == 250);
+        CHECK_NEAR(c->lon[0], 10.0, 1e-9);
+        CHECK_NEAR(c->lat[0], 0.0, 1e-9);
+        CHECK_NEAR(c->lon[1], -20.5, 1e-9);
+        CHECK_NEAR(c->lat[1], 45.0, 1e-9);
+        CHECK(c->extra.ncols == 1 && !strcmp(c->extra.names[0], "kind"));
+    }
+    cs_cities_free(c);
+    /* errors name layer, feature (FID) and field */
+    cs_diag *d = cs_diag_new();
+    c = NULL;
+    CHECK(cs_cities_read(DATA "towns_bad.geojson", NULL, d, &c) == CS_EPARSE && !c);
+    CHECK(has_obj(d, "layer towns, feature 2, field population", "expected a number, got 'lots'"));
+    CHECK(has_obj(d, "layer towns, feature 2", "not a point"));
+    CHECK(has_obj(d, "layer towns, feature 3, field id", "duplicate id 'g1' (first on feature 1)"));
+    CHECK(has_obj(d, "layer towns, feature 4", "no geometry"));
+    CHECK(cs_diag_errors(d) == 4);
+    cs_diag_free(d);
+    /* a layer that does not exist; a file that is not vector data: no GDAL output on stderr, clear errors */
+    cs_city_read_opts o = {0};
+    o.layer = "nope";
+    CHECK(cs_cities_read(DATA "towns_3857.geojson", &o, NULL, &c) == CS_ENOTFOUND && !c);
+    CHECK(strstr(cs_error_last()->message, "layers: towns") != NULL);
+    CHECK(cs_cities_read(DATA "links.csv.notvector", NULL, NULL, &c) == CS_EIO && !c);
+}
+
 static void test_links(void)
 {
     cs_cities *c = NULL;
@@ -605,6 +647,7 @@ int main(void)
     test_other_errors();
     test_join();
     test_africa();
+    test_ogr();
     test_round_trips();
     test_table_layers();
     test_links();
