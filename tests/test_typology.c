@@ -109,12 +109,8 @@ static void test_corridor(void)
     cs_typology_input in = {n, pop, NULL, ids, t, NULL, NULL};
     cs_typology_params p;
     cs_typology_params_default(&p);
-    p.adjacency_tolerance = 0.0;
     p.corridor_min_population = 500000;
     cs_typology *ty;
-    /* with a 0 tolerance, A and B are not adjacent (t1..t3 lie exactly on the route): corridors use
-       neighbouring major cities, so use a tolerance that only counts strictly-shorter via-routes */
-    p.adjacency_tolerance = -1e-9;
     CHECK_OK(cs_typology_compute(&in, &p, NULL, NULL, &ty));
     CHECK(ty->n_corridors == 1);
     if (ty->n_corridors == 1) {

@@ -459,9 +459,20 @@ static cs_status corridors(const cs_typology_input *in, const cs_typology_params
         cs_free(tmp);
         return CS_ENOMEM;
     }
-    for (size_t e = 0; e < t->n_adjacent; e++) {
-        uint32_t a = t->adj_i[e], b = t->adj_j[e];
+    /* neighbouring major cities: adjacent in the adjacency graph *of the major cities* (no third major
+       city lies on or near the fastest route between them); towns in between are what makes a corridor */
+    for (size_t e = 0; e < n * n; e++) {
+        uint32_t a = (uint32_t)(e / n), b = (uint32_t)(e % n);
+        if (a >= b) continue;
         if (in->pop[a] < p->corridor_min_population || in->pop[b] < p->corridor_min_population) continue;
+        double tab_s = tsym(in, a, b);
+        if (!(tab_s < INFINITY)) continue;
+        int adj = 1;
+        for (size_t k = 0; k < n && adj; k++) {
+            if (k == a || k == b || in->pop[k] < p->corridor_min_population) continue;
+            if (tsym(in, a, k) + tsym(in, k, b) <= (1 + p->adjacency_tolerance) * tab_s) adj = 0;
+        }
+        if (!adj) continue;
         if (rank[b] < rank[a]) { uint32_t x = a; a = b; b = x; } /* direction a->b by id order */
         double tab = tt(in, a, b);
         if (!(tab < INFINITY)) continue;
