@@ -85,10 +85,23 @@ CS_API cs_status cs_williamson(const double *y, const double *pop, size_t n, dou
 typedef struct cs_ineq_opts {
     double alpha;   /**< extra GE(α) reported as "ge_alpha" (default 2) */
     double epsilon; /**< Atkinson ε reported as "atkinson" (default 1) */
+    /**
+     * 0 (default): fail on the first value an index cannot take (zero or negative for the
+     * log/power indices). 1: compute the indices the values allow, set the others to NaN and
+     * leave their bit clear in cs_ineq_summary.defined (rule "omit").
+     */
+    int omit_undefined;
 } cs_ineq_opts;
+
+/* Bits of cs_ineq_summary.defined for the indices that values <= 0 can make undefined. */
+#define CS_INEQ_THEIL_T 0x1u  /**< needs values >= 0 */
+#define CS_INEQ_THEIL_L 0x2u  /**< needs values > 0 */
+#define CS_INEQ_GE_ALPHA 0x4u /**< values >= 0 when α > 0, > 0 when α <= 0 */
+#define CS_INEQ_ATKINSON 0x8u /**< values >= 0 when ε < 1, > 0 when ε >= 1 */
+#define CS_INEQ_ALL 0xFu
 CS_API cs_ineq_opts cs_ineq_opts_default(void);
 
-/** Every index of one distribution. All fields finite on success. */
+/** Every index of one distribution. All fields finite on success, except those omitted (see `defined`). */
 typedef struct cs_ineq_summary {
     size_t n;            /**< number of units */
     double total_weight; /**< W (n when unweighted) */
@@ -103,6 +116,7 @@ typedef struct cs_ineq_summary {
     double cv;           /**< population SD / mean */
     double cv_sample;    /**< sample SD / mean */
     double alpha, epsilon; /**< the parameters used */
+    unsigned defined;    /**< CS_INEQ_* bits of the indices computed (CS_INEQ_ALL unless omit_undefined) */
 } cs_ineq_summary;
 
 /**

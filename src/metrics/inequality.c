@@ -235,7 +235,7 @@ cs_status cs_williamson(const double *y, const double *pop, size_t n, double *ou
 
 cs_ineq_opts cs_ineq_opts_default(void)
 {
-    cs_ineq_opts o = {.alpha = 2.0, .epsilon = 1.0};
+    cs_ineq_opts o = {.alpha = 2.0, .epsilon = 1.0, .omit_undefined = 0};
     return o;
 }
 
@@ -267,10 +267,27 @@ cs_status cs_ineq_summarise(const double *y, const double *w, size_t n, const cs
     } else {
         return cs_error_set(CS_EINVAL, "inequality: needs at least two units with positive weight");
     }
-    if ((s = cs_ge(y, w, n, 1.0, &r.theil_t))) return s;
-    if ((s = cs_ge(y, w, n, 0.0, &r.theil_l))) return s;
-    if ((s = cs_ge(y, w, n, o.alpha, &r.ge_alpha))) return s;
-    if ((s = cs_atkinson(y, w, n, o.epsilon, &r.atkinson))) return s;
+    /* the log/power indices: fail, or (omit_undefined) leave NaN with the bit clear */
+    struct {
+        double *dst;
+        unsigned bit;
+        int atk;
+        double par;
+    } idx[4] = {{&r.theil_t, CS_INEQ_THEIL_T, 0, 1.0},
+                {&r.theil_l, CS_INEQ_THEIL_L, 0, 0.0},
+                {&r.ge_alpha, CS_INEQ_GE_ALPHA, 0, o.alpha},
+                {&r.atkinson, CS_INEQ_ATKINSON, 1, o.epsilon}};
+    for (int k = 0; k < 4; k++) {
+        s = idx[k].atk ? cs_atkinson(y, w, n, idx[k].par, idx[k].dst) : cs_ge(y, w, n, idx[k].par, idx[k].dst);
+        if (s == CS_OK) {
+            r.defined |= idx[k].bit;
+        } else if (o.omit_undefined && s == CS_EINVAL && isfinite(idx[k].par) && (!idx[k].atk || idx[k].par >= 0)) {
+            *idx[k].dst = NAN;
+            cs_error_clear();
+        } else {
+            return s;
+        }
+    }
     if ((s = cs_cv(y, w, n, CS_SD_POPULATION, &r.cv))) return s;
     *out = r;
     return CS_OK;
