@@ -304,8 +304,8 @@ static int load_weights(const cli_args *a, const table *t, const int *rowmap, si
             if (s) return cli_fail(s);
         } else {
             if (g->n != n) {
-                cs_weights_free(g);
                 cs_error_set(CS_EPARSE, "the GAL file has %zu units, the table %zu (use --id to match ids)", g->n, n);
+                cs_weights_free(g);
                 return cli_fail(CS_EPARSE);
             }
             *w = g; /* positional: unit k of the file = data row k (PySAL's id_order) */
@@ -382,8 +382,8 @@ static int load_weights(const cli_args *a, const table *t, const int *rowmap, si
             if (s) return cli_fail(s);
             m = sel;
         } else if (m->rows != n) {
-            cs_matrix_free(m);
             cs_error_set(CS_EPARSE, "the matrix has %zu rows, the table %zu (use --id to match ids)", m->rows, n);
+            cs_matrix_free(m);
             return cli_fail(CS_EPARSE);
         }
         s = cs_weights_threshold(m, thr, sym, w);

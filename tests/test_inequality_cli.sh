@@ -61,4 +61,27 @@ check "[ $? -eq 3 ]" "bad number -> 3"
 check "grep -q 'bad.csv:3:2: error: v: expected a number' $CS_TMP/err2.txt" "located number error"
 "$CITYSYS" inequality --input "$D/mexico.csv" --value pcgdp1940 --contiguity hex 2>/dev/null
 check "[ $? -eq 2 ]" "bad contiguity rule -> 2"
+
+# population weights, groups, kNN, GAL matched by id (hand-checkable data)
+cat > "$CS_TMP/cities.csv" <<'CSV'
+id,country,lon,lat,pop,gdppc
+a,X,0,0,1,1
+b,X,1,0,3,3
+c,Y,2,0,2,2
+d,Y,4,0,2,6
+CSV
+printf '4\nd 1\nc\nc 2\nd b\nb 2\nc a\na 1\nb\n' > "$CS_TMP/cities.gal"
+"$CITYSYS" inequality -q --input "$CS_TMP/cities.csv" --value gdppc --population pop --group country --knn 1 \
+    --permutations 9 -o "$CS_TMP/c.csv" --json "$CS_TMP/c.json"
+check "[ $? -eq 0 ]" "cities run"
+# Williamson of y = {1,3,2,6}, p = {1,3,2,2}: ȳ = 26/8 = 3.25, variance = 23.5/8 = 2.9375
+check "near $(get $CS_TMP/c.csv overall '' population williamson) $(awk 'BEGIN{printf "%.17g", sqrt(2.9375)/3.25}') 1e-9" "williamson"
+check "near $(get $CS_TMP/c.csv group X population mean) 2.5 1e-12" "group mean weighted"
+check "[ -z \"$(get $CS_TMP/c.csv overall '' unweighted williamson)\" ]" "no williamson unweighted"
+check "grep -q '\"skipped\": \"needs binary symmetric' $CS_TMP/c.json" "spatial gini refused for knn"
+"$CITYSYS" inequality -q --input "$CS_TMP/cities.csv" --value gdppc --id id --weights "$CS_TMP/cities.gal" \
+    --transform B --permutations 0 -o "$CS_TMP/c2.csv"
+check "[ $? -eq 0 ]" "gal by id"
+# binary chain a-b-c-d, z = {-2,0,-1,3}: I = (4/6) * 2*(0 + 0 + (-3)) / 14 = -2/7
+check "near $(get $CS_TMP/c2.csv spatial '' binary moran_I) $(awk 'BEGIN{printf "%.17g", -2/7}') 1e-12" "moran I by id"
 exit $fail
