@@ -230,8 +230,74 @@ static void test_moran_brute(void)
     }
 }
 
+
+static void test_ogr_and_oom(void)
+{
+    /* the same four squares as a GeoJSON layer, ids from a property */
+    char path[] = "/tmp/cs-contig-XXXXXX.geojson";
+    int fd = mkstemps(path, 8);
+    const char *gj =
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"s0\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"s1\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[1,0],[2,0],[2,1],[1,1],[1,0]]]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"s2\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[0,1],[1,1],[1,2],[0,2],[0,1]]]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"s3\"},\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[[[[2,1],[3,1],[3,2],[2,2],[2,1]]]]}}]}";
+    CHECK(write(fd, gj, strlen(gj)) == (ssize_t)strlen(gj));
+    close(fd);
+    cs_weights *w = NULL;
+    CHECK_OK(cs_weights_contiguity_ogr(path, NULL, "code", CS_CONTIG_QUEEN, &w));
+    CHECK(w && w->n == 4 && w->offset[4] == 8 && !strcmp(w->ids[3], "s3"));
+    cs_weights_free(w);
+    CHECK_OK(cs_weights_contiguity_ogr(path, NULL, NULL, CS_CONTIG_ROOK, &w));
+    CHECK(w && w->offset[4] == 4 && !strcmp(w->ids[3], "3"));
+    cs_weights_free(w);
+    CHECK(cs_weights_contiguity_ogr(path, NULL, "nope", CS_CONTIG_ROOK, &w) == CS_ENOTFOUND && w == NULL);
+    CHECK(cs_weights_contiguity_ogr(path, "nolayer", NULL, CS_CONTIG_ROOK, &w) == CS_ENOTFOUND);
+    CHECK(cs_weights_contiguity_ogr("/nonexistent/x.gpkg", NULL, NULL, CS_CONTIG_ROOK, &w) == CS_EIO);
+    unlink(path);
+
+    /* failure injection: every allocation failing in turn gives CS_ENOMEM, no output, no leak (ASan) */
+    const char *txt = "3\nA 2\nB C\nB 1\nA\nC 1\nA\n";
+    const double lon[] = {0, 1, 2, 4}, lat[] = {0, 0, 0, 0}, y[] = {1, 5, 2, 3};
+    const char *wkt[] = {"POLYGON((0 0,1 0,1 1,0 1,0 0))", "POLYGON((1 0,2 0,2 1,1 1,1 0))"};
+    int nfail = 0;
+    for (long k = 1; k < 40; k++) {
+        cs_status s[5];
+        cs_weights *r[4] = {NULL, NULL, NULL, NULL};
+        cs_alloc_fail_after(k, 0);
+        s[0] = cs_weights_read_gal_mem(txt, strlen(txt), "x", &r[0]);
+        cs_alloc_fail_after(k, 0);
+        s[1] = cs_weights_knn(lon, lat, 4, 2, NULL, &r[1]);
+        cs_alloc_fail_after(k, 0);
+        s[2] = cs_weights_contiguity_wkt(wkt, 2, NULL, CS_CONTIG_QUEEN, &r[2]);
+        cs_alloc_fail_after(0, 0);
+        CHECK_OK(cs_weights_knn(lon, lat, 4, 1, NULL, &r[3]));
+        cs_moran_result m;
+        cs_spatial_gini_result g;
+        cs_perm_opts po = cs_perm_opts_default();
+        po.permutations = 9;
+        cs_alloc_fail_after(k, 0);
+        s[3] = cs_moran(y, r[3], &po, &m);
+        cs_alloc_fail_after(0, 0);
+        cs_weights_free(r[3]);
+        r[3] = NULL;
+        CHECK_OK(cs_weights_read_gal_mem(txt, strlen(txt), "x", &r[3]));
+        cs_alloc_fail_after(k, 0);
+        s[4] = cs_spatial_gini(y, r[3], &po, &g);
+        cs_alloc_fail_after(0, 0);
+        for (int i = 0; i < 5; i++) {
+            if (s[i]) nfail++;
+            CHECK(s[i] == CS_OK || s[i] == CS_ENOMEM);
+            if (i < 3) CHECK((s[i] == CS_OK) == (r[i] != NULL));
+        }
+        for (int i = 0; i < 4; i++) cs_weights_free(r[i]);
+    }
+    CHECK(nfail > 10);
+}
+
 int main(void)
 {
+    test_ogr_and_oom();
     test_gal();
     test_builders();
     test_moran_brute();
