@@ -171,7 +171,8 @@ typedef struct out {
     json_t *root;
 } out;
 
-static void emit(out *o, const char *scope, const char *group, const char *weighting, const char *index, double v)
+static void emit(out *o, const char *scope, const char *group, const char *period, const char *weighting,
+                 const char *index, double v)
 {
     /* every value in the tables is finite; guard anyway so a NaN never reaches a table */
     if (!isfinite(v)) return;
@@ -187,7 +188,7 @@ static void emit(out *o, const char *scope, const char *group, const char *weigh
         } else if (group) {
             fputs(group, o->csv);
         }
-        fprintf(o->csv, ",%s,%s,%.17g\n", weighting, index, v);
+        fprintf(o->csv, ",%s,%s,%s,%.17g\n", period, weighting, index, v);
     }
 }
 
@@ -220,7 +221,7 @@ static void emit_summary(out *o, json_t *jo, const char *scope, const char *grou
              {"cv_sample", s->cv_sample}, {"williamson", s->cv}};
     size_t nf = sizeof f / sizeof *f - (williamson ? 0 : 1);
     for (size_t i = 0; i < nf; i++) {
-        emit(o, scope, group, wname, f[i].k, f[i].v);
+        emit(o, scope, group, "", wname, f[i].k, f[i].v);
         if (i == 0) json_object_set_new(jo, "n", json_integer((json_int_t)s->n));
         else jset(jo, f[i].k, f[i].v);
     }
@@ -253,7 +254,7 @@ static const cli_option opts[] = {
     {"panel", 0, "COLS", "panel columns, comma list or FIRST:LAST (header order): convergence, Markov"},
     {"years", 0, "LIST", "years of the panel columns (default: the column names as numbers)"},
     {"classes", 0, "K", "quantile classes for the Markov chain (default 5)"},
-    {"output", 'o', "OUT.csv", "long CSV (scope,group,weighting,index,value); default stdout"},
+    {"output", 'o', "OUT.csv", "long CSV (scope,group,period,weighting,index,value); default stdout"},
     {"json", 0, "OUT.json", "JSON summary"},
     {0, 0, 0, 0}};
 
@@ -416,9 +417,9 @@ static cs_status decompose(out *o, json_t *jd, const char *wname, const double *
         jset(j, "between", d->between);
         jset(j, "within", d->within);
         snprintf(key, sizeof key, "%s_between", names[k]);
-        emit(o, "decomposition", "", wname, key, d->between);
+        emit(o, "decomposition", "", "", wname, key, d->between);
         snprintf(key, sizeof key, "%s_within", names[k]);
-        emit(o, "decomposition", "", wname, key, d->within);
+        emit(o, "decomposition", "", "", wname, key, d->within);
         json_t *ga = json_array();
         for (size_t g = 0; g < ng; g++) {
             json_t *e = json_object();
@@ -430,7 +431,7 @@ static cs_status decompose(out *o, json_t *jd, const char *wname, const double *
             jset(e, "within_contribution", d->group_within[g]);
             json_array_append_new(ga, e);
             snprintf(key, sizeof key, "%s_within_contribution", names[k]);
-            emit(o, "decomposition", gnames[g], wname, key, d->group_within[g]);
+            emit(o, "decomposition", gnames[g], "", wname, key, d->group_within[g]);
         }
         json_object_set_new(j, "groups", ga);
         cs_ge_decomp_free(d);
@@ -444,9 +445,9 @@ static cs_status decompose(out *o, json_t *jd, const char *wname, const double *
     jset(j, "between_net", gd->between_net);
     jset(j, "overlap", gd->overlap);
     jset(j, "between_gross", gd->between_gross);
-    emit(o, "decomposition", "", wname, "gini_within", gd->within);
-    emit(o, "decomposition", "", wname, "gini_between_net", gd->between_net);
-    emit(o, "decomposition", "", wname, "gini_overlap", gd->overlap);
+    emit(o, "decomposition", "", "", wname, "gini_within", gd->within);
+    emit(o, "decomposition", "", "", wname, "gini_between_net", gd->between_net);
+    emit(o, "decomposition", "", "", wname, "gini_overlap", gd->overlap);
     json_t *ga = json_array();
     for (size_t g = 0; g < ng; g++) {
         json_t *e = json_object();
@@ -456,11 +457,107 @@ static cs_status decompose(out *o, json_t *jd, const char *wname, const double *
         jset(e, "gini", gd->group_gini[g]);
         jset(e, "within_contribution", gd->group_within[g]);
         json_array_append_new(ga, e);
-        emit(o, "decomposition", gnames[g], wname, "gini_within_contribution", gd->group_within[g]);
+        emit(o, "decomposition", gnames[g], "", wname, "gini_within_contribution", gd->group_within[g]);
     }
     json_object_set_new(j, "groups", ga);
     cs_gini_decomp_free(gd);
     return CS_OK;
+}
+
+/* σ, β (and optionally the quantile Markov chain) of a panel into the CSV and JSON object jp. */
+static cs_status panel_stats(out *o, json_t *jp, const char *gname, const double *panel, size_t n, size_t npc,
+                             const double *years, size_t nclasses, int markov)
+{
+    json_t *jsig = json_array();
+    json_object_set_new(jp, "sigma", jsig);
+    double *cv = cs_mallocarray(npc, sizeof *cv), *sdl = cs_mallocarray(npc, sizeof *sdl);
+    double *y0 = cs_mallocarray(n, sizeof *y0), *yT = cs_mallocarray(n, sizeof *yT);
+    cs_status s = CS_OK;
+    if (!cv || !sdl || !y0 || !yT) {
+        s = cs_error_set(CS_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((s = cs_sigma_convergence(panel, NULL, n, npc, cv, sdl))) goto done;
+    for (size_t k = 0; k < npc; k++) {
+        char yr[64];
+        snprintf(yr, sizeof yr, "%.15g", years[k]);
+        emit(o, "sigma", gname, yr, "unweighted", "sigma_cv", cv[k]);
+        emit(o, "sigma", gname, yr, "unweighted", "sigma_sd_log", sdl[k]);
+        json_t *e = json_object();
+        jset(e, "year", years[k]);
+        jset(e, "sigma_cv", cv[k]);
+        jset(e, "sigma_sd_log", sdl[k]);
+        json_array_append_new(jsig, e);
+    }
+    for (size_t i = 0; i < n; i++) {
+        y0[i] = panel[i * npc];
+        yT[i] = panel[i * npc + npc - 1];
+    }
+    cs_beta_result b;
+    if ((s = cs_beta_convergence(y0, yT, n, years[npc - 1] - years[0], &b))) goto done;
+    char per[140];
+    snprintf(per, sizeof per, "%.15g-%.15g", years[0], years[npc - 1]);
+    json_t *jb = jobj(jp, "beta");
+    jset(jb, "years", b.years);
+    struct {
+        const char *k;
+        double v;
+    } f[] = {{"beta", b.beta},       {"beta_se", b.se_beta}, {"beta_t", b.t_beta}, {"beta_alpha", b.alpha},
+             {"beta_alpha_se", b.se_alpha}, {"beta_r2", b.r2}, {"beta_speed", b.speed},
+             {"beta_half_life", b.half_life}};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+        if (i >= 6 && !b.speed_defined) continue;
+        if (i == 7 && !(b.speed > 0)) continue; /* no half-life without convergence */
+        emit(o, "beta", gname, per, "unweighted", f[i].k, f[i].v);
+        jset(jb, f[i].k, f[i].v);
+    }
+    json_object_set_new(jb, "speed_defined", json_boolean(b.speed_defined));
+    if (!markov) goto done;
+    cs_markov *mk;
+    if (cs_markov_quantiles(panel, n, npc, nclasses, &mk)) {
+        cli_note("Markov chain skipped: %s", cs_error_last()->message);
+        json_object_set_new(jobj(jp, "markov"), "skipped", json_string(cs_error_last()->message));
+        goto done;
+    }
+    json_t *jm = jobj(jp, "markov");
+    json_object_set_new(jm, "classes", json_integer((json_int_t)nclasses));
+    json_object_set_new(jm, "rule", json_string("quantiles of each period (mapclassify.Quantiles), giddy.markov.Markov"));
+    json_t *jc = json_array(), *jpm = json_array(), *jss = json_array();
+    for (size_t r = 0; r < mk->k; r++) {
+        json_t *rc_ = json_array(), *rp = json_array();
+        for (size_t c = 0; c < mk->k; c++) {
+            json_array_append_new(rc_, json_real(mk->counts[r * mk->k + c]));
+            json_array_append_new(rp, json_real(mk->p[r * mk->k + c]));
+            char key[96];
+            snprintf(key, sizeof key, "markov_count_%zu_%zu", r + 1, c + 1);
+            emit(o, "markov", gname, per, "unweighted", key, mk->counts[r * mk->k + c]);
+            snprintf(key, sizeof key, "markov_p_%zu_%zu", r + 1, c + 1);
+            emit(o, "markov", gname, per, "unweighted", key, mk->p[r * mk->k + c]);
+        }
+        json_array_append_new(jc, rc_);
+        json_array_append_new(jpm, rp);
+        if (mk->steady_state_unique) {
+            char key[96];
+            snprintf(key, sizeof key, "markov_steady_state_%zu", r + 1);
+            emit(o, "markov", gname, per, "unweighted", key, mk->steady_state[r]);
+            json_array_append_new(jss, json_real(mk->steady_state[r]));
+        }
+    }
+    json_object_set_new(jm, "counts", jc);
+    json_object_set_new(jm, "p", jpm);
+    if (mk->steady_state_unique) {
+        json_object_set_new(jm, "steady_state", jss);
+    } else {
+        json_decref(jss);
+        json_object_set_new(jm, "steady_state", json_null());
+    }
+    cs_markov_free(mk);
+done:
+    cs_free(cv);
+    cs_free(sdl);
+    cs_free(y0);
+    cs_free(yT);
+    return s;
 }
 
 static int run(int argc, char **argv)
@@ -610,7 +707,7 @@ static int run(int argc, char **argv)
     } else {
         o.csv = stdout;
     }
-    fprintf(o.csv, "scope,group,weighting,index,value\n");
+    fprintf(o.csv, "scope,group,period,weighting,index,value\n");
     json_object_set_new(root, "input", json_string(in));
     json_object_set_new(root, "value", json_string(vcol));
     json_object_set_new(root, "n", json_integer((json_int_t)n));
@@ -713,7 +810,7 @@ static int run(int argc, char **argv)
             for (size_t i = 0; i < nf; i++) {
                 char key[64];
                 snprintf(key, sizeof key, "spatial_gini_%s", f[i].k);
-                emit(&o, "spatial", "", "unweighted", key, f[i].v);
+                emit(&o, "spatial", "", "", "unweighted", key, f[i].v);
                 jset(j, f[i].k, f[i].v);
             }
         } else {
@@ -742,7 +839,7 @@ static int run(int argc, char **argv)
         for (size_t i = 0; i < nf; i++) {
             char key[64];
             snprintf(key, sizeof key, "moran_%s", f[i].k);
-            emit(&o, "spatial", "", tr[0] == 'R' ? "row_standardised" : "binary", key, f[i].v);
+            emit(&o, "spatial", "", "", tr[0] == 'R' ? "row_standardised" : "binary", key, f[i].v);
             jset(j, f[i].k, f[i].v);
         }
     }
@@ -829,106 +926,38 @@ static int run(int argc, char **argv)
             }
         }
         json_t *jp = jobj(root, "panel");
-        json_t *jsig = json_array();
-        json_object_set_new(jp, "sigma", jsig);
-        double *cv = cs_mallocarray(npc, sizeof *cv), *sdl = cs_mallocarray(npc, sizeof *sdl);
-        if (!cv || !sdl) {
-            cs_free(cv);
-            cs_free(sdl);
-            exitc = cli_fail(CS_ENOMEM);
-            goto done;
-        }
-        s = cs_sigma_convergence(panel, NULL, n, npc, cv, sdl);
-        if (!s) {
-            for (size_t k = 0; k < npc; k++) {
-                char yr[64];
-                snprintf(yr, sizeof yr, "%g", years[k]);
-                emit(&o, "sigma", yr, "unweighted", "sigma_cv", cv[k]);
-                emit(&o, "sigma", yr, "unweighted", "sigma_sd_log", sdl[k]);
-                json_t *e = json_object();
-                jset(e, "year", years[k]);
-                jset(e, "sigma_cv", cv[k]);
-                jset(e, "sigma_sd_log", sdl[k]);
-                json_array_append_new(jsig, e);
-            }
-        }
-        cs_free(cv);
-        cs_free(sdl);
-        if (s) {
+        if ((s = panel_stats(&o, jp, "", panel, n, npc, years, (size_t)nclasses, 1))) {
             exitc = cli_fail(s) == CLI_EXIT_USAGE ? CLI_EXIT_INPUT : cli_exit_code(s);
             goto done;
         }
-        double *y0 = cs_mallocarray(n, sizeof *y0), *yT = cs_mallocarray(n, sizeof *yT);
-        if (!y0 || !yT) {
-            cs_free(y0);
-            cs_free(yT);
-            exitc = cli_fail(CS_ENOMEM);
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            y0[i] = panel[i * npc];
-            yT[i] = panel[i * npc + npc - 1];
-        }
-        cs_beta_result b;
-        s = cs_beta_convergence(y0, yT, n, years[npc - 1] - years[0], &b);
-        cs_free(y0);
-        cs_free(yT);
-        if (s) {
-            exitc = cli_fail(s) == CLI_EXIT_USAGE ? CLI_EXIT_INPUT : cli_exit_code(s);
-            goto done;
-        }
-        json_t *jb = jobj(jp, "beta");
-        jset(jb, "years", b.years);
-        struct {
-            const char *k;
-            double v;
-        } f[] = {{"beta", b.beta},       {"beta_se", b.se_beta}, {"beta_t", b.t_beta}, {"beta_alpha", b.alpha},
-                 {"beta_alpha_se", b.se_alpha}, {"beta_r2", b.r2}, {"beta_speed", b.speed},
-                 {"beta_half_life", b.half_life}};
-        for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-            if (i >= 6 && !b.speed_defined) continue;
-            emit(&o, "beta", "", "unweighted", f[i].k, f[i].v);
-            jset(jb, f[i].k, f[i].v);
-        }
-        json_object_set_new(jb, "speed_defined", json_boolean(b.speed_defined));
-        cs_markov *mk;
-        s = cs_markov_quantiles(panel, n, npc, (size_t)nclasses, &mk);
-        if (s) {
-            cli_note("Markov chain skipped: %s", cs_error_last()->message);
-            json_object_set_new(jobj(jp, "markov"), "skipped", json_string(cs_error_last()->message));
-        } else {
-            json_t *jm = jobj(jp, "markov");
-            json_object_set_new(jm, "classes", json_integer(nclasses));
-            json_object_set_new(jm, "rule", json_string("quantiles of each period (mapclassify.Quantiles)"));
-            json_t *jc = json_array(), *jpm = json_array(), *jss = json_array();
-            for (size_t r = 0; r < mk->k; r++) {
-                json_t *rc_ = json_array(), *rp = json_array();
-                for (size_t c = 0; c < mk->k; c++) {
-                    json_array_append_new(rc_, json_real(mk->counts[r * mk->k + c]));
-                    json_array_append_new(rp, json_real(mk->p[r * mk->k + c]));
-                    char key[64], grpn[48];
-                    snprintf(grpn, sizeof grpn, "%zu->%zu", r + 1, c + 1);
-                    snprintf(key, sizeof key, "markov_count");
-                    emit(&o, "markov", grpn, "unweighted", key, mk->counts[r * mk->k + c]);
-                    emit(&o, "markov", grpn, "unweighted", "markov_p", mk->p[r * mk->k + c]);
-                }
-                json_array_append_new(jc, rc_);
-                json_array_append_new(jpm, rp);
-                if (mk->steady_state_unique) {
-                    char grpn[48];
-                    snprintf(grpn, sizeof grpn, "%zu", r + 1);
-                    emit(&o, "markov", grpn, "unweighted", "markov_steady_state", mk->steady_state[r]);
-                    json_array_append_new(jss, json_real(mk->steady_state[r]));
-                }
+        if (grp) {
+            /* σ and β per group (the Markov chain is estimated on the whole panel only) */
+            double *sub = cs_mallocarray(n * npc, sizeof *sub);
+            if (!sub) {
+                exitc = cli_fail(CS_ENOMEM);
+                goto done;
             }
-            json_object_set_new(jm, "counts", jc);
-            json_object_set_new(jm, "p", jpm);
-            if (mk->steady_state_unique) json_object_set_new(jm, "steady_state", jss);
-            else {
-                json_decref(jss);
-                json_object_set_new(jm, "steady_state", json_null());
+            json_t *jg = json_array();
+            json_object_set_new(jp, "groups", jg);
+            for (size_t g = 0; g < ng && !s; g++) {
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (grp[i] == g) memcpy(sub + npc * m++, panel + npc * i, npc * sizeof *sub);
+                json_t *je = json_object();
+                json_object_set_new(je, "group", json_string(gnames[g]));
+                json_array_append_new(jg, je);
+                if (m < 3) {
+                    json_object_set_new(je, "skipped", json_string("fewer than 3 units"));
+                    continue;
+                }
+                s = panel_stats(&o, je, gnames[g], sub, m, npc, years, 0, 0);
+                if (s) cs_error_prefix("group '%s': ", gnames[g]);
             }
-            cs_markov_free(mk);
+            cs_free(sub);
+            if (s) {
+                exitc = cli_fail(s) == CLI_EXIT_USAGE ? CLI_EXIT_INPUT : cli_exit_code(s);
+                goto done;
+            }
         }
     }
 

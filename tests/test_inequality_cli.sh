@@ -6,7 +6,8 @@ mkdir -p "$CS_TMP"
 fail=0
 check() { if ! eval "$1"; then echo "FAILED: $2"; fail=1; fi; }
 # value of an index in the long CSV: get FILE SCOPE GROUP WEIGHTING INDEX
-get() { awk -F, -v s="$2" -v g="$3" -v w="$4" -v i="$5" '$1==s && $2==g && $3==w && $4==i {print $5}' "$1"; }
+# (columns: scope,group,period,weighting,index,value; the first matching row)
+get() { awk -F, -v s="$2" -v g="$3" -v w="$4" -v i="$5" '$1==s && $2==g && $4==w && $5==i {print $6; exit}' "$1"; }
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= t) }'; }
 
 # Mexico 1940, hanson98 regions: Theil, its decomposition, Gini, spatial Gini (PROVENANCE.md)
@@ -45,9 +46,11 @@ check "[ ! -e $CS_TMP/x.csv ]" "no output on error"
 "$CITYSYS" inequality -q --input "$D/usjoin.csv" --value 2009 --panel 1929:2009 -o "$CS_TMP/us.csv" --json "$CS_TMP/us.json"
 check "[ $? -eq 0 ]" "usjoin run"
 want="729 71 1 0 0 72 567 80 3 0 0 81 631 86 2 0 3 86 573 56 0 0 1 57 741"
-got=$(awk -F, '$4=="markov_count" {printf "%s%s", sep, $5; sep=" "}' "$CS_TMP/us.csv")
+got=$(awk -F, '$1=="markov" && $5 ~ /^markov_count_/ {printf "%s%s", sep, $6; sep=" "}' "$CS_TMP/us.csv")
 check "[ \"$got\" = \"$want\" ]" "markov counts ($got)"
 check "near $(get $CS_TMP/us.csv beta '' unweighted beta) -0.0091532169839369307 1e-12" "beta"
+check "grep -q '^sigma,,1929,unweighted,sigma_cv,0.355366893735539' $CS_TMP/us.csv" "sigma 1929"
+check "grep -q '^beta,,1929-2009,unweighted,beta_half_life,' $CS_TMP/us.csv" "beta period"
 
 # usage and input errors
 "$CITYSYS" inequality --input "$D/mexico.csv" 2>/dev/null; check "[ $? -eq 2 ]" "missing --value -> 2"
@@ -79,6 +82,12 @@ check "near $(get $CS_TMP/c.csv overall '' population williamson) $(awk 'BEGIN{p
 check "near $(get $CS_TMP/c.csv group X population mean) 2.5 1e-12" "group mean weighted"
 check "[ -z \"$(get $CS_TMP/c.csv overall '' unweighted williamson)\" ]" "no williamson unweighted"
 check "grep -q '\"skipped\": \"needs binary symmetric' $CS_TMP/c.json" "spatial gini refused for knn"
+# per-country sigma and beta with a panel (Mexico by hanson98 region)
+"$CITYSYS" inequality -q --input "$D/mexico.csv" --value pcgdp2000 --group hanson98 --panel pcgdp1940:pcgdp2000 \
+    -o "$CS_TMP/mexp.csv"
+check "[ $? -eq 0 ]" "mexico panel by group"
+check "grep -q '^sigma,5.000,1940,unweighted,sigma_cv,' $CS_TMP/mexp.csv" "sigma per group"
+check "grep -q '^beta,5.000,1940-2000,unweighted,beta,' $CS_TMP/mexp.csv" "beta per group"
 "$CITYSYS" inequality -q --input "$CS_TMP/cities.csv" --value gdppc --id id --weights "$CS_TMP/cities.gal" \
     --transform B --permutations 0 -o "$CS_TMP/c2.csv"
 check "[ $? -eq 0 ]" "gal by id"
