@@ -3,6 +3,7 @@
 #include <omp.h>
 #include "test.h"
 #include "citysys/hierarchy.h"
+#include "citysys/agglomerate.h"
 
 static uint64_t rs = 7;
 static double urand(void)
@@ -14,8 +15,81 @@ static double urand(void)
     return (double)(z >> 11) * 0x1.0p-53;
 }
 
+/* GeoNames points of Andorra (tests/data/indicators/geonames_andorra.csv); pairwise distances checked by hand with
+ * an independent haversine (python): les Escaldes - Andorra la Vella 1.0712 km, Ordino - la Massana 1.9555 km,
+ * la Massana - Arinsal 3.9003 km, Encamp - Canillo 3.9226 km, every other pair > 4.3 km. */
+static void test_agglomerate(void)
+{
+    FILE *f = fopen(CS_SRC_DIR "/tests/data/indicators/geonames_andorra.csv", "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[512], names[16][64];
+    double lat[16], lon[16], pop[16];
+    size_t n = 0;
+    CHECK(fgets(line, sizeof line, f) != NULL);
+    while (n < 16 && fgets(line, sizeof line, f)) {
+        long id;
+        char cc[8], a1[8], fc[16];
+        if (sscanf(line, "%ld,%63[^,],%7[^,],%7[^,],%lf,%lf,%lf,%15s", &id, names[n], cc, a1, &lat[n], &lon[n], &pop[n],
+                   fc) == 8)
+            n++;
+    }
+    fclose(f);
+    CHECK(n == 10);
+    size_t alv = 9, esc = 4;
+    CHECK(!strcmp(names[alv], "Andorra la Vella") && !strcmp(names[esc], "les Escaldes"));
+    CHECK_NEAR(cs_haversine_km(lon[alv], lat[alv], lon[esc], lat[esc]), 1.0712, 1e-4);
+    cs_agglo_opts o;
+    cs_agglo_opts_default(&o);
+    cs_agglomerates *a;
+    o.max_km = 1.5;
+    CHECK_OK(cs_agglomerate(lon, lat, pop, n, &o, &a));
+    CHECK(a->n == 9);
+    uint32_t k = a->of_point[alv];
+    CHECK(a->of_point[esc] == k && a->largest[k] == alv);
+    CHECK(a->population[k] == 20430 + 15853);
+    CHECK(a->first[k + 1] - a->first[k] == 2 && a->members[a->first[k]] == esc && a->members[a->first[k] + 1] == alv);
+    CHECK(a->lon[k] == lon[alv] && a->lat[k] == lat[alv]);
+    cs_agglomerates_free(a);
+    o.position = CS_AGGLO_POS_CENTROID;
+    CHECK_OK(cs_agglomerate(lon, lat, pop, n, &o, &a));
+    k = a->of_point[alv];
+    CHECK_NEAR(a->lat[k], (20430 * lat[alv] + 15853 * lat[esc]) / 36283, 1e-7);
+    CHECK_NEAR(a->lon[k], (20430 * lon[alv] + 15853 * lon[esc]) / 36283, 1e-7);
+    cs_agglomerates_free(a);
+    o.max_km = 1.0; /* below 1.0712 km: nothing merges */
+    CHECK_OK(cs_agglomerate(lon, lat, pop, n, &o, &a));
+    CHECK(a->n == 10);
+    cs_agglomerates_free(a);
+    o.max_km = 4.0; /* chains: {AlV, Esc}, {Ordino, la Massana, Arinsal}, {Encamp, Canillo} + 3 singletons */
+    o.position = CS_AGGLO_POS_LARGEST;
+    CHECK_OK(cs_agglomerate(lon, lat, pop, n, &o, &a));
+    CHECK(a->n == 6);
+    k = a->of_point[3]; /* Ordino */
+    CHECK(a->of_point[5] == k && a->of_point[8] == k && !strcmp(names[a->largest[k]], "la Massana"));
+    CHECK(a->population[k] == 3066 + 7211 + 1419);
+    cs_agglomerates_free(a);
+    /* time rule on a 4-point matrix: min(t_ij, t_ji) <= 600 links 0-1 (one direction fast), 2-3 unreachable */
+    cs_matrix *t;
+    CHECK_OK(cs_matrix_new(4, 4, CS_MATRIX_TIME, &t));
+    for (size_t q = 0; q < 16; q++) t->v[q] = 5000;
+    for (size_t q = 0; q < 4; q++) t->v[q * 5] = 0;
+    t->v[0 * 4 + 1] = 900, t->v[1 * 4 + 0] = 500;
+    t->v[2 * 4 + 3] = INFINITY, t->v[3 * 4 + 2] = NAN;
+    double p4[4] = {1, 2, 3, 4};
+    o.rule = CS_AGGLO_TIME;
+    o.time = t;
+    o.max_time = 600;
+    CHECK_OK(cs_agglomerate(NULL, NULL, p4, 4, &o, &a));
+    CHECK(a->n == 3 && a->of_point[0] == 0 && a->of_point[1] == 0 && a->of_point[2] == 1 && a->of_point[3] == 2);
+    CHECK(a->largest[0] == 1 && a->population[0] == 3 && isnan(a->lon[0]));
+    cs_agglomerates_free(a);
+    cs_matrix_free(t);
+}
+
 int main(void)
 {
+    test_agglomerate();
     /* exact Zipf sizes P_k = P_1/k: primacy 2, 1/(1/2+1/3+1/4) = 12/13, 2/(1/2+...+1/11) */
     double z[30];
     for (int k = 0; k < 30; k++) z[29 - k] = 1e6 / (k + 1); /* any order */
