@@ -12,14 +12,13 @@
 #ifndef CITYSYS_TYPOLOGY_H
 #define CITYSYS_TYPOLOGY_H
 
+#include "citysys/gravity.h" /* cs_decay */
 #include "citysys/matrix.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Commuting distance-decay used when no observed commuting flows are given. */
-typedef enum cs_decay { CS_DECAY_EXPONENTIAL = 0, CS_DECAY_POWER = 1 } cs_decay;
 
 typedef struct cs_typology_params {
     /* metropolitan clusters */
