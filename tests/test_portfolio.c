@@ -82,12 +82,12 @@ int main(void)
         size_t k = 5 + rep % 5;
         model m;
         make_model(&m, k);
-        char nb[KMAX][16];
+        char nb[KMAX][24];
         const char *names[KMAX];
         double capv[KMAX][2];
         cs_project_costs costs[KMAX];
         for (size_t p = 0; p < k; p++) {
-            snprintf(nb[p], 16, "P%02zu", p);
+            snprintf(nb[p], sizeof nb[p], "P%02zu", p);
             names[p] = nb[p];
             capv[p][0] = 1e6 * (1 + 9 * urand());
             capv[p][1] = 1e6 * urand();
