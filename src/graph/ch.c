@@ -57,15 +57,126 @@ static cs_status undirected(const cs_router *r, uint32_t **first_out, uint32_t *
 
 typedef struct { double k; uint32_t id; } keyed;
 
-static int cmp_keyed(const void *a, const void *b)
+static inline int kless(const keyed *a, const keyed *b)
 {
-    const keyed *x = a, *y = b;
-    if (x->k < y->k) return -1;
-    if (x->k > y->k) return 1;
-    return x->id < y->id ? -1 : x->id > y->id;
+    return a->k < b->k || (a->k == b->k && a->id < b->id);
+}
+
+/* Quickselect: afterwards a[0..k) are the k smallest by (key, id) (a total order, so deterministic). */
+static void select_nth(keyed *a, size_t n, size_t k)
+{
+    if (n < 2) return;
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        keyed x = a[lo], y = a[mid], z = a[hi], p;
+        if (kless(&x, &y)) p = kless(&y, &z) ? y : (kless(&x, &z) ? z : x);
+        else p = kless(&x, &z) ? x : (kless(&y, &z) ? z : y);
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (kless(&a[i], &p)) i++;
+            while (kless(&p, &a[j])) j--;
+            if (i >= j) break;
+            keyed t = a[i]; a[i] = a[j]; a[j] = t;
+            i++;
+            j--;
+        }
+        /* a[lo..j] <= p <= a[j+1..hi] (Hoare partition) */
+        if (k <= j) hi = j;
+        else lo = j + 1;
+    }
 }
 
 typedef struct { uint32_t lo, hi, stamp; } nd_task;
+
+/*
+ * Vertex separator of the cut between A (kb[0..half), stamp sa) and B (stamp
+ * sb): a minimum vertex cover of the bipartite graph of cut edges (Koenig's
+ * theorem from a maximum matching found by augmenting paths), so the
+ * separator is never larger than either boundary. Marks insep[].
+ */
+static cs_status min_cover(const uint32_t *first, const uint32_t *adj, const uint32_t *stamp, const keyed *kb,
+                           uint32_t size, uint32_t half, uint32_t sa, uint32_t sb, uint32_t *loc, uint8_t *insep)
+{
+    uint32_t nl = 0, nr = 0, ne = 0;
+    for (uint32_t i = 0; i < size; i++) {
+        uint32_t v = kb[i].id, other = i < half ? sb : sa, deg = 0;
+        for (uint32_t a = first[v]; a < first[v + 1]; a++)
+            if (stamp[adj[a]] == other) deg++;
+        if (!deg) continue;
+        if (i < half) { loc[v] = nl++; ne += deg; }
+        else loc[v] = nr++;
+    }
+    if (!ne) return CS_OK;
+    uint32_t *lnode = cs_mallocarray(nl, 4), *rnode = cs_mallocarray(nr, 4), *lf = cs_calloc((size_t)nl + 1, 4);
+    uint32_t *le = cs_mallocarray(ne, 4), *ml = cs_mallocarray(nl, 4), *mr = cs_mallocarray(nr, 4);
+    uint32_t *seen = cs_calloc(nr, 4), *stk = cs_mallocarray(nl + 1, 4), *pos = cs_mallocarray(nl + 1, 4);
+    uint8_t *vl = cs_calloc(nl, 1), *vr = cs_calloc(nr, 1);
+    uint32_t *queue = cs_mallocarray(nl, 4);
+    cs_status st = CS_OK;
+    if (!lnode || !rnode || !lf || !le || !ml || !mr || !seen || !stk || !pos || !vl || !vr || !queue) {
+        st = CS_ENOMEM;
+        goto out;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < size; i++) {
+        uint32_t v = kb[i].id, other = i < half ? sb : sa;
+        int bnd = 0;
+        for (uint32_t a = first[v]; a < first[v + 1]; a++)
+            if (stamp[adj[a]] == other) { bnd = 1; if (i < half) le[k++] = loc[adj[a]]; }
+        if (!bnd) continue;
+        if (i < half) { lnode[loc[v]] = v; lf[loc[v] + 1] = k; }
+        else rnode[loc[v]] = v;
+    }
+    for (uint32_t l = 0; l < nl; l++) ml[l] = CS_INVALID_ID;
+    for (uint32_t r = 0; r < nr; r++) mr[r] = CS_INVALID_ID;
+    /* Kuhn's augmenting paths, iterative DFS; seen[r] == phase marks visited */
+    for (uint32_t l0 = 0; l0 < nl; l0++) {
+        uint32_t phase = l0 + 1, sp = 0;
+        stk[sp] = l0; pos[sp] = lf[l0]; sp++;
+        int found = 0;
+        while (sp && !found) {
+            uint32_t l = stk[sp - 1];
+            if (pos[sp - 1] == lf[l + 1]) { sp--; continue; }
+            uint32_t r = le[pos[sp - 1]++];
+            if (seen[r] == phase) continue;
+            seen[r] = phase;
+            if (mr[r] == CS_INVALID_ID) {
+                /* augment: each l on the stack takes the r it last tried */
+                found = 1;
+                for (uint32_t q = 0; q < sp; q++) {
+                    uint32_t ll = stk[q], rr = le[pos[q] - 1];
+                    ml[ll] = rr;
+                    mr[rr] = ll;
+                }
+            } else {
+                stk[sp] = mr[r]; pos[sp] = lf[mr[r]]; sp++;
+            }
+        }
+    }
+    /* Koenig: alternating BFS from unmatched left vertices */
+    uint32_t qh = 0, qt = 0;
+    for (uint32_t l = 0; l < nl; l++)
+        if (ml[l] == CS_INVALID_ID) { vl[l] = 1; queue[qt++] = l; }
+    while (qh < qt) {
+        uint32_t l = queue[qh++];
+        for (uint32_t a = lf[l]; a < lf[l + 1]; a++) {
+            uint32_t r = le[a];
+            if (vr[r] || ml[l] == r) continue;
+            vr[r] = 1;
+            uint32_t l2 = mr[r];
+            if (l2 != CS_INVALID_ID && !vl[l2]) { vl[l2] = 1; queue[qt++] = l2; }
+        }
+    }
+    for (uint32_t l = 0; l < nl; l++)
+        if (!vl[l]) insep[lnode[l]] = 1;
+    for (uint32_t r = 0; r < nr; r++)
+        if (vr[r]) insep[rnode[r]] = 1;
+out:
+    cs_free(lnode); cs_free(rnode); cs_free(lf); cs_free(le); cs_free(ml); cs_free(mr); cs_free(seen);
+    cs_free(stk); cs_free(pos); cs_free(vl); cs_free(vr); cs_free(queue);
+    return st;
+}
 
 cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uint32_t leaf, uint32_t *rank)
 {
@@ -78,8 +189,9 @@ cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uin
     uint32_t *perm = cs_mallocarray(n, sizeof *perm), *stamp = cs_mallocarray(n, sizeof *stamp);
     keyed *kb = cs_mallocarray(n, sizeof *kb);
     uint8_t *insep = cs_calloc(n, 1);
+    uint32_t *loc = cs_mallocarray(n, sizeof *loc);
     nd_task *stack = cs_mallocarray(2 * 64 + (size_t)n / leaf + 64, sizeof *stack);
-    if (!x || !y || !perm || !stamp || !kb || !insep || !stack) { st = CS_ENOMEM; goto done; }
+    if (!x || !y || !perm || !stamp || !kb || !insep || !loc || !stack) { st = CS_ENOMEM; goto done; }
     double mlat = 0;
     if (lat) {
         for (uint32_t i = 0; i < n; i++) mlat += isfinite(lat[i]) ? lat[i] : 0;
@@ -113,7 +225,7 @@ cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uin
                 double k = dir == 0 ? x[v] : dir == 1 ? y[v] : dir == 2 ? x[v] + y[v] : x[v] - y[v];
                 kb[i] = (keyed){k, v};
             }
-            qsort(kb, size, sizeof *kb, cmp_keyed);
+            select_nth(kb, size, half);
             uint32_t sa = ++nstamp, sb = ++nstamp;
             for (uint32_t i = 0; i < size; i++) stamp[kb[i].id] = i < half ? sa : sb;
             uint32_t ca = 0, cb = 0;
@@ -132,18 +244,11 @@ cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uin
             double k = best_dir == 0 ? x[v] : best_dir == 1 ? y[v] : best_dir == 2 ? x[v] + y[v] : x[v] - y[v];
             kb[i] = (keyed){k, v};
         }
-        qsort(kb, size, sizeof *kb, cmp_keyed);
+        select_nth(kb, size, half);
         uint32_t sa = ++nstamp, sb = ++nstamp;
         for (uint32_t i = 0; i < size; i++) stamp[kb[i].id] = i < half ? sa : sb;
-        uint32_t nsep = 0;
-        for (uint32_t i = 0; i < size; i++) {
-            uint32_t v = kb[i].id;
-            int in_a = i < half;
-            if (in_a != (best_side == 0)) continue;
-            uint32_t other = in_a ? sb : sa;
-            for (uint32_t a = first[v]; a < first[v + 1]; a++)
-                if (stamp[adj[a]] == other) { insep[v] = 1; nsep++; break; }
-        }
+        if ((st = min_cover(first, adj, stamp, kb, size, half, sa, sb, loc, insep))) goto done;
+        (void)best_side;
         /* layout: [A' | B' | separator] */
         uint32_t p = t.lo, na = 0, nb = 0;
         for (uint32_t i = 0; i < half; i++)
@@ -161,7 +266,7 @@ cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uin
     }
 done:
     cs_free(first); cs_free(adj); cs_free(x); cs_free(y); cs_free(perm); cs_free(stamp); cs_free(kb);
-    cs_free(insep); cs_free(stack);
+    cs_free(insep); cs_free(loc); cs_free(stack);
     return st;
 }
 

@@ -100,10 +100,25 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
     return rt_add(rt_add(best, rt_key(a->access_ms, a->access_cm)), rt_key(b->access_ms, b->access_cm));
 }
 
-/* Elimination-tree search from the seeds. dist (n entries, all RT_INF) is restored to RT_INF.
-   Writes the reached (rank, key) pairs to on/ok (capacity et_height) and returns their count. */
-static uint32_t walk(const cs_router *r, const uint64_t *w, const seeds *sd, uint64_t *dist, uint32_t *on,
-                     uint64_t *ok)
+/*
+ * Elimination-tree search from the seeds, then pruning. dist and ex (n
+ * entries each, all RT_INF) are restored to RT_INF. `w` are the weights of
+ * the search direction on upward arcs (source: lower->upper; target:
+ * upper->lower), `sw` the opposite direction.
+ *
+ * Bottom-up, the walk relaxes every upward arc of every ancestor it reaches.
+ * Top-down, it computes the exact distance D(v) between the seed and each
+ * reached ancestor (D(v) = min(walk(v), D(w) + sw(w,v)) over upper
+ * neighbours w) and keeps v only when walk(v) is strictly smaller than every
+ * route through a higher neighbour. Exactness: the peak of an optimal
+ * up-down route whose entry is dropped can be moved to that higher
+ * neighbour without changing the route's weight; the peak rank only grows,
+ * so some optimal route has a peak kept on both sides (docs/routing.md).
+ * Writes the kept (rank, key) pairs to on/ok (capacity et_height + 1) and
+ * returns their count.
+ */
+static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, const seeds *sd, uint64_t *dist,
+                     uint64_t *ex, uint32_t *on, uint64_t *ok)
 {
     uint32_t x = CS_INVALID_ID, y = CS_INVALID_ID;
     for (int i = 0; i < sd->k; i++) {
@@ -129,7 +144,26 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const seeds *sd, uin
             if (nk < dist[hd[e]]) dist[hd[e]] = nk;
         }
     }
-    return cnt;
+    /* top-down: exact distances and pruning */
+    for (uint32_t q = cnt; q-- > 0;) {
+        uint32_t v = on[q];
+        uint64_t best = RT_INF;
+        for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
+            uint64_t dw = ex[hd[e]];
+            if (dw == RT_INF) continue;
+            uint64_t via = rt_add(dw, sw[e]);
+            if (via < best) best = via;
+        }
+        uint64_t own = ok[q];
+        ex[v] = own < best ? own : best;
+        if (own >= best) ok[q] = RT_INF; /* pruned */
+    }
+    uint32_t k = 0;
+    for (uint32_t q = 0; q < cnt; q++) {
+        ex[on[q]] = RT_INF;
+        if (ok[q] != RT_INF) { on[k] = on[q]; ok[k++] = ok[q]; }
+    }
+    return k;
 }
 
 typedef struct {
@@ -150,7 +184,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
                                buckets *B)
 {
     uint32_t n = r->n, H = r->et_height + 1;
-    const uint64_t *w = road_only ? r->r_dn : r->w_dn;
+    const uint64_t *w = road_only ? r->r_dn : r->w_dn, *sw = road_only ? r->r_up : r->w_up;
     size_t *cnt = cs_calloc(m + 1, sizeof *cnt);
     B->first = cs_calloc((size_t)n + 2, sizeof *B->first);
     if (!cnt || !B->first) { cs_free(cnt); return CS_ENOMEM; }
@@ -161,23 +195,23 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
     /* pass 1: counts per target */
 #pragma omp parallel num_threads(nt)
     {
-        uint64_t *dist = cs_mallocarray(n ? n : 1, 8);
+        uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
-        if (!dist || !on || !ok) {
+        if (!dist || !ex || !on || !ok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
         } else {
-            for (uint32_t i = 0; i < n; i++) dist[i] = RT_INF;
+            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
         }
 #pragma omp for schedule(dynamic, 16)
         for (size_t j = 0; j < m; j++) {
-            if (!dist || !on || !ok) continue;
+            if (!dist || !ex || !on || !ok) continue;
             seeds sd;
             loc_seeds(r, &dst[j], 1, road_only, &sd);
-            cnt[j + 1] = walk(r, w, &sd, dist, on, ok);
+            cnt[j + 1] = walk(r, w, sw, &sd, dist, ex, on, ok);
         }
-        cs_free(dist); cs_free(on); cs_free(ok);
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
     }
     if (st) { cs_free(cnt); return st; }
     for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
@@ -190,21 +224,25 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
     /* pass 2: entries per target */
 #pragma omp parallel num_threads(nt)
     {
-        uint64_t *dist = cs_mallocarray(n ? n : 1, 8);
-        if (!dist) {
+        uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
+        uint32_t *on = cs_mallocarray(H, 4);
+        uint64_t *ok = cs_mallocarray(H, 8);
+        if (!dist || !ex || !on || !ok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
         } else {
-            for (uint32_t i = 0; i < n; i++) dist[i] = RT_INF;
+            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
         }
 #pragma omp for schedule(dynamic, 16)
         for (size_t j = 0; j < m; j++) {
-            if (!dist) continue;
+            if (!dist || !ex || !on || !ok) continue;
             seeds sd;
             loc_seeds(r, &dst[j], 1, road_only, &sd);
-            walk(r, w, &sd, dist, tn + cnt[j], tk + cnt[j]);
+            uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok);
+            memcpy(tn + cnt[j], on, (size_t)c * 4);
+            memcpy(tk + cnt[j], ok, (size_t)c * 8);
         }
-        cs_free(dist);
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
     }
     if (st) goto done;
     /* buckets by node, targets in increasing order within each */
@@ -280,16 +318,16 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     size_t done_rows = 0;
 #pragma omp parallel num_threads(nt)
     {
-        uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8);
+        uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
         uint64_t *row = cs_mallocarray(m * (size_t)(1 + two), 8);
-        int okmem = dist && on && ok && row;
+        int okmem = dist && ex && on && ok && row;
         if (!okmem) {
 #pragma omp atomic write
             st = CS_ENOMEM;
         } else {
-            for (uint32_t i = 0; i < nn; i++) dist[i] = RT_INF;
+            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
         }
 #pragma omp for schedule(dynamic, 8)
         for (size_t i = 0; i < n; i++) {
@@ -299,7 +337,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
                 seeds sd;
                 loc_seeds(r, &src[i], 0, k, &sd);
-                uint32_t c = walk(r, k ? r->r_up : r->w_up, &sd, dist, on, ok);
+                uint32_t c = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on, ok);
                 const size_t *bf = B[k].first;
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
@@ -349,7 +387,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
 #pragma omp atomic update
             done_rows++;
         }
-        cs_free(dist); cs_free(on); cs_free(ok); cs_free(row);
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row);
     }
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
 done:
