@@ -144,6 +144,7 @@ static void oracle(const elist *e, const cs_location *src, size_t n, const cs_lo
 }
 
 /* Compare the router's matrix with the oracle; returns number of mismatching cells. */
+static int compare_prune = -1;
 static size_t compare(const cs_router *r, const elist *e, const cs_location *src, size_t n, const cs_location *dst,
                       size_t m, int threads)
 {
@@ -152,6 +153,7 @@ static size_t compare(const cs_router *r, const elist *e, const cs_location *src
     cs_matrix_opts o;
     cs_matrix_opts_default(&o);
     o.threads = threads;
+    o.prune = compare_prune;
     CHECK_OK(cs_router_matrix_raw(r, src, n, dst, m, &o, T, L, NR));
     oracle(e, src, n, dst, m, 0, O);
     int any_nonroad = 0;
@@ -375,8 +377,12 @@ static void test_random(uint32_t K, int nonroad)
     for (uint32_t i = 0; i < e.n; i++) N[i] = cs_location_node(i);
     size_t bad = compare(r, &e, N, e.n, L, n, 2);
     CHECK(bad == 0);
-    bad = compare(r, &e, L, n, L, n, 2);
-    CHECK(bad == 0);
+    for (int pr = 0; pr < 2; pr++) {
+        compare_prune = pr; /* both search variants: plain and pruned */
+        bad = compare(r, &e, L, n, L, n, 2);
+        CHECK(bad == 0);
+    }
+    compare_prune = 1;
     /* random closures, speed changes and added segments, applied without a rebuild */
     for (int round = 0; round < 3; round++) {
         cs_route_changes *c = NULL;
@@ -419,6 +425,7 @@ static void test_random(uint32_t K, int nonroad)
     CHECK(a.n_scc == b.n_scc && a.largest_scc == b.largest_scc);
     CHECK(memcmp(cs_router_scc(r), cs_router_scc(fresh), e.n * 4) == 0);
     cs_router_free(fresh);
+    compare_prune = -1;
     free(L); free(N);
     cs_router_free(r);
     el_free(&e);

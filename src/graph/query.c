@@ -19,6 +19,7 @@ void cs_matrix_opts_default(cs_matrix_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->nonroad_flags = 1;
+    o->prune = -1;
 }
 
 cs_location cs_location_node(uint32_t node)
@@ -118,7 +119,7 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
  * returns their count.
  */
 static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, const seeds *sd, uint64_t *dist,
-                     uint64_t *ex, uint32_t *on, uint64_t *ok)
+                     uint64_t *ex, uint32_t *on, uint64_t *ok, int prune)
 {
     uint32_t x = CS_INVALID_ID, y = CS_INVALID_ID;
     for (int i = 0; i < sd->k; i++) {
@@ -144,6 +145,7 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
             if (nk < dist[hd[e]]) dist[hd[e]] = nk;
         }
     }
+    if (!prune) return cnt;
     /* top-down: exact distances and pruning */
     for (uint32_t q = cnt; q-- > 0;) {
         uint32_t v = on[q];
@@ -181,7 +183,7 @@ static void buckets_free(buckets *b)
 static int nthreads(int t) { return t > 0 ? t : omp_get_max_threads(); }
 
 static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int threads,
-                               buckets *B)
+                               int prune, buckets *B)
 {
     uint32_t n = r->n, H = r->et_height + 1;
     const uint64_t *w = road_only ? r->r_dn : r->w_dn, *sw = road_only ? r->r_up : r->w_up;
@@ -209,7 +211,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             if (!dist || !ex || !on || !ok) continue;
             seeds sd;
             loc_seeds(r, &dst[j], 1, road_only, &sd);
-            cnt[j + 1] = walk(r, w, sw, &sd, dist, ex, on, ok);
+            cnt[j + 1] = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
     }
@@ -238,7 +240,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             if (!dist || !ex || !on || !ok) continue;
             seeds sd;
             loc_seeds(r, &dst[j], 1, road_only, &sd);
-            uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok);
+            uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
             memcpy(tn + cnt[j], on, (size_t)c * 4);
             memcpy(tk + cnt[j], ok, (size_t)c * 8);
         }
@@ -301,12 +303,13 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
     if (!n || !m) return CS_OK;
     int two = r->has_nonroad && o->nonroad_flags && (out->nonroad || out->tflags || out->dflags);
+    int prune = o->prune < 0 ? (double)n * (double)m >= 4.0e6 : o->prune != 0;
     buckets B[2];
     memset(B, 0, sizeof B);
     segtgt *st_list = NULL;
     size_t nst = 0;
     for (int k = 0; k < 1 + two; k++)
-        if ((st = build_buckets(r, dst, m, k, o->threads, &B[k]))) goto done;
+        if ((st = build_buckets(r, dst, m, k, o->threads, prune, &B[k]))) goto done;
     st_list = cs_mallocarray(m, sizeof *st_list);
     if (!st_list) { st = CS_ENOMEM; goto done; }
     for (size_t j = 0; j < m; j++)
@@ -337,7 +340,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
                 seeds sd;
                 loc_seeds(r, &src[i], 0, k, &sd);
-                uint32_t c = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on, ok);
+                uint32_t c = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on, ok, prune);
                 const size_t *bf = B[k].first;
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
