@@ -1,0 +1,441 @@
+/*
+ * query.c: many-to-many matrices on the customized hierarchy. Each target
+ * runs an elimination-tree search (its ancestors in the elimination tree,
+ * relaxed bottom-up with downward weights) and leaves (target, distance)
+ * entries in per-node buckets; each source runs the same search with upward
+ * weights and scans the buckets of the nodes it reaches (Knopp, Sanders,
+ * Schultes, Schulz & Wagner, "Computing many-to-many shortest paths using
+ * highway hierarchies", ALENEX 2007; elimination-tree search: Dibbelt et al.
+ * 2016). Rows are computed independently (OpenMP over sources) and written
+ * to fixed cells, so results do not depend on the thread count.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include "routing_internal.h"
+
+void cs_matrix_opts_default(cs_matrix_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->nonroad_flags = 1;
+    o->prune = -1;
+}
+
+cs_location cs_location_node(uint32_t node)
+{
+    cs_location l = {node, CS_INVALID_ID, 0.0, 0, 0};
+    return l;
+}
+
+cs_location cs_location_from_snap(const cs_snap *s)
+{
+    cs_location l = {CS_INVALID_ID, CS_INVALID_ID, 0.0, 0, 0};
+    if (s && !s->flagged && s->seg != CS_INVALID_ID) {
+        l.seg = s->seg;
+        l.frac = s->frac;
+        l.access_ms = s->access_ms;
+        l.access_cm = s->dist_m > 0 && s->dist_m < 4.0e7 ? (uint32_t)llround(s->dist_m * 100.0) : 0;
+    }
+    return l;
+}
+
+/* round(f * t) with f clamped to [0,1], half away from zero */
+static uint64_t part(uint32_t t, double f)
+{
+    if (!(f > 0)) return 0;
+    if (f >= 1) return t;
+    uint64_t x = (uint64_t)llround(f * (double)t);
+    return x > t ? t : x;
+}
+
+typedef struct { uint32_t node[2]; uint64_t key[2]; int k; } seeds;
+
+static void add_seed(seeds *s, uint32_t node, uint64_t key)
+{
+    if (key == RT_INF) return;
+    for (int i = 0; i < s->k; i++)
+        if (s->node[i] == node) { if (key < s->key[i]) s->key[i] = key; return; }
+    s->node[s->k] = node;
+    s->key[s->k++] = key;
+}
+
+/* Seeds of a location: as a source (dir 0: distances from the point to nodes) or a target
+   (dir 1: distances from nodes to the point). */
+static void loc_seeds(const cs_router *r, const cs_location *l, int dir, int road_only, seeds *sd)
+{
+    sd->k = 0;
+    uint64_t acc = rt_key(l->access_ms, l->access_cm);
+    if (l->node != CS_INVALID_ID) { add_seed(sd, l->node, acc); return; }
+    uint32_t s = l->seg;
+    if (s == CS_INVALID_ID || (road_only && rt_nonroad_mode(r->seg_mode[s]))) return;
+    uint32_t f = r->seg_fwd[s], b = r->seg_bwd[s], len = r->seg_len[s];
+    double fr = l->frac;
+    if (dir == 0) {
+        if (f != CS_NO_TIME) add_seed(sd, r->seg_v[s], rt_add(acc, rt_key(f - part(f, fr), len - part(len, fr))));
+        if (b != CS_NO_TIME)
+            add_seed(sd, r->seg_u[s], rt_add(acc, rt_key(b - part(b, 1 - fr), len - part(len, 1 - fr))));
+    } else {
+        if (f != CS_NO_TIME) add_seed(sd, r->seg_u[s], rt_add(acc, rt_key(part(f, fr), part(len, fr))));
+        if (b != CS_NO_TIME) add_seed(sd, r->seg_v[s], rt_add(acc, rt_key(part(b, 1 - fr), part(len, 1 - fr))));
+    }
+}
+
+/* Direct route along one segment between two points on it (RT_INF if none). */
+static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_location *b, int road_only)
+{
+    uint32_t s = a->seg;
+    if (road_only && rt_nonroad_mode(r->seg_mode[s])) return RT_INF;
+    uint32_t f = r->seg_fwd[s], bw = r->seg_bwd[s], len = r->seg_len[s];
+    uint64_t best = RT_INF;
+    if (f != CS_NO_TIME && b->frac >= a->frac) {
+        uint64_t k = rt_key(part(f, b->frac) - part(f, a->frac), part(len, b->frac) - part(len, a->frac));
+        if (k < best) best = k;
+    }
+    if (bw != CS_NO_TIME && b->frac <= a->frac) {
+        uint64_t k = rt_key(part(bw, 1 - b->frac) - part(bw, 1 - a->frac),
+                            part(len, 1 - b->frac) - part(len, 1 - a->frac));
+        if (k < best) best = k;
+    }
+    if (best == RT_INF) return best;
+    return rt_add(rt_add(best, rt_key(a->access_ms, a->access_cm)), rt_key(b->access_ms, b->access_cm));
+}
+
+/*
+ * Elimination-tree search from the seeds, then pruning. dist and ex (n
+ * entries each, all RT_INF) are restored to RT_INF. `w` are the weights of
+ * the search direction on upward arcs (source: lower->upper; target:
+ * upper->lower), `sw` the opposite direction.
+ *
+ * Bottom-up, the walk relaxes every upward arc of every ancestor it reaches.
+ * Top-down, it computes the exact distance D(v) between the seed and each
+ * reached ancestor (D(v) = min(walk(v), D(w) + sw(w,v)) over upper
+ * neighbours w) and keeps v only when walk(v) is strictly smaller than every
+ * route through a higher neighbour. Exactness: the peak of an optimal
+ * up-down route whose entry is dropped can be moved to that higher
+ * neighbour without changing the route's weight; the peak rank only grows,
+ * so some optimal route has a peak kept on both sides (docs/routing.md).
+ * Writes the kept (rank, key) pairs to on/ok (capacity et_height + 1) and
+ * returns their count.
+ */
+static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, const seeds *sd, uint64_t *dist,
+                     uint64_t *ex, uint32_t *on, uint64_t *ok, int prune)
+{
+    uint32_t x = CS_INVALID_ID, y = CS_INVALID_ID;
+    for (int i = 0; i < sd->k; i++) {
+        uint32_t v = r->rank[sd->node[i]];
+        if (sd->key[i] < dist[v]) dist[v] = sd->key[i];
+        if (i == 0) x = v;
+        else y = v;
+    }
+    if (x == y) y = CS_INVALID_ID;
+    const uint32_t *par = r->parent, *fu = r->first_up, *hd = r->up_head;
+    uint32_t cnt = 0;
+    while (x != CS_INVALID_ID || y != CS_INVALID_ID) {
+        uint32_t v = x < y ? x : y;
+        if (x == v) x = par[x];
+        if (y == v) y = par[y];
+        uint64_t d = dist[v];
+        if (d == RT_INF) continue;
+        dist[v] = RT_INF;
+        on[cnt] = v;
+        ok[cnt++] = d;
+        for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
+            uint64_t nk = rt_add(d, w[e]);
+            if (nk < dist[hd[e]]) dist[hd[e]] = nk;
+        }
+    }
+    if (!prune) return cnt;
+    /* top-down: exact distances and pruning */
+    for (uint32_t q = cnt; q-- > 0;) {
+        uint32_t v = on[q];
+        uint64_t best = RT_INF;
+        for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
+            uint64_t dw = ex[hd[e]];
+            if (dw == RT_INF) continue;
+            uint64_t via = rt_add(dw, sw[e]);
+            if (via < best) best = via;
+        }
+        uint64_t own = ok[q];
+        ex[v] = own < best ? own : best;
+        if (own >= best) ok[q] = RT_INF; /* pruned */
+    }
+    uint32_t k = 0;
+    for (uint32_t q = 0; q < cnt; q++) {
+        ex[on[q]] = RT_INF;
+        if (ok[q] != RT_INF) { on[k] = on[q]; ok[k++] = ok[q]; }
+    }
+    return k;
+}
+
+typedef struct {
+    size_t *first;   /* n+1 bucket offsets by rank */
+    uint32_t *tgt;   /* target index */
+    uint64_t *key;
+} buckets;
+
+static void buckets_free(buckets *b)
+{
+    cs_free(b->first); cs_free(b->tgt); cs_free(b->key);
+    memset(b, 0, sizeof *b);
+}
+
+static int nthreads(int t) { return t > 0 ? t : omp_get_max_threads(); }
+
+static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int threads,
+                               int prune, buckets *B)
+{
+    uint32_t n = r->n, H = r->et_height + 1;
+    const uint64_t *w = road_only ? r->r_dn : r->w_dn, *sw = road_only ? r->r_up : r->w_up;
+    size_t *cnt = cs_calloc(m + 1, sizeof *cnt);
+    B->first = cs_calloc((size_t)n + 2, sizeof *B->first);
+    if (!cnt || !B->first) { cs_free(cnt); return CS_ENOMEM; }
+    int nt = nthreads(threads);
+    cs_status st = CS_OK;
+    uint32_t *tn = NULL;
+    uint64_t *tk = NULL;
+    /* pass 1: counts per target */
+#pragma omp parallel num_threads(nt)
+    {
+        uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
+        uint32_t *on = cs_mallocarray(H, 4);
+        uint64_t *ok = cs_mallocarray(H, 8);
+        if (!dist || !ex || !on || !ok) {
+#pragma omp atomic write
+            st = CS_ENOMEM;
+        } else {
+            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (size_t j = 0; j < m; j++) {
+            if (!dist || !ex || !on || !ok) continue;
+            seeds sd;
+            loc_seeds(r, &dst[j], 1, road_only, &sd);
+            cnt[j + 1] = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
+        }
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+    }
+    if (st) { cs_free(cnt); return st; }
+    for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
+    size_t tot = cnt[m];
+    tn = cs_mallocarray(tot ? tot : 1, 4);
+    tk = cs_mallocarray(tot ? tot : 1, 8);
+    B->tgt = cs_mallocarray(tot ? tot : 1, 4);
+    B->key = cs_mallocarray(tot ? tot : 1, 8);
+    if (!tn || !tk || !B->tgt || !B->key) { st = CS_ENOMEM; goto done; }
+    /* pass 2: entries per target */
+#pragma omp parallel num_threads(nt)
+    {
+        uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
+        uint32_t *on = cs_mallocarray(H, 4);
+        uint64_t *ok = cs_mallocarray(H, 8);
+        if (!dist || !ex || !on || !ok) {
+#pragma omp atomic write
+            st = CS_ENOMEM;
+        } else {
+            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (size_t j = 0; j < m; j++) {
+            if (!dist || !ex || !on || !ok) continue;
+            seeds sd;
+            loc_seeds(r, &dst[j], 1, road_only, &sd);
+            uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
+            memcpy(tn + cnt[j], on, (size_t)c * 4);
+            memcpy(tk + cnt[j], ok, (size_t)c * 8);
+        }
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+    }
+    if (st) goto done;
+    /* buckets by node, targets in increasing order within each */
+    for (size_t e = 0; e < tot; e++) B->first[tn[e] + 2]++;
+    for (uint32_t v = 0; v < n; v++) B->first[v + 2] += B->first[v + 1];
+    for (size_t j = 0; j < m; j++)
+        for (size_t e = cnt[j]; e < cnt[j + 1]; e++) {
+            size_t p = B->first[tn[e] + 1]++;
+            B->tgt[p] = (uint32_t)j;
+            B->key[p] = tk[e];
+        }
+done:
+    cs_free(cnt); cs_free(tn); cs_free(tk);
+    if (st) buckets_free(B);
+    return st;
+}
+
+/* Output sinks of one matrix computation (any may be NULL). */
+typedef struct {
+    uint64_t *time_ms, *len_cm;
+    uint8_t *nonroad;
+    double *time_s, *dist_m;
+    uint8_t *tflags, *dflags;
+} sinks;
+
+typedef struct { uint32_t seg, j; } segtgt;
+
+static int cmp_segtgt(const void *a, const void *b)
+{
+    const segtgt *x = a, *y = b;
+    if (x->seg != y->seg) return x->seg < y->seg ? -1 : 1;
+    return x->j < y->j ? -1 : x->j > y->j;
+}
+
+static cs_status validate(const cs_router *r, const cs_location *l, size_t k, const char *what)
+{
+    for (size_t i = 0; i < k; i++) {
+        if (l[i].node != CS_INVALID_ID) {
+            if (l[i].node >= r->n)
+                return cs_error_set(CS_EINVAL, "%s %zu: node %u out of range (%u nodes)", what, i, l[i].node, r->n);
+        } else if (l[i].seg != CS_INVALID_ID) {
+            if (l[i].seg >= r->nseg)
+                return cs_error_set(CS_EINVAL, "%s %zu: segment %u out of range (%u segments)", what, i, l[i].seg,
+                                    r->nseg);
+            if (!(l[i].frac >= 0 && l[i].frac <= 1))
+                return cs_error_set(CS_EINVAL, "%s %zu: fraction %g outside [0,1]", what, i, l[i].frac);
+        }
+    }
+    return CS_OK;
+}
+
+static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
+                     const cs_matrix_opts *o, cs_progress progress, const sinks *out)
+{
+    cs_status st;
+    if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
+    if (!n || !m) return CS_OK;
+    int two = r->has_nonroad && o->nonroad_flags && (out->nonroad || out->tflags || out->dflags);
+    int prune = o->prune < 0 ? (double)n * (double)m >= 4.0e6 : o->prune != 0;
+    buckets B[2];
+    memset(B, 0, sizeof B);
+    segtgt *st_list = NULL;
+    size_t nst = 0;
+    for (int k = 0; k < 1 + two; k++)
+        if ((st = build_buckets(r, dst, m, k, o->threads, prune, &B[k]))) goto done;
+    st_list = cs_mallocarray(m, sizeof *st_list);
+    if (!st_list) { st = CS_ENOMEM; goto done; }
+    for (size_t j = 0; j < m; j++)
+        if (dst[j].node == CS_INVALID_ID && dst[j].seg != CS_INVALID_ID) st_list[nst++] = (segtgt){dst[j].seg, (uint32_t)j};
+    qsort(st_list, nst, sizeof *st_list, cmp_segtgt);
+    uint32_t nn = r->n, H = r->et_height + 1;
+    int nt = nthreads(o->threads);
+    volatile int cancel = 0;
+    size_t done_rows = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
+        uint32_t *on = cs_mallocarray(H, 4);
+        uint64_t *ok = cs_mallocarray(H, 8);
+        uint64_t *row = cs_mallocarray(m * (size_t)(1 + two), 8);
+        int okmem = dist && ex && on && ok && row;
+        if (!okmem) {
+#pragma omp atomic write
+            st = CS_ENOMEM;
+        } else {
+            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
+        }
+#pragma omp for schedule(dynamic, 8)
+        for (size_t i = 0; i < n; i++) {
+            if (!okmem || cancel) continue;
+            for (int k = 0; k < 1 + two; k++) {
+                uint64_t *rw = row + (size_t)k * m;
+                for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
+                seeds sd;
+                loc_seeds(r, &src[i], 0, k, &sd);
+                uint32_t c = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on, ok, prune);
+                const size_t *bf = B[k].first;
+                const uint32_t *bt = B[k].tgt;
+                const uint64_t *bk = B[k].key;
+                for (uint32_t q = 0; q < c; q++) {
+                    uint64_t f = ok[q];
+                    for (size_t e = bf[on[q]]; e < bf[on[q] + 1]; e++) {
+                        uint64_t s = f + bk[e]; /* both < 2^63 in practice; checked below */
+                        if (s < f) s = RT_INF;
+                        if (s < rw[bt[e]]) rw[bt[e]] = s;
+                    }
+                }
+                if (src[i].node == CS_INVALID_ID && src[i].seg != CS_INVALID_ID && nst) {
+                    /* targets on the same segment */
+                    size_t lo = 0, hi = nst;
+                    while (lo < hi) {
+                        size_t mid = (lo + hi) / 2;
+                        if (st_list[mid].seg < src[i].seg) lo = mid + 1;
+                        else hi = mid;
+                    }
+                    for (size_t t = lo; t < nst && st_list[t].seg == src[i].seg; t++) {
+                        uint64_t d = same_seg(r, &src[i], &dst[st_list[t].j], k);
+                        if (d < rw[st_list[t].j]) rw[st_list[t].j] = d;
+                    }
+                }
+            }
+            size_t base = i * m;
+            for (size_t j = 0; j < m; j++) {
+                uint64_t kk = row[j];
+                int unr = kk == RT_INF;
+                int nr = two && !unr && kk < row[m + j];
+                uint64_t t = unr ? RT_INF : kk >> 32, l = unr ? RT_INF : kk & 0xffffffffu;
+                if (out->time_ms) out->time_ms[base + j] = t;
+                if (out->len_cm) out->len_cm[base + j] = l;
+                if (out->nonroad) out->nonroad[base + j] = (uint8_t)nr;
+                uint8_t fl = (uint8_t)((unr ? CS_CELL_UNREACHABLE : 0) | (nr ? CS_CELL_NONROAD : 0));
+                if (out->time_s) out->time_s[base + j] = unr ? INFINITY : (double)t / 1000.0;
+                if (out->dist_m) out->dist_m[base + j] = unr ? INFINITY : (double)l / 100.0;
+                if (out->tflags) out->tflags[base + j] = fl;
+                if (out->dflags) out->dflags[base + j] = fl;
+            }
+            if (progress.fn && omp_get_thread_num() == 0) {
+                size_t dr;
+#pragma omp atomic read
+                dr = done_rows;
+                if (progress.fn(progress.user, "matrix", (double)dr, (double)n)) cancel = 1;
+            }
+#pragma omp atomic update
+            done_rows++;
+        }
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row);
+    }
+    if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
+done:
+    buckets_free(&B[0]);
+    buckets_free(&B[1]);
+    cs_free(st_list);
+    return st;
+}
+
+cs_status cs_router_matrix_raw(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
+                               size_t m, const cs_matrix_opts *opts, uint64_t *time_ms, uint64_t *len_cm,
+                               uint8_t *nonroad)
+{
+    cs_matrix_opts def;
+    if (!opts) { cs_matrix_opts_default(&def); opts = &def; }
+    sinks s = {time_ms, len_cm, nonroad, NULL, NULL, NULL, NULL};
+    if (nonroad && !(r->has_nonroad && opts->nonroad_flags)) memset(nonroad, 0, n * m);
+    cs_progress none = {0};
+    return m2m(r, src, n, dst, m, opts, none, &s);
+}
+
+cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
+                           const cs_matrix_opts *opts, cs_progress progress, cs_matrix **time, cs_matrix **dist)
+{
+    cs_matrix_opts def;
+    if (!opts) { cs_matrix_opts_default(&def); opts = &def; }
+    cs_matrix *T = NULL, *D = NULL;
+    cs_status st = CS_OK;
+    if (time) *time = NULL;
+    if (dist) *dist = NULL;
+    if (time && ((st = cs_matrix_new(n, m, CS_MATRIX_TIME, &T)) || (st = cs_matrix_ensure_flags(T)) ||
+                 (st = cs_matrix_set_ids(T, opts->src_ids, opts->dst_ids))))
+        goto fail;
+    if (dist && ((st = cs_matrix_new(n, m, CS_MATRIX_DISTANCE, &D)) || (st = cs_matrix_ensure_flags(D)) ||
+                 (st = cs_matrix_set_ids(D, opts->src_ids, opts->dst_ids))))
+        goto fail;
+    sinks s = {NULL, NULL, NULL, T ? T->v : NULL, D ? D->v : NULL, T ? T->flags : NULL, D ? D->flags : NULL};
+    if ((st = m2m(r, src, n, dst, m, opts, progress, &s))) goto fail;
+    if (T) memcpy(T->fingerprint, r->fingerprint, 65);
+    if (D) memcpy(D->fingerprint, r->fingerprint, 65);
+    if (time) *time = T;
+    if (dist) *dist = D;
+    return CS_OK;
+fail:
+    cs_matrix_free(T);
+    cs_matrix_free(D);
+    return st;
+}
