@@ -1,5 +1,6 @@
 /* test_net_osm.c: car profile rules (hand-written rules.osm, every rule) and the OSM import
  * of two real extracts against the osmium-based oracle (tests/data/net/oracle_osm.py). */
+#include <unistd.h>
 #include "test.h"
 
 #define DATA CS_SRC_DIR "/tests/data/net/"
@@ -263,8 +264,77 @@ static void test_real(void)
     cs_profile_free(p);
 }
 
+/* own PBF reader (parallel) and readosm give the same network */
+static void test_readers(void)
+{
+    const char *files[] = {DATA "andorra-2013-05-28.osm.pbf", DATA "liechtenstein-2013-08-03.osm.pbf"};
+    cs_profile *p = NULL;
+    CHECK_OK(cs_profile_load(PROF "developing.json", &p));
+    for (int i = 0; i < 2 && p; i++) {
+        cs_network *a = NULL, *b = NULL;
+        cs_osm_stats sa, sb;
+        cs_osm_opts o;
+        cs_osm_opts_default(&o);
+        CHECK_OK(cs_network_from_osm(files[i], p, &o, &a, &sa));
+        o.reader = 1;
+        CHECK_OK(cs_network_from_osm(files[i], p, &o, &b, &sb));
+        if (!a || !b) break;
+        CHECK(sa.nodes == sb.nodes && sa.ways == sb.ways && sa.relations == sb.relations);
+        CHECK(sa.routable_ways == sb.routable_ways);
+        CHECK(a->n_nodes == b->n_nodes && a->n_segs == b->n_segs);
+        CHECK(!strcmp(a->fingerprint, b->fingerprint));
+        if (a->n_nodes == b->n_nodes && a->n_segs == b->n_segs) {
+            double md = 0;
+            int same = 1;
+            for (uint32_t x = 0; x < a->n_nodes; x++) {
+                md = fmax(md, fabs(a->lon_deg[x] - b->lon_deg[x]) + fabs(a->lat_deg[x] - b->lat_deg[x]));
+                same &= a->osm_node_id[x] == b->osm_node_id[x];
+            }
+            for (uint32_t s = 0; s < a->n_segs; s++)
+                same &= a->seg_u[s] == b->seg_u[s] && a->seg_v[s] == b->seg_v[s] && a->seg_fwd_ms[s] == b->seg_fwd_ms[s] &&
+                        a->seg_bwd_ms[s] == b->seg_bwd_ms[s] && a->seg_len_cm[s] == b->seg_len_cm[s] &&
+                        a->seg_way_id[s] == b->seg_way_id[s] && a->geom_off[s + 1] == b->geom_off[s + 1];
+            CHECK(same);
+            CHECK(md < 1e-12);
+        }
+        cs_osm_stats_free(&sa);
+        cs_osm_stats_free(&sb);
+        cs_network_free(a);
+        cs_network_free(b);
+    }
+    /* corrupt PBF bytes are refused, not crashed on */
+    char *data = NULL;
+    size_t n = 0;
+    CHECK_OK(cs_read_file(files[0], &data, &n));
+    if (data && n > 5000) {
+        char tmpl[] = "/tmp/cs_pbfXXXXXX";
+        int fd = mkstemp(tmpl);
+        if (fd >= 0) {
+            close(fd);
+            char path[64];
+            snprintf(path, sizeof path, "%s.pbf", tmpl);
+            for (int k = 0; k < 3; k++) {
+                size_t cut = k == 0 ? n / 2 : n;
+                if (k == 2) data[n / 3] ^= 0x5a;
+                CHECK_OK(cs_write_file_atomic(path, data, cut));
+                cs_network *x = NULL;
+                cs_osm_opts o;
+                cs_osm_opts_default(&o);
+                cs_status st = p ? cs_network_from_osm(path, p, &o, &x, NULL) : CS_EINVAL;
+                if (k == 0) CHECK(st == CS_EPARSE);
+                cs_network_free(x);
+            }
+            unlink(path);
+            unlink(tmpl);
+        }
+    }
+    cs_free(data);
+    cs_profile_free(p);
+}
+
 int main(void)
 {
+    test_readers();
     test_rules();
     test_real();
     TEST_MAIN_END();

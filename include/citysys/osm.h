@@ -77,6 +77,7 @@ CS_API double cs_parse_duration_s(const char *value);
 typedef struct cs_osm_opts {
     int compress;          /**< merge degree-2 chains (default 1) */
     cs_progress progress;  /**< may be {0} */
+    int reader;            /**< 0 (default): own parallel PBF reader for .pbf, readosm for .osm; 1: readosm always */
 } cs_osm_opts;
 CS_API void cs_osm_opts_default(cs_osm_opts *o);
 

@@ -5,7 +5,10 @@
  * nodes and compressed (network.c).
  */
 #include <math.h>
+#include <cpl_conv.h>
 #include <readosm.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -350,6 +353,576 @@ done:
     return st;
 }
 
+/* ------------------------------------------------------------------------
+ * Own .osm.pbf reader (measured faster than readosm, bench/README-netimport.md).
+ * Format: https://wiki.openstreetmap.org/wiki/PBF_Format — a sequence of
+ * (4-byte big-endian BlobHeader length, BlobHeader, Blob); OSMData blobs hold
+ * zlib-compressed PrimitiveBlocks. Blobs are located sequentially, then
+ * decoded in parallel (OpenMP) into per-blob results merged in file order,
+ * so the result does not depend on the thread count.
+ */
+
+typedef struct {
+    const uint8_t *p, *end;
+} pbuf;
+
+static int pb_varint(pbuf *b, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int s = 0; s < 64; s += 7) {
+        if (b->p >= b->end) return -1;
+        uint8_t c = *b->p++;
+        r |= (uint64_t)(c & 0x7f) << s;
+        if (!(c & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+static inline int64_t zz(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* next field: number, wire type; for wire type 2 sets *sub; for 0 sets *v; skips 1 and 5 */
+static int pb_field(pbuf *b, uint32_t *fn, int *wt, uint64_t *v, pbuf *sub)
+{
+    uint64_t key;
+    if (pb_varint(b, &key)) return -1;
+    *fn = (uint32_t)(key >> 3);
+    *wt = (int)(key & 7);
+    switch (*wt) {
+    case 0: return pb_varint(b, v);
+    case 1:
+        if (b->end - b->p < 8) return -1;
+        b->p += 8;
+        return 0;
+    case 5:
+        if (b->end - b->p < 4) return -1;
+        b->p += 4;
+        return 0;
+    case 2: {
+        uint64_t len;
+        if (pb_varint(b, &len) || len > (uint64_t)(b->end - b->p)) return -1;
+        sub->p = b->p;
+        sub->end = b->p + len;
+        b->p += len;
+        return 0;
+    }
+    default: return -1;
+    }
+}
+
+typedef struct {
+    cs_status st;
+    char msg[256];
+    /* nodes */
+    onode *nodes;
+    size_t n_nodes, cap_nodes;
+    /* routable ways */
+    size_t n_ways, cap_ways;
+    int64_t *way_id;
+    uint8_t *cls, *mode;
+    double *fwd_kmh, *bwd_kmh, *dur_s;
+    uint64_t *ref_len; /* refs per way */
+    int64_t *refs;
+    size_t n_refs, cap_refs;
+    uint64_t ways_read, relations;
+    uint64_t *per_class;
+} blobres;
+
+static void blobres_free(blobres *r)
+{
+    cs_free(r->nodes);
+    cs_free(r->way_id);
+    cs_free(r->cls);
+    cs_free(r->mode);
+    cs_free(r->fwd_kmh);
+    cs_free(r->bwd_kmh);
+    cs_free(r->dur_s);
+    cs_free(r->ref_len);
+    cs_free(r->refs);
+    cs_free(r->per_class);
+}
+
+#define PBF_BAD(r, ...)                                                     \
+    do {                                                                    \
+        (r)->st = CS_EPARSE;                                                \
+        snprintf((r)->msg, sizeof (r)->msg, __VA_ARGS__);                   \
+        return -1;                                                          \
+    } while (0)
+#define PBF_OOM(r)                                                          \
+    do {                                                                    \
+        (r)->st = CS_ENOMEM;                                                \
+        snprintf((r)->msg, sizeof (r)->msg, "out of memory");               \
+        return -1;                                                          \
+    } while (0)
+
+static int res_add_node(blobres *r, int64_t id, double lon, double lat)
+{
+    if (grow((void **)&r->nodes, &r->cap_nodes, r->n_nodes + 1, sizeof(onode))) PBF_OOM(r);
+    onode *o = &r->nodes[r->n_nodes++];
+    o->id = id;
+    o->lon = lon;
+    o->lat = lat;
+    return 0;
+}
+
+typedef struct {
+    const char **s; /* NUL-terminated copies */
+    size_t n;
+    char *buf;
+} strtab;
+
+static int pbf_way(blobres *r, pbuf w, const strtab *S, const cs_profile *prof, const char **tk, const char **tv,
+                   size_t cap_tags)
+{
+    r->ways_read++;
+    int64_t id = 0;
+    pbuf keys = {0}, vals = {0}, refs = {0};
+    uint32_t fn;
+    int wt;
+    uint64_t v;
+    pbuf sub;
+    while (w.p < w.end) {
+        if (pb_field(&w, &fn, &wt, &v, &sub)) PBF_BAD(r, "corrupt Way");
+        if (fn == 1 && wt == 0) id = (int64_t)v;
+        else if (fn == 2 && wt == 2) keys = sub;
+        else if (fn == 3 && wt == 2) vals = sub;
+        else if (fn == 8 && wt == 2) refs = sub;
+        else if ((fn == 2 || fn == 3 || fn == 8) && wt == 0) PBF_BAD(r, "way %lld: unpacked repeated field", (long long)id);
+    }
+    size_t nt = 0;
+    while (keys.p < keys.end && vals.p < vals.end) {
+        uint64_t k, x;
+        if (pb_varint(&keys, &k) || pb_varint(&vals, &x) || k >= S->n || x >= S->n)
+            PBF_BAD(r, "way %lld: bad string index", (long long)id);
+        if (nt < cap_tags) {
+            tk[nt] = S->s[k];
+            tv[nt] = S->s[x];
+            nt++;
+        }
+    }
+    if (!nt) return 0;
+    cs_way_attr a;
+    if (cs_profile_way(prof, tk, tv, nt, &a)) PBF_BAD(r, "profile evaluation failed");
+    if (!a.routable) return 0;
+    size_t nref = 0;
+    size_t start = r->n_refs;
+    int64_t acc = 0;
+    while (refs.p < refs.end) {
+        uint64_t d;
+        if (pb_varint(&refs, &d)) PBF_BAD(r, "way %lld: corrupt refs", (long long)id);
+        acc += zz(d);
+        if (grow((void **)&r->refs, &r->cap_refs, r->n_refs + 1, 8)) PBF_OOM(r);
+        r->refs[r->n_refs++] = acc;
+        nref++;
+    }
+    if (nref < 2) {
+        r->n_refs = start;
+        return 0;
+    }
+    size_t i = r->n_ways;
+    if (i + 1 > r->cap_ways) {
+        size_t nc = r->cap_ways ? r->cap_ways * 2 : 256;
+        void *q;
+#define G(arr, sz)                                                \
+    if (!(q = cs_reallocarray(r->arr, nc, sz))) PBF_OOM(r);       \
+    r->arr = q;
+        G(way_id, 8) G(cls, 1) G(mode, 1) G(fwd_kmh, 8) G(bwd_kmh, 8) G(dur_s, 8) G(ref_len, 8)
+#undef G
+        r->cap_ways = nc;
+    }
+    r->way_id[i] = id;
+    r->cls[i] = a.cls;
+    r->mode[i] = (uint8_t)a.mode;
+    r->fwd_kmh[i] = a.fwd_kmh;
+    r->bwd_kmh[i] = a.bwd_kmh;
+    r->dur_s[i] = a.duration_s;
+    r->ref_len[i] = nref;
+    r->n_ways++;
+    r->per_class[a.cls]++;
+    return 0;
+}
+
+/* decode one PrimitiveBlock */
+static int pbf_block(blobres *r, const uint8_t *data, size_t len, const cs_profile *prof)
+{
+    pbuf b = {data, data + len}, sub, st = {0};
+    uint32_t fn;
+    int wt;
+    uint64_t v;
+    int64_t gran = 100, lat_off = 0, lon_off = 0;
+    pbuf groups[1024];
+    size_t ng = 0;
+    while (b.p < b.end) {
+        if (pb_field(&b, &fn, &wt, &v, &sub)) PBF_BAD(r, "corrupt PrimitiveBlock");
+        if (fn == 1 && wt == 2) st = sub;
+        else if (fn == 2 && wt == 2) {
+            if (ng >= 1024) PBF_BAD(r, "too many primitive groups in a block");
+            groups[ng++] = sub;
+        } else if (fn == 17 && wt == 0) gran = (int64_t)v;
+        else if (fn == 19 && wt == 0) lat_off = (int64_t)v;
+        else if (fn == 20 && wt == 0) lon_off = (int64_t)v;
+    }
+    /* string table: copy with NUL terminators */
+    strtab S = {0};
+    size_t total = 0;
+    for (pbuf t = st; t.p < t.end;) {
+        if (pb_field(&t, &fn, &wt, &v, &sub)) PBF_BAD(r, "corrupt StringTable");
+        if (fn == 1 && wt == 2) {
+            S.n++;
+            total += (size_t)(sub.end - sub.p) + 1;
+        }
+    }
+    S.s = cs_mallocarray(S.n + 1, sizeof *S.s);
+    S.buf = cs_malloc(total + 1);
+    const char *tk[256], *tv[256];
+    int rc = 0;
+    if (!S.s || !S.buf) {
+        r->st = CS_ENOMEM;
+        snprintf(r->msg, sizeof r->msg, "out of memory");
+        rc = -1;
+        goto out;
+    }
+    {
+        size_t k = 0, off = 0;
+        for (pbuf t = st; t.p < t.end;) {
+            pb_field(&t, &fn, &wt, &v, &sub);
+            if (fn == 1 && wt == 2) {
+                size_t l = (size_t)(sub.end - sub.p);
+                memcpy(S.buf + off, sub.p, l);
+                S.buf[off + l] = 0;
+                S.s[k++] = S.buf + off;
+                off += l + 1;
+            }
+        }
+    }
+    const double scale = 1e9;
+    for (size_t g = 0; g < ng && !rc; g++) {
+        pbuf G = groups[g];
+        while (G.p < G.end && !rc) {
+            if (pb_field(&G, &fn, &wt, &v, &sub)) {
+                r->st = CS_EPARSE;
+                snprintf(r->msg, sizeof r->msg, "corrupt PrimitiveGroup");
+                rc = -1;
+                break;
+            }
+            if (wt != 2) continue;
+            if (fn == 1) { /* Node */
+                int64_t id = 0, la = 0, lo = 0;
+                pbuf n = sub, s2;
+                uint32_t f2;
+                int w2;
+                uint64_t v2;
+                while (n.p < n.end) {
+                    if (pb_field(&n, &f2, &w2, &v2, &s2)) {
+                        r->st = CS_EPARSE;
+                        snprintf(r->msg, sizeof r->msg, "corrupt Node");
+                        rc = -1;
+                        break;
+                    }
+                    if (f2 == 1 && w2 == 0) id = zz(v2);
+                    else if (f2 == 8 && w2 == 0) la = zz(v2);
+                    else if (f2 == 9 && w2 == 0) lo = zz(v2);
+                }
+                if (!rc) rc = res_add_node(r, id, (double)(lon_off + gran * lo) / scale, (double)(lat_off + gran * la) / scale);
+            } else if (fn == 2) { /* DenseNodes */
+                pbuf n = sub, s2, ids = {0}, lats = {0}, lons = {0};
+                uint32_t f2;
+                int w2;
+                uint64_t v2;
+                while (n.p < n.end) {
+                    if (pb_field(&n, &f2, &w2, &v2, &s2)) {
+                        rc = -1;
+                        break;
+                    }
+                    if (w2 != 2) continue;
+                    if (f2 == 1) ids = s2;
+                    else if (f2 == 8) lats = s2;
+                    else if (f2 == 9) lons = s2;
+                }
+                int64_t id = 0, la = 0, lo = 0;
+                while (!rc && ids.p < ids.end) {
+                    uint64_t a, b2, c;
+                    if (pb_varint(&ids, &a) || pb_varint(&lats, &b2) || pb_varint(&lons, &c)) {
+                        rc = -1;
+                        break;
+                    }
+                    id += zz(a);
+                    la += zz(b2);
+                    lo += zz(c);
+                    if (grow((void **)&r->nodes, &r->cap_nodes, r->n_nodes + 1, sizeof(onode))) {
+                        r->st = CS_ENOMEM;
+                        snprintf(r->msg, sizeof r->msg, "out of memory");
+                        rc = -1;
+                        break;
+                    }
+                    onode *o = &r->nodes[r->n_nodes++];
+                    o->id = id;
+                    o->lon = (double)(lon_off + gran * lo) / scale;
+                    o->lat = (double)(lat_off + gran * la) / scale;
+                }
+                if (rc && !r->st) {
+                    r->st = CS_EPARSE;
+                    snprintf(r->msg, sizeof r->msg, "corrupt DenseNodes");
+                }
+            } else if (fn == 3) {
+                rc = pbf_way(r, sub, &S, prof, tk, tv, 256);
+            } else if (fn == 4) {
+                r->relations++;
+            }
+        }
+    }
+out:
+    cs_free(S.s);
+    cs_free(S.buf);
+    return rc;
+}
+
+typedef struct {
+    uint64_t off;   /* of the Blob */
+    uint32_t size;  /* Blob size */
+    int is_data;    /* OSMData (1) or OSMHeader (0) */
+} blobpos;
+
+static int decode_blob(FILE *f, const blobpos *bp, blobres *r, const cs_profile *prof, uint8_t **raw, size_t *cap_raw,
+                       uint8_t **dec, size_t *cap_dec)
+{
+    if (bp->size > *cap_raw) {
+        uint8_t *q = cs_realloc(*raw, bp->size);
+        if (!q) PBF_OOM(r);
+        *raw = q;
+        *cap_raw = bp->size;
+    }
+    size_t got = 0;
+#pragma omp critical(cs_pbf_read)
+    {
+        if (fseeko(f, (off_t)bp->off, SEEK_SET) == 0) got = fread(*raw, 1, bp->size, f);
+    }
+    if (got != bp->size) {
+        r->st = CS_EIO;
+        snprintf(r->msg, sizeof r->msg, "read error at offset %llu", (unsigned long long)bp->off);
+        return -1;
+    }
+    pbuf b = {*raw, *raw + bp->size}, sub, data = {0};
+    uint32_t fn;
+    int wt;
+    uint64_t v, raw_size = 0;
+    int kind = -1; /* 0 raw, 1 zlib */
+    while (b.p < b.end) {
+        if (pb_field(&b, &fn, &wt, &v, &sub)) PBF_BAD(r, "corrupt Blob at offset %llu", (unsigned long long)bp->off);
+        if (fn == 1 && wt == 2) data = sub, kind = 0;
+        else if (fn == 2 && wt == 0) raw_size = v;
+        else if (fn == 3 && wt == 2) data = sub, kind = 1;
+        else if (fn >= 4 && fn <= 7 && wt == 2)
+            PBF_BAD(r, "blob compression (field %u: lzma/bzip2/lz4/zstd) not supported; recompress with osmium cat", fn);
+    }
+    if (kind < 0) PBF_BAD(r, "Blob without data at offset %llu", (unsigned long long)bp->off);
+    const uint8_t *blk = data.p;
+    size_t blen = (size_t)(data.end - data.p);
+    if (kind == 1) {
+        if (raw_size == 0 || raw_size > (64u << 20)) PBF_BAD(r, "bad raw_size %llu", (unsigned long long)raw_size);
+        if (raw_size > *cap_dec) {
+            uint8_t *q = cs_realloc(*dec, (size_t)raw_size);
+            if (!q) PBF_OOM(r);
+            *dec = q;
+            *cap_dec = (size_t)raw_size;
+        }
+        size_t out = 0;
+        if (!CPLZLibInflate(data.p, blen, *dec, (size_t)raw_size, &out) || out != raw_size)
+            PBF_BAD(r, "zlib error in blob at offset %llu", (unsigned long long)bp->off);
+        blk = *dec;
+        blen = out;
+    }
+    if (!bp->is_data) { /* HeaderBlock: refuse unknown required features */
+        pbuf h = {blk, blk + blen};
+        while (h.p < h.end) {
+            if (pb_field(&h, &fn, &wt, &v, &sub)) PBF_BAD(r, "corrupt HeaderBlock");
+            if (fn == 4 && wt == 2) {
+                size_t l = (size_t)(sub.end - sub.p);
+                if (!((l == 14 && !memcmp(sub.p, "OsmSchema-V0.6", 14)) || (l == 10 && !memcmp(sub.p, "DenseNodes", 10))))
+                    PBF_BAD(r, "required feature '%.*s' not supported", (int)(l > 60 ? 60 : l), (const char *)sub.p);
+            }
+        }
+        return 0;
+    }
+    return pbf_block(r, blk, blen, prof);
+}
+
+static cs_status read_pbf(const char *path, osm_ctx *c)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return cs_error_set_at(CS_EIO, path, 0, 0, "cannot open OSM file");
+    cs_status st = CS_OK;
+    struct stat sb;
+    uint64_t fsize = fstat(fileno(f), &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
+    blobpos *bl = NULL;
+    size_t nb = 0, capb = 0;
+    blobres *res = NULL;
+    uint64_t off = 0;
+    for (;;) {
+        uint8_t lenb[4], hdr[65536];
+        size_t g = fread(lenb, 1, 4, f);
+        if (g == 0 && feof(f)) break;
+        if (g != 4) {
+            st = cs_error_set_at(CS_EPARSE, path, 0, 0, "truncated PBF (blob header length at %llu)", (unsigned long long)off);
+            goto done;
+        }
+        uint32_t hl = (uint32_t)lenb[0] << 24 | (uint32_t)lenb[1] << 16 | (uint32_t)lenb[2] << 8 | lenb[3];
+        if (hl == 0 || hl > sizeof hdr || fread(hdr, 1, hl, f) != hl) {
+            st = cs_error_set_at(CS_EPARSE, path, 0, 0, "bad or truncated BlobHeader at offset %llu", (unsigned long long)off);
+            goto done;
+        }
+        pbuf b = {hdr, hdr + hl}, sub, type = {0};
+        uint32_t fn;
+        int wt;
+        uint64_t v, ds = UINT64_MAX;
+        while (b.p < b.end) {
+            if (pb_field(&b, &fn, &wt, &v, &sub)) {
+                ds = UINT64_MAX;
+                break;
+            }
+            if (fn == 1 && wt == 2) type = sub;
+            else if (fn == 3 && wt == 0) ds = v;
+        }
+        if (ds == UINT64_MAX || ds > (64u << 20) || !type.p) {
+            st = cs_error_set_at(CS_EPARSE, path, 0, 0, "corrupt BlobHeader at offset %llu", (unsigned long long)off);
+            goto done;
+        }
+        off += 4 + hl;
+        if (off + ds > fsize) {
+            st = cs_error_set_at(CS_EPARSE, path, 0, 0, "truncated PBF (blob at offset %llu ends past the end of the file)",
+                                 (unsigned long long)off);
+            goto done;
+        }
+        size_t tl = (size_t)(type.end - type.p);
+        int is_data = tl == 7 && !memcmp(type.p, "OSMData", 7);
+        int is_hdr = tl == 9 && !memcmp(type.p, "OSMHeader", 9);
+        if (is_data || is_hdr) {
+            if (grow((void **)&bl, &capb, nb + 1, sizeof *bl)) {
+                st = CS_ENOMEM;
+                goto done;
+            }
+            bl[nb].off = off;
+            bl[nb].size = (uint32_t)ds;
+            bl[nb].is_data = is_data;
+            nb++;
+        }
+        off += ds;
+        if (fseeko(f, (off_t)off, SEEK_SET)) {
+            st = cs_error_set_at(CS_EIO, path, 0, 0, "seek error");
+            goto done;
+        }
+    }
+    if (!nb || bl[0].is_data) {
+        st = cs_error_set_at(CS_EPARSE, path, 0, 0, "not an OSM PBF file (no OSMHeader blob first)");
+        goto done;
+    }
+    res = cs_calloc(nb, sizeof *res);
+    if (!res) {
+        st = CS_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        res[i].per_class = cs_calloc(c->stats->n_classes + 1, sizeof(uint64_t));
+        if (!res[i].per_class) {
+            st = CS_ENOMEM;
+            goto done;
+        }
+    }
+    {
+        int cancel = 0;
+#pragma omp parallel
+        {
+            uint8_t *raw = NULL, *dec = NULL;
+            size_t cr = 0, cd = 0;
+#pragma omp for schedule(dynamic, 1)
+            for (size_t i = 0; i < nb; i++) {
+                int stop;
+#pragma omp atomic read
+                stop = cancel;
+                if (stop) continue;
+                if (decode_blob(f, &bl[i], &res[i], c->prof, &raw, &cr, &dec, &cd)) {
+#pragma omp atomic write
+                    cancel = 1;
+                }
+            }
+            cs_free(raw);
+            cs_free(dec);
+        }
+    }
+    /* merge in file order */
+    for (size_t i = 0; i < nb; i++) {
+        blobres *r = &res[i];
+        if (r->st) {
+            st = r->st == CS_ENOMEM ? cs_error_set(CS_ENOMEM, "out of memory (PBF)")
+                                    : cs_error_set_at(r->st, path, 0, 0, "%s (blob %zu)", r->msg, i);
+            goto done;
+        }
+        if (grow((void **)&c->nodes, &c->cap_nodes, c->n_nodes + r->n_nodes, sizeof(onode))) {
+            st = CS_ENOMEM;
+            goto done;
+        }
+        for (size_t k = 0; k < r->n_nodes; k++) {
+            if (c->n_nodes && c->nodes[c->n_nodes - 1].id >= r->nodes[k].id) c->sorted = 0;
+            c->nodes[c->n_nodes++] = r->nodes[k];
+        }
+        cs_free(r->nodes);
+        r->nodes = NULL;
+        c->stats->ways += r->ways_read;
+        c->stats->relations += r->relations;
+        size_t ro = 0;
+        for (size_t w = 0; w < r->n_ways; w++) {
+            size_t j = c->n_ways;
+            if (j + 1 > c->cap_ways) {
+                size_t nc = c->cap_ways ? c->cap_ways * 2 : 1024;
+                void *q;
+#define G(arr, sz)                                                        \
+    if (!(q = cs_reallocarray(c->arr, nc, sz))) { st = CS_ENOMEM; goto done; } \
+    c->arr = q;
+                G(way_id, 8) G(cls, 1) G(mode, 1) G(fwd_kmh, 8) G(bwd_kmh, 8) G(dur_s, 8)
+#undef G
+                if (!(q = cs_reallocarray(c->ref_off, nc + 1, 8))) {
+                    st = CS_ENOMEM;
+                    goto done;
+                }
+                c->ref_off = q;
+                c->cap_ways = nc;
+            }
+            if (grow((void **)&c->refs, &c->cap_refs, c->n_refs + r->ref_len[w], 8)) {
+                st = CS_ENOMEM;
+                goto done;
+            }
+            if (j == 0) c->ref_off[0] = 0;
+            c->way_id[j] = r->way_id[w];
+            c->cls[j] = r->cls[w];
+            c->mode[j] = r->mode[w];
+            c->fwd_kmh[j] = r->fwd_kmh[w];
+            c->bwd_kmh[j] = r->bwd_kmh[w];
+            c->dur_s[j] = r->dur_s[w];
+            memcpy(c->refs + c->n_refs, r->refs + ro, r->ref_len[w] * 8);
+            ro += r->ref_len[w];
+            c->n_refs += r->ref_len[w];
+            c->ref_off[j + 1] = c->n_refs;
+            c->n_ways++;
+        }
+        c->stats->routable_ways += r->n_ways;
+        for (uint32_t k = 0; k < c->stats->n_classes; k++) c->stats->ways_per_class[k] += r->per_class[k];
+        blobres_free(r);
+        memset(r, 0, sizeof *r);
+        if (c->progress.fn && c->progress.fn(c->progress.user, "reading OSM", (double)(i + 1), (double)nb)) {
+            st = cs_error_set(CS_ECANCELED, "OSM import cancelled");
+            goto done;
+        }
+    }
+done:
+    if (res)
+        for (size_t i = 0; i < nb; i++) blobres_free(&res[i]);
+    cs_free(res);
+    cs_free(bl);
+    fclose(f);
+    return st;
+}
+
 cs_status cs_network_from_osm(const char *path, const cs_profile *p, const cs_osm_opts *opts, cs_network **out,
                               cs_osm_stats *stats_out)
 {
@@ -373,6 +946,12 @@ cs_status cs_network_from_osm(const char *path, const cs_profile *p, const cs_os
     cs_network *net = NULL;
     cs_status st;
     double t0 = now_s();
+    size_t plen = strlen(path);
+    int own = opts->reader != 1 && plen > 4 && !strcmp(path + plen - 4, ".pbf");
+    if (own) {
+        if ((st = read_pbf(path, &c))) goto fail;
+        goto parsed;
+    }
     const void *h = NULL;
     int r = readosm_open(path, &h);
     if (r != READOSM_OK) {
@@ -390,6 +969,7 @@ cs_status cs_network_from_osm(const char *path, const cs_profile *p, const cs_os
         if (st == CS_ENOMEM && cs_error_last()->status != CS_ENOMEM) cs_error_set(CS_ENOMEM, "out of memory");
         goto fail;
     }
+parsed:
     stats.nodes = c.n_nodes;
     if (!c.sorted) qsort(c.nodes, c.n_nodes, sizeof(onode), cmp_onode);
     double t1 = now_s();
