@@ -23,6 +23,10 @@ extern "C" {
 #endif
 
 #define CS_NO_TIME UINT32_MAX
+/** osm_node_id of a node that has no OSM id (added by a non-OSM source). */
+#define CS_NO_OSM_ID INT64_MIN
+/** Mean Earth radius (IUGG R1 = (2a+b)/3 of WGS84), metres: the sphere of cs_geodesic_m. */
+#define CS_EARTH_RADIUS_M 6371008.8
 
 /** Segment kinds. */
 typedef enum cs_seg_mode {
@@ -51,7 +55,32 @@ typedef struct cs_network {
     uint32_t n_classes;
     char **class_names;
     char fingerprint[65];        /**< SHA-256 of source + profile + options */
+    /* --- additions (netimport) --- */
+    /**
+     * Edges known to the source but not part of the base network (the
+     * Trans-African table's proposed links, `add` = TRUE). Same units as the
+     * segments; times CS_NO_TIME and length UINT32_MAX where the source has
+     * none. Geometry is the straight line between the end nodes. The scenario
+     * module adds them; routing ignores them.
+     */
+    struct {
+        uint32_t n;
+        uint32_t *u, *v;
+        uint32_t *fwd_ms, *bwd_ms, *len_cm, *extra_ms;
+        char **ext_id;       /**< owned strings */
+    } proposed;
+    /* builder internals (capacities of the arrays above); do not touch */
+    uint32_t cap_nodes, cap_segs;
+    uint64_t cap_geom;
+    uint32_t cap_proposed;
 } cs_network;
+
+/**
+ * Great-circle distance in metres between two WGS84 points, haversine
+ * formula on the sphere of radius CS_EARTH_RADIUS_M (docs/network.md). Every
+ * length in the network module uses it.
+ */
+CS_API double cs_geodesic_m(double lon1, double lat1, double lon2, double lat2);
 
 /** Empty network (builder). */
 CS_API cs_status cs_network_new(cs_network **out);
@@ -62,9 +91,32 @@ CS_API cs_status cs_network_add_node(cs_network *n, double lon, double lat, int6
 CS_API cs_status cs_network_add_segment(cs_network *n, uint32_t u, uint32_t v, uint32_t fwd_ms, uint32_t bwd_ms,
                                         uint32_t len_cm, cs_seg_mode mode, uint8_t cls, int64_t way_id,
                                         const double *lon, const double *lat, size_t npts);
+/** Set the class names (copied); segment classes index into them. Replaces any previous names. */
+CS_API cs_status cs_network_set_classes(cs_network *n, const char *const *names, uint32_t n_classes);
+/** Set the external id of segment `seg` (copied; allocates seg_ext_id on first use). */
+CS_API cs_status cs_network_set_ext_id(cs_network *n, uint32_t seg, const char *ext_id);
+/**
+ * Record that `extra_ms` of segment `seg`'s times is a penalty (e.g. border
+ * time; already included in fwd/bwd). Allocates seg_extra_ms on first use.
+ */
+CS_API cs_status cs_network_set_extra(cs_network *n, uint32_t seg, uint32_t extra_ms);
+/** Append a proposed (non-base) edge; ext_id copied, may be NULL. */
+CS_API cs_status cs_network_add_proposed(cs_network *n, uint32_t u, uint32_t v, uint32_t fwd_ms, uint32_t bwd_ms,
+                                         uint32_t len_cm, uint32_t extra_ms, const char *ext_id);
+/** Sum of segment lengths (metres) and segment counts per class (arrays of n->n_classes, caller-allocated). */
+CS_API void cs_network_class_totals(const cs_network *n, double *len_m, uint64_t *count);
+
 /**
  * Merge chains of degree-2 nodes (same mode/class/direction pattern) into single
  * segments, keeping the full geometry and summing time and length exactly.
+ *
+ * A node is merged away when exactly two segment ends meet there, from two
+ * different non-loop segments with the same mode, class and direction pattern
+ * (both open both ways, or both one-way in the same running direction) and
+ * no external id (table edges keep their ids). Node ids are renumbered
+ * (junctions keep their order and OSM ids); a chain that is a closed loop of
+ * mergeable nodes keeps its first node. Times, lengths and extra penalties
+ * are summed as integers (exact). On failure n is unchanged.
  */
 CS_API cs_status cs_network_compress(cs_network *n);
 
@@ -88,6 +140,23 @@ typedef struct cs_snap_opts {
 
 /** Defaults for cs_snap_opts. */
 CS_API void cs_snap_opts_default(cs_snap_opts *o);
+
+/**
+ * Join n points (lon/lat degrees, borrowed) to the network: each point goes to
+ * the nearest position on any segment's geometry (haversine distance to the
+ * nearest point of each geometry piece, found through a uniform grid index
+ * over the pieces). With prefer_largest, a segment of the largest strongly
+ * connected component (component 0) is taken instead when it lies within
+ * prefer_largest_slack_m of the nearest one. Components are the SCCs of the
+ * directed segment graph; a segment gets the component of its end nodes when
+ * both ends share one, else CS_INVALID_ID (a one-way link between components).
+ * A point farther than max_dist_m from every segment, or with a non-finite
+ * coordinate, is flagged (flagged = 1, seg = CS_INVALID_ID, dist_m = NaN)
+ * and kept in place. access_ms = dist_m at access_speed_kmh, rounded to ms.
+ * out: caller-allocated array of n.
+ */
+CS_API cs_status cs_snap_points(const cs_network *net, const double *lon, const double *lat, size_t n,
+                                const cs_snap_opts *opts, cs_snap *out);
 
 #ifdef __cplusplus
 }
