@@ -1,0 +1,103 @@
+/*
+ * flows.h: the load of city-to-city interaction flows on every road
+ * segment, and the criticality of segments (what the system loses when one
+ * segment, or a set of them, is closed). Definitions in docs/flows.md.
+ *
+ * Load: every origin city's flows to all destinations are assigned to the
+ * fastest routes with one shortest-path tree (DAG) per origin, never one
+ * route per pair. Routes are compared by (time, length) exactly as the
+ * routing layer does (integer ms and cm); when several routes tie in both,
+ * the flow is split equally among them (each route carries F/σ, σ the
+ * number of tied routes). Cities join the network where they were snapped
+ * (cs_location), with the same rounding of partial segments as the router.
+ */
+#ifndef CITYSYS_FLOWS_H
+#define CITYSYS_FLOWS_H
+
+#include "citysys/matrix.h"
+#include "citysys/network.h"
+#include "citysys/routing.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cs_load_opts {
+    int threads;          /**< OpenMP threads (0 = default); results are identical for any count */
+    cs_progress progress;
+} cs_load_opts;
+
+CS_API void cs_load_opts_default(cs_load_opts *o);
+
+typedef struct cs_load {
+    uint32_t n_segs;
+    double *flow_fwd, *flow_bwd;   /**< flow carried u->v and v->u per segment */
+    double *pairs_fwd, *pairs_bwd; /**< city pairs served (pairs with a positive flow; a pair split over
+                                        σ tied routes counts 1/σ on each) */
+    size_t n_cities;
+    double total_flow;             /**< Σ_{i≠j} F_ij over reachable pairs */
+    double total_flow_time_s;      /**< Σ_{i≠j} F_ij t_ij over reachable pairs (flow × seconds) */
+    double unreachable_flow;       /**< Σ F_ij over pairs with no route (i≠j) */
+    size_t unreachable_pairs;      /**< pairs with F_ij > 0 and no route */
+    /* origins whose routes (with positive flow) use each segment: CSR over segments */
+    uint64_t *use_off;             /**< n_segs + 1 offsets */
+    uint32_t *use_origin;          /**< origin city indices, increasing per segment */
+} cs_load;
+
+/**
+ * Compute the load of flows (n x n, city order; diagonal ignored; NaN or <= 0
+ * = no flow) between n cities located at loc[] on the network.
+ */
+CS_API cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t n, const cs_matrix *flows,
+                                 const cs_load_opts *opts, cs_load **out);
+CS_API void cs_load_free(cs_load *l);
+
+typedef struct cs_closure_impact {
+    double delta_cost_s;      /**< rise of Σ F_ij t_ij over pairs still connected (flow × seconds) */
+    double cut_flow;          /**< Σ F_ij over pairs connected before and not after */
+    size_t cut_pairs;         /**< number of such pairs with F_ij > 0 */
+    double cut_population;    /**< population of cities that lose their route to or from the reference city */
+    size_t cut_cities;
+    uint32_t worst_o, worst_d;/**< pair with the largest detour t'_od - t_od among still-connected pairs with
+                                   F > 0 (CS_INVALID_ID if no pair is slowed) */
+    double worst_detour_s;
+} cs_closure_impact;
+
+typedef struct cs_criticality_opts {
+    double min_flow;          /**< evaluate segments whose load (both directions) exceeds this (default 0) */
+    uint32_t reference_city;  /**< city that "cut off" is measured against (default CS_INVALID_ID = the most populous) */
+    cs_progress progress;
+} cs_criticality_opts;
+
+CS_API void cs_criticality_opts_default(cs_criticality_opts *o);
+
+/**
+ * Impact of closing a set of segments together (a flood, a border), exactly:
+ * the router is changed without a rebuild, only the origins whose routes use
+ * a closed segment (from `load`) and the reference city are re-queried, and
+ * the router is restored to the network's times before returning (also on
+ * failure). base_time is the n x n matrix before (seconds) for the same
+ * locations; pop the city populations.
+ */
+CS_API cs_status cs_closure_evaluate(cs_router *r, const cs_network *net, const cs_load *load, const cs_location *loc,
+                                     size_t n, const cs_matrix *flows, const cs_matrix *base_time, const double *pop,
+                                     const uint32_t *segs, size_t nsegs, const cs_criticality_opts *opts,
+                                     cs_closure_impact *out);
+
+typedef struct cs_criticality {
+    size_t n;                 /**< evaluated segments, ranked by delta_cost_s + cut flow (see docs) */
+    uint32_t *seg;
+    cs_closure_impact *impact;
+} cs_criticality;
+
+/** Criticality of every loaded segment, ranked (cut flow first, then cost rise, then segment id). */
+CS_API cs_status cs_criticality_compute(cs_router *r, const cs_network *net, const cs_load *load,
+                                        const cs_location *loc, size_t n, const cs_matrix *flows,
+                                        const cs_matrix *base_time, const double *pop,
+                                        const cs_criticality_opts *opts, cs_criticality **out);
+CS_API void cs_criticality_free(cs_criticality *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

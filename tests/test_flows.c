@@ -1,0 +1,241 @@
+/* Load and criticality against brute-force oracles: explicit per-pair routes, and full recomputation per closure. */
+#include "test.h"
+#include "citysys/flows.h"
+#include "citysys/routing.h"
+
+#define MAXN 40
+typedef struct { uint64_t t, l; } kk;
+static int lt(kk a, kk b) { return a.t < b.t || (a.t == b.t && a.l < b.l); }
+static int eq(kk a, kk b) { return a.t == b.t && a.l == b.l; }
+static kk add(kk a, uint64_t t, uint64_t l) { kk r = {a.t + t, a.l + l}; return r; }
+static const kk INF = {UINT64_MAX / 4, 0};
+
+typedef struct { uint32_t u, v, t, l, seg, dir; } oarc;
+
+/* oracle: load per (segment, direction) by explicit tied-route counting per pair */
+static void oracle(uint32_t N, const oarc *A, size_t na, const uint32_t *city, size_t nc, const double *F,
+                   double *lf, double *lb, double *tot_ft)
+{
+    static kk D[MAXN][MAXN];
+    static double S[MAXN][MAXN]; /* number of tied routes a->b */
+    for (uint32_t a = 0; a < N; a++)
+        for (uint32_t b = 0; b < N; b++) D[a][b] = a == b ? (kk){0, 0} : INF;
+    for (size_t e = 0; e < na; e++) {
+        kk w = {A[e].t, A[e].l};
+        if (lt(w, D[A[e].u][A[e].v])) D[A[e].u][A[e].v] = w;
+    }
+    for (uint32_t k = 0; k < N; k++)
+        for (uint32_t a = 0; a < N; a++)
+            for (uint32_t b = 0; b < N; b++)
+                if (D[a][k].t < INF.t && D[k][b].t < INF.t) {
+                    kk c = {D[a][k].t + D[k][b].t, D[a][k].l + D[k][b].l};
+                    if (lt(c, D[a][b])) D[a][b] = c;
+                }
+    /* route counts by increasing distance from a */
+    for (uint32_t a = 0; a < N; a++) {
+        uint32_t ord[MAXN];
+        for (uint32_t v = 0; v < N; v++) ord[v] = v;
+        for (uint32_t x = 1; x < N; x++)
+            for (uint32_t y = x; y > 0 && lt(D[a][ord[y]], D[a][ord[y - 1]]); y--) {
+                uint32_t z = ord[y]; ord[y] = ord[y - 1]; ord[y - 1] = z;
+            }
+        for (uint32_t v = 0; v < N; v++) S[a][v] = 0;
+        S[a][a] = 1;
+        for (uint32_t q = 0; q < N; q++) {
+            uint32_t v = ord[q];
+            if (v == a || D[a][v].t >= INF.t) continue;
+            for (size_t e = 0; e < na; e++)
+                if (A[e].v == v && D[a][A[e].u].t < INF.t && eq(add(D[a][A[e].u], A[e].t, A[e].l), D[a][v])) S[a][v] += S[a][A[e].u];
+        }
+    }
+    *tot_ft = 0;
+    for (size_t i = 0; i < nc; i++)
+        for (size_t j = 0; j < nc; j++) {
+            double f = F[i * nc + j];
+            uint32_t o = city[i], d = city[j];
+            if (i == j || !(f > 0) || D[o][d].t >= INF.t) continue;
+            *tot_ft += f * (double)D[o][d].t / 1000.0;
+            for (size_t e = 0; e < na; e++) {
+                if (D[o][A[e].u].t >= INF.t || D[A[e].v][d].t >= INF.t) continue;
+                kk via = add(D[o][A[e].u], A[e].t, A[e].l);
+                via.t += D[A[e].v][d].t;
+                via.l += D[A[e].v][d].l;
+                if (!eq(via, D[o][d])) continue;
+                double share = S[o][A[e].u] * S[A[e].v][d] / S[o][d];
+                if (A[e].dir == 0) lf[A[e].seg] += f * share;
+                else lb[A[e].seg] += f * share;
+            }
+        }
+}
+
+static unsigned rs = 99;
+static uint32_t rnd(uint32_t m) { rs = rs * 1103515245u + 12345u; return (rs >> 8) % m; }
+
+static void random_cases(void)
+{
+    for (int rep = 0; rep < 30; rep++) {
+        uint32_t N = 8 + rnd(25), M = N + rnd(3 * N);
+        uint32_t u[200], v[200], fw[200], bw[200], ln[200];
+        oarc A[400];
+        size_t na = 0;
+        for (uint32_t s = 0; s < M; s++) {
+            u[s] = s < N - 1 ? s : rnd(N);
+            v[s] = s < N - 1 ? s + 1 : rnd(N);
+            if (u[s] == v[s]) v[s] = (u[s] + 1) % N;
+            fw[s] = 1 + rnd(4) * 1000;
+            bw[s] = rnd(5) == 0 ? CS_NO_TIME : fw[s] + (rnd(3) == 0 ? 1000 : 0);
+            ln[s] = 100 * (1 + rnd(3));
+            A[na++] = (oarc){u[s], v[s], fw[s], ln[s], s, 0};
+            if (bw[s] != CS_NO_TIME) A[na++] = (oarc){v[s], u[s], bw[s], ln[s], s, 1};
+        }
+        cs_network *net;
+        CHECK_OK(cs_network_from_arcs(N, NULL, NULL, M, u, v, fw, bw, ln, NULL, &net));
+        size_t nc = 4 + rnd(6);
+        uint32_t city[16];
+        cs_location loc[16];
+        for (size_t i = 0; i < nc; i++) {
+            city[i] = rnd(N);
+            loc[i] = cs_location_node(city[i]);
+        }
+        cs_matrix *F;
+        cs_matrix_new(nc, nc, CS_MATRIX_FLOW, &F);
+        for (size_t k = 0; k < nc * nc; k++) F->v[k] = rnd(4) == 0 ? 0 : 1 + rnd(100);
+        double lf[200] = {0}, lb[200] = {0}, tft;
+        oracle(N, A, na, city, nc, F->v, lf, lb, &tft);
+        cs_load_opts lo;
+        cs_load_opts_default(&lo);
+        lo.threads = 1;
+        cs_load *L, *L2;
+        CHECK_OK(cs_load_compute(net, loc, nc, F, &lo, &L));
+        lo.threads = 2;
+        CHECK_OK(cs_load_compute(net, loc, nc, F, &lo, &L2));
+        double tot = L->total_flow + 1;
+        for (uint32_t s = 0; s < M; s++) {
+            CHECK_NEAR(L->flow_fwd[s], lf[s], 1e-9 * tot);
+            CHECK_NEAR(L->flow_bwd[s], lb[s], 1e-9 * tot);
+            CHECK(L->flow_fwd[s] == L2->flow_fwd[s] && L->flow_bwd[s] == L2->flow_bwd[s]); /* bitwise */
+            CHECK(L->pairs_fwd[s] == L2->pairs_fwd[s]);
+        }
+        CHECK_NEAR(L->total_flow_time_s, tft, 1e-9);
+        /* criticality against closing each loaded segment and recomputing the whole matrix */
+        cs_router *r;
+        CHECK_OK(cs_router_build(net, NULL, (cs_progress){0}, &r));
+        cs_matrix *T0;
+        CHECK_OK(cs_router_matrix(r, loc, nc, loc, nc, NULL, (cs_progress){0}, &T0, NULL));
+        double pop[16];
+        for (size_t i = 0; i < nc; i++) pop[i] = 1000 + 10 * i;
+        cs_criticality *cr;
+        CHECK_OK(cs_criticality_compute(r, net, L, loc, nc, F, T0, pop, NULL, &cr));
+        size_t ref = nc - 1;
+        for (size_t q = 0; q < cr->n; q++) {
+            uint32_t s = cr->seg[q];
+            cs_route_changes *c;
+            cs_route_changes_new(&c);
+            cs_route_changes_close(c, s);
+            CHECK_OK(cs_router_apply(r, c));
+            cs_route_changes_free(c);
+            cs_matrix *T1;
+            CHECK_OK(cs_router_matrix(r, loc, nc, loc, nc, NULL, (cs_progress){0}, &T1, NULL));
+            double dc = 0, cut = 0, cutpop = 0;
+            for (size_t i = 0; i < nc; i++)
+                for (size_t j = 0; j < nc; j++) {
+                    double f = F->v[i * nc + j];
+                    if (i == j || !(f > 0) || !(T0->v[i * nc + j] < INFINITY)) continue;
+                    if (!(T1->v[i * nc + j] < INFINITY)) cut += f;
+                    else dc += f * (T1->v[i * nc + j] - T0->v[i * nc + j]);
+                }
+            for (size_t i = 0; i < nc; i++) {
+                if (i == ref) continue;
+                int b = T0->v[i * nc + ref] < INFINITY && T0->v[ref * nc + i] < INFINITY;
+                int a = T1->v[i * nc + ref] < INFINITY && T1->v[ref * nc + i] < INFINITY;
+                if (b && !a) cutpop += pop[i];
+            }
+            CHECK_NEAR(cr->impact[q].delta_cost_s, dc, 1e-9);
+            CHECK_NEAR(cr->impact[q].cut_flow, cut, 1e-12);
+            CHECK_NEAR(cr->impact[q].cut_population, cutpop, 1e-12);
+            cs_matrix_free(T1);
+            cs_route_changes_new(&c);
+            cs_route_changes_set_time(c, s, fw[s], bw[s]);
+            CHECK_OK(cs_router_apply(r, c));
+            cs_route_changes_free(c);
+        }
+        /* every loaded segment was evaluated; the router is back to the base times */
+        size_t loaded = 0;
+        for (uint32_t s = 0; s < M; s++) loaded += L->flow_fwd[s] + L->flow_bwd[s] > 0;
+        CHECK(cr->n == loaded);
+        cs_matrix *T2;
+        CHECK_OK(cs_router_matrix(r, loc, nc, loc, nc, NULL, (cs_progress){0}, &T2, NULL));
+        for (size_t k = 0; k < nc * nc; k++) CHECK(T2->v[k] == T0->v[k] || (isinf(T2->v[k]) && isinf(T0->v[k])));
+        cs_matrix_free(T2);
+        cs_criticality_free(cr);
+        cs_matrix_free(T0);
+        cs_router_free(r);
+        cs_load_free(L);
+        cs_load_free(L2);
+        cs_matrix_free(F);
+        cs_network_from_arcs_free(net);
+    }
+}
+
+static void bridge_and_split(void)
+{
+    /* square 0-1-3, 0-2-3 with equal routes (split in half), and a bridge 3-4 to an island town */
+    uint32_t u[5] = {0, 1, 0, 2, 3}, v[5] = {1, 3, 2, 3, 4};
+    uint32_t t[5] = {1000, 1000, 1000, 1000, 5000}, l[5] = {100, 100, 100, 100, 500};
+    cs_network *net;
+    CHECK_OK(cs_network_from_arcs(5, NULL, NULL, 5, u, v, t, t, l, NULL, &net));
+    cs_location loc[3] = {cs_location_node(0), cs_location_node(3), cs_location_node(4)};
+    cs_matrix *F;
+    cs_matrix_new(3, 3, CS_MATRIX_FLOW, &F);
+    F->v[0 * 3 + 1] = 10; /* 0 -> 3 */
+    F->v[0 * 3 + 2] = 4;  /* 0 -> 4 */
+    cs_load *L;
+    CHECK_OK(cs_load_compute(net, loc, 3, F, NULL, &L));
+    CHECK_NEAR(L->flow_fwd[0], 7, 1e-12); /* half of 14 */
+    CHECK_NEAR(L->flow_fwd[2], 7, 1e-12);
+    CHECK_NEAR(L->flow_fwd[4], 4, 1e-12);
+    CHECK_NEAR(L->pairs_fwd[0], 1, 1e-12); /* two pairs, each half */
+    CHECK_NEAR(L->total_flow_time_s, 10 * 2 + 4 * 7, 1e-12);
+    /* a city in the middle of segment 4 (the bridge): its flows use part of the bridge */
+    cs_location loc2[3] = {cs_location_node(0), cs_location_node(3), {CS_INVALID_ID, 4, 0.5, 60000, 5000}};
+    cs_load *L2;
+    CHECK_OK(cs_load_compute(net, loc2, 3, F, NULL, &L2));
+    CHECK_NEAR(L2->flow_fwd[4], 4, 1e-12);
+    CHECK_NEAR(L2->total_flow_time_s, 10 * 2 + 4 * (2 + 2.5 + 60), 1e-12);
+    cs_router *r;
+    CHECK_OK(cs_router_build(net, NULL, (cs_progress){0}, &r));
+    cs_matrix *T0;
+    CHECK_OK(cs_router_matrix(r, loc2, 3, loc2, 3, NULL, (cs_progress){0}, &T0, NULL));
+    CHECK_NEAR(T0->v[0 * 3 + 2], 2 + 2.5 + 60, 1e-12); /* same rounding as the router */
+    double pop[3] = {100, 50, 7};
+    uint32_t bridge = 4;
+    cs_closure_impact im;
+    CHECK_OK(cs_closure_evaluate(r, net, L2, loc2, 3, F, T0, pop, &bridge, 1, NULL, &im));
+    CHECK_NEAR(im.cut_flow, 4, 1e-12);
+    CHECK(im.cut_pairs == 1);
+    /* the island town lies on the bridge itself: closing the bridge cuts it off from the reference city */
+    CHECK_NEAR(im.cut_population, 7, 1e-12);
+    /* closing one branch of the square costs nothing (the other route has the same time) */
+    uint32_t branch = 0;
+    CHECK_OK(cs_closure_evaluate(r, net, L2, loc2, 3, F, T0, pop, &branch, 1, NULL, &im));
+    CHECK_NEAR(im.delta_cost_s, 0, 1e-12);
+    CHECK(im.worst_o == CS_INVALID_ID);
+    /* closing both branches together cuts everything off */
+    uint32_t both[2] = {0, 2};
+    CHECK_OK(cs_closure_evaluate(r, net, L2, loc2, 3, F, T0, pop, both, 2, NULL, &im));
+    CHECK_NEAR(im.cut_flow, 14, 1e-12);
+    CHECK_NEAR(im.cut_population, 57, 1e-12);
+    cs_matrix_free(T0);
+    cs_router_free(r);
+    cs_load_free(L);
+    cs_load_free(L2);
+    cs_matrix_free(F);
+    cs_network_from_arcs_free(net);
+}
+
+int main(void)
+{
+    bridge_and_split();
+    random_cases();
+    TEST_MAIN_END();
+}
