@@ -13,6 +13,7 @@
 
 #include "citysys/city.h"
 #include "citysys/matrix.h"
+#include "citysys/table.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,12 +55,22 @@ typedef struct cs_city_read_opts {
  */
 CS_API cs_status cs_cities_read(const char *path, const cs_city_read_opts *opts, cs_diag *diag, cs_cities **out);
 
-typedef enum cs_vector_format {
-    CS_FORMAT_AUTO = 0, /**< from the file extension */
-    CS_FORMAT_GPKG,
-    CS_FORMAT_GEOJSON,
-    CS_FORMAT_CSV
-} cs_vector_format;
+/**
+ * Same as cs_cities_read for CSV bytes in memory (`name` is used in
+ * messages; joins read their files from disk). Used by the fuzzer.
+ */
+CS_API cs_status cs_cities_read_csv_mem(const void *data, size_t size, const char *name,
+                                        const cs_city_read_opts *opts, cs_diag *diag, cs_cities **out);
+
+/* cs_vector_format (CS_FORMAT_AUTO/GPKG/GEOJSON/CSV) is defined in table.h. */
+
+/**
+ * The cities as a table (owned): columns id, name, lon, lat, population,
+ * then gdp, gdp_per_head, employment, region, country when present, then
+ * every extra column (typed from its content, see cs_table_add_text), with
+ * point geometry. Lets callers add result columns before writing.
+ */
+CS_API cs_status cs_cities_to_table(const cs_cities *c, cs_table **out);
 
 /** Write cities (points, every column incl. extras) atomically. layer NULL = "cities". */
 CS_API cs_status cs_cities_write(const cs_cities *c, const char *path, cs_vector_format fmt, const char *layer);
