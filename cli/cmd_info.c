@@ -21,11 +21,12 @@ const cli_command cli_cmd_info = {
     "table has those columns). With --json the same as one JSON object.",
     opts, 1, 1, run};
 
-static void print_num(FILE *f, double v)
+static const char *fmt_num(char *buf, size_t n, double v)
 {
-    if (isnan(v)) fprintf(f, "n/a");
-    else if (v == floor(v) && fabs(v) < 1e15) fprintf(f, "%.0f", v);
-    else fprintf(f, "%.6g", v);
+    if (isnan(v)) snprintf(buf, n, "n/a");
+    else if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, n, "%.0f", v);
+    else snprintf(buf, n, "%.6g", v);
+    return buf;
 }
 
 static json_t *jnum(double v)
@@ -53,8 +54,8 @@ static void print_groups(const char *title, const cs_group_total *g, size_t n, d
     if (!n) return;
     printf("\nPopulation by %s (%zu):\n", title, n);
     for (size_t i = 0; i < n; i++) {
-        printf("  %-32s %5zu  ", *g[i].key ? g[i].key : "(none)", g[i].n);
-        print_num(stdout, g[i].population);
+        char b[64];
+        printf("  %-40s %5zu  %12s", *g[i].key ? g[i].key : "(none)", g[i].n, fmt_num(b, sizeof b, g[i].population));
         if (total > 0) printf("  %5.1f%%", 100.0 * g[i].population / total);
         printf("\n");
     }
@@ -141,9 +142,8 @@ static int run(int argc, char **argv)
     printf("Cities:           %zu  (%s)\n", s->ncities, cs_project_cities_path(p));
     for (size_t i = 0; i < nl; i++) printf("Links:            %zu  (%s)\n", links[i]->n, cs_project_link(p, i)->path);
     printf("Bounding box:     lon %.6g .. %.6g, lat %.6g .. %.6g\n", s->lon_min, s->lon_max, s->lat_min, s->lat_max);
-    printf("Total population: ");
-    print_num(stdout, s->total_population);
-    printf("\n");
+    char nb[64];
+    printf("Total population: %s\n", fmt_num(nb, sizeof nb, s->total_population));
     printf("Optional fields:  %s%s%s%s%s\n", c->gdp ? "gdp " : "", c->gdp_per_head ? "gdp_per_head " : "",
            c->employment ? "employment " : "", c->region ? "region " : "", c->country ? "country" : "");
     if (c->extra.ncols) {
@@ -155,8 +155,8 @@ static int run(int argc, char **argv)
         printf("\nLargest cities:\n");
         for (size_t k = 0; k < s->ntop; k++) {
             uint32_t i = s->top[k];
-            printf("  %2zu. %-30s ", k + 1, c->name[i] && *c->name[i] ? c->name[i] : c->id[i]);
-            print_num(stdout, c->population[i]);
+            printf("  %2zu. %-30s %12s", k + 1, c->name[i] && *c->name[i] ? c->name[i] : c->id[i],
+                   fmt_num(nb, sizeof nb, c->population[i]));
             if (c->country) printf("  %s", c->country[i]);
             printf("\n");
         }

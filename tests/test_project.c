@@ -373,6 +373,21 @@ static void test_summary(void)
     CHECK(!strcmp(s->regions[1].key, "r2") && s->regions[1].population == 300);
     CHECK(!strcmp(s->regions[2].key, "") && s->regions[2].population == 50);
     cs_city_summary_free(s);
+    /* with countries, regions are qualified by country (admin-1 names repeat across countries) */
+    char *country[] = {"X", "X", "Y", "X", "Y"};
+    c.country = country;
+    s = NULL;
+    CHECK_OK(cs_city_summary_build(&c, 10, &s));
+    if (!s) return;
+    CHECK(s->ntop == 5 && s->top[4] == 3); /* NaN population last */
+    CHECK(s->nregions == 4);
+    CHECK(!strcmp(s->regions[0].key, "r1, Y") && s->regions[0].population == 300);
+    CHECK(!strcmp(s->regions[1].key, "r2, X") && s->regions[1].population == 300);
+    CHECK(!strcmp(s->regions[2].key, "r1, X") && s->regions[2].population == 100 && s->regions[2].n == 2);
+    CHECK(!strcmp(s->regions[3].key, "") && s->regions[3].n == 1);
+    CHECK(s->ncountries == 2 && !strcmp(s->countries[0].key, "X") && s->countries[0].population == 400);
+    CHECK(!strcmp(s->countries[1].key, "Y") && s->countries[1].population == 350 && s->countries[1].n == 2);
+    cs_city_summary_free(s);
 }
 
 int main(void)

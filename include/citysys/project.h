@@ -161,7 +161,8 @@ CS_API cs_status cs_project_fingerprint(const cs_project *p, char out[65]);
 
 /** Population total of one group of cities (a region or a country). */
 typedef struct cs_group_total {
-    const char *key;   /**< region or country value (borrowed from the cities; "" when empty) */
+    char *key;         /**< country, or "region, country" when the table has countries (admin-1 names
+                            repeat across countries); "" when empty. Owned by the summary. */
     size_t n;          /**< cities in the group */
     double population; /**< their total population (NaN populations skipped) */
 } cs_group_total;
@@ -181,7 +182,7 @@ typedef struct cs_city_summary {
 /**
  * Summarise a city table: counts, bounding box, total population, the top_k
  * largest cities, population by region and by country. *out owned (free with
- * cs_city_summary_free); it borrows strings from c, which must outlive it.
+ * cs_city_summary_free); it holds indices into c, not pointers.
  */
 CS_API cs_status cs_city_summary_build(const cs_cities *c, size_t top_k, cs_city_summary **out);
 CS_API void cs_city_summary_free(cs_city_summary *s);

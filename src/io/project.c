@@ -1046,36 +1046,45 @@ static int cmp_group(const void *a, const void *b)
 }
 
 typedef struct key_idx {
-    const char *key;
+    char *key; /* owned until moved into a group */
     double pop;
 } key_idx;
 
 static int cmp_key(const void *a, const void *b) { return strcmp(((const key_idx *)a)->key, ((const key_idx *)b)->key); }
 
-static cs_status group_by(char **col, const double *pop, size_t n, cs_group_total **out, size_t *nout)
+/* Group cities by col (qualified by qual, e.g. region by country: "Centre, Cameroon"). */
+static cs_status group_by(char **col, char **qual, const double *pop, size_t n, cs_group_total **out, size_t *nout)
 {
     *out = NULL;
     *nout = 0;
     if (!col || !n) return CS_OK;
-    key_idx *k = cs_mallocarray(n, sizeof *k);
+    key_idx *k = cs_calloc(n, sizeof *k);
     cs_group_total *g = cs_calloc(n, sizeof *g);
-    if (!k || !g) {
-        cs_free(k);
-        cs_free(g);
-        return CS_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        k[i].key = col[i] ? col[i] : "";
+    cs_status st = (k && g) ? CS_OK : CS_ENOMEM;
+    for (size_t i = 0; !st && i < n; i++) {
+        const char *a = col[i] ? col[i] : "";
+        k[i].key = (qual && *a) ? cs_asprintf("%s, %s", a, qual[i] ? qual[i] : "") : cs_strdup(a);
         k[i].pop = pop ? pop[i] : NAN;
+        if (!k[i].key) st = CS_ENOMEM;
     }
-    qsort(k, n, sizeof *k, cmp_key);
     size_t ng = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || strcmp(k[i].key, k[i - 1].key)) g[ng++] = (cs_group_total){k[i].key, 0, 0.0};
-        g[ng - 1].n++;
-        if (!isnan(k[i].pop)) g[ng - 1].population += k[i].pop;
+    if (!st) {
+        qsort(k, n, sizeof *k, cmp_key);
+        for (size_t i = 0; i < n; i++) {
+            if (i == 0 || strcmp(k[i].key, g[ng - 1].key)) {
+                g[ng++] = (cs_group_total){k[i].key, 0, 0.0};
+                k[i].key = NULL;
+            }
+            g[ng - 1].n++;
+            if (!isnan(k[i].pop)) g[ng - 1].population += k[i].pop;
+        }
     }
+    for (size_t i = 0; k && i < n; i++) cs_free(k[i].key);
     cs_free(k);
+    if (st) {
+        cs_free(g);
+        return st;
+    }
     qsort(g, ng, sizeof *g, cmp_group);
     *out = g;
     *nout = ng;
@@ -1086,6 +1095,8 @@ void cs_city_summary_free(cs_city_summary *s)
 {
     if (!s) return;
     cs_free(s->top);
+    for (size_t i = 0; i < s->nregions; i++) cs_free(s->regions[i].key);
+    for (size_t i = 0; i < s->ncountries; i++) cs_free(s->countries[i].key);
     cs_free(s->regions);
     cs_free(s->countries);
     cs_free(s);
@@ -1122,8 +1133,8 @@ cs_status cs_city_summary_build(const cs_cities *c, size_t top_k, cs_city_summar
         }
         cs_free(k);
     }
-    if (!st) st = group_by(c->region, c->population, n, &s->regions, &s->nregions);
-    if (!st) st = group_by(c->country, c->population, n, &s->countries, &s->ncountries);
+    if (!st) st = group_by(c->region, c->country, c->population, n, &s->regions, &s->nregions);
+    if (!st) st = group_by(c->country, NULL, c->population, n, &s->countries, &s->ncountries);
     if (st) {
         cs_city_summary_free(s);
         return cs_error_set(st, "out of memory summarising cities");
