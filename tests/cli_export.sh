@@ -58,7 +58,16 @@ for c in ("id", "name", "lon", "lat", "population", "region", "country", "iso3",
     assert c in cols, (c, sorted(cols))
 tot = sum(float(r["population"]) for r in src)
 pc = [c for c in cols if c.lower() == "population"][0]
-assert abs(sum(float(r[pc]) for r in out) - tot) < 1e-6 * tot' "$AF/africa_cities_ports.csv" "$T/africa.csv" && ok || fail "csv content"
+assert abs(sum(float(r[pc]) for r in out) - tot) < 1e-6 * tot
+# GDP per head joined from the node table rows of the cities, checked independently
+nodes = {r["city_country"]: r for r in csv.DictReader(open(sys.argv[3], encoding="utf-8", newline=""))
+         if r["city_port"] == "TRUE"}
+assert len(nodes) == 453
+for r in out:
+    n = nodes[r["id"]]
+    assert abs(float(r["gdp_per_head"]) - float(n["gdp_cap"])) <= 1e-9 * float(n["gdp_cap"]), r["id"]
+    assert abs(float(r["IWI"]) - float(n["IWI"])) <= 1e-9 * abs(float(n["IWI"])), r["id"]
+' "$AF/africa_cities_ports.csv" "$T/africa.csv" "$AF/africa_network_nodes.csv" && ok || fail "csv content"
 
 # invalid input: exit 3, existing output untouched, no new output
 mkdir -p "$T/bad"

@@ -107,4 +107,16 @@ expect_exit 2 "$CITYSYS" run "$P" -o "$T/afile"
 mkdir -p "$T/empty"
 expect_exit 0 "$CITYSYS" run -q "$P" -o "$T/empty"
 [[ -z $ERR ]] && ok || fail "--quiet printed: $ERR"
+
+# the bundled African example runs and its manifest is complete
+expect_exit 0 "$CITYSYS" run "$CS_SRC/examples/africa/project.json" -o "$T/africa"
+python3 - "$T/africa" <<'PY' && ok || fail "africa manifest"
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert [o["path"] for o in m["outputs"]] == ["cities.csv", "cities.gpkg"]
+for o in m["outputs"]:
+    assert hashlib.sha256(open(os.path.join(d, o["path"]), "rb").read()).hexdigest() == o["sha256"]
+assert len(m["inputs"]) == 6, m["inputs"]
+PY
 finish

@@ -476,7 +476,7 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
         else st = cs_mkdir_p(cache);
     }
 
-    /* chain: fingerprint_i = H(step name, version, fingerprint_{i-1}, step inputs and parameters) */
+    /* chain: fingerprint_i = H(citysys version, step name, step version, fingerprint_{i-1}, step inputs and parameters) */
     char prev[65] = "";
     for (size_t i = 0; !st && i < NSTEPS; i++) {
         const cs_run_step *s = steps[i];
@@ -488,6 +488,7 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
         cs_sha256 h;
         cs_sha256_init(&h);
         cs_sha256_str(&h, "citysys-step-v1");
+        cs_sha256_str(&h, cs_version()); /* a new release never reuses an older release's entries */
         cs_sha256_str(&h, s->name);
         char ver[32];
         snprintf(ver, sizeof ver, "%u", s->version);
