@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <cpl_conv.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
@@ -99,7 +100,9 @@ long io_tab_nearest(const io_tab *t, const char *const *cand)
     for (size_t c = 0; c < t->ncols; c++) {
         for (size_t k = 0; cand[k]; k++) {
             size_t d = io_edit_distance(t->names[c], cand[k]);
-            size_t L = strlen(cand[k]);
+            size_t L = strlen(cand[k]), Lc = strlen(t->names[c]), m = L < Lc ? L : Lc;
+            /* a truncated or extended name ("popul", "population_2020") counts as close */
+            if (m >= 3 && !strncasecmp(t->names[c], cand[k], m) && d > 1) d = 1;
             size_t lim = L <= 3 ? 1 : L <= 6 ? 2 : 3;
             if (d <= lim && d < bd) {
                 bd = d;
