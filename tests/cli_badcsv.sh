@@ -30,6 +30,7 @@ expect_exit 3 "$CITYSYS" export "$T/p/project.json" -o "$T/p/out.gpkg"
 [[ ! -e $T/p/out.gpkg ]] && ok || fail "export wrote a file for invalid input"
 expect_exit 3 "$CITYSYS" run "$T/p/project.json" -o "$T/p/out"
 [[ ! -e $T/p/out ]] && ok || fail "run created the output folder for invalid input"
+[[ ! -e $T/p/.citysys-cache ]] && ok || fail "run created the cache for invalid input"
 n_tmp=$(find "$T/p" -name '.*tmp*' | wc -l)
 [[ $n_tmp -eq 0 ]] && ok || fail "temporary files left"
 finish

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "test.h"
 #include "citysys/project.h"
+#include "citysys/run.h"
 
 static char tmpdir[256];
 
@@ -14,6 +15,10 @@ static void write_text(const char *name, const char *text)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    char *slash = strrchr(p, '/');
+    *slash = 0;
+    cs_mkdir_p(p);
+    *slash = '/';
     FILE *f = fopen(p, "w");
     if (!f) {
         perror(p);
@@ -390,6 +395,107 @@ static void test_summary(void)
     cs_city_summary_free(s);
 }
 
+/* ---- the main job (run.h) ---- */
+
+static int cancel_at_export(void *user, const char *stage, double done, double total)
+{
+    (void)done;
+    (void)total;
+    (*(int *)user)++;
+    return strcmp(stage, "export") == 0;
+}
+
+static char *slurp(const char *path)
+{
+    char *d = NULL;
+    size_t n;
+    if (cs_read_file(path, &d, &n)) return NULL;
+    return d;
+}
+
+static void test_run(void)
+{
+    CHECK(cs_run_nsteps() >= 2);
+    CHECK(!strcmp(cs_run_step_name(0), "validate") && !strcmp(cs_run_step_name(1), "export"));
+    CHECK(cs_run_step_name(cs_run_nsteps()) == NULL);
+    write_text("run/cities.csv", "id,name,lon,lat,population\nA,Alpha,1.5,42.5,100\nB,Beta,1.6,42.6,250\nC,Gamma,1.7,42.4,50\n");
+    write_text("run/project.json", "{\"schema_version\": 1, \"cities\": {\"path\": \"cities.csv\"}}\n");
+    cs_diag *d = cs_diag_new();
+    cs_project *p = NULL;
+    CHECK_OK(cs_project_load(proj_path("run/project.json"), d, &p));
+    if (!p) {
+        cs_diag_free(d);
+        return;
+    }
+    char out[512], cache[512], manifest[600];
+    snprintf(out, sizeof out, "%s/run/out", tmpdir);
+    snprintf(cache, sizeof cache, "%s/run/cache", tmpdir);
+    snprintf(manifest, sizeof manifest, "%s/manifest.json", out);
+    cs_run_opts o;
+    cs_run_opts_init(&o);
+    o.cache_dir = cache;
+    cs_run_summary sum;
+    CHECK_OK(cs_run(p, out, &o, d, &sum));
+    CHECK(sum.nsteps == 2 && sum.nreused == 0 && sum.noutputs == 3);
+    char fp[65];
+    CHECK_OK(cs_project_fingerprint(p, fp));
+    CHECK(!strcmp(sum.fingerprint, fp));
+    char *m1 = slurp(manifest);
+    CHECK(m1 != NULL);
+    json_error_t je;
+    json_t *mj = json_load_file(manifest, 0, &je);
+    CHECK(mj != NULL);
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(mj, "project"), "fingerprint")), fp));
+    CHECK(json_array_size(json_object_get(mj, "outputs")) == 2);
+    json_decref(mj);
+    /* second run: export reused, same manifest */
+    CHECK_OK(cs_run(p, out, &o, d, &sum));
+    CHECK(sum.nsteps == 2 && sum.nreused == 1);
+    char *m2 = slurp(manifest);
+    CHECK(m1 && m2 && !strcmp(m1, m2));
+    cs_free(m2);
+    /* cancelled from the progress callback: CS_ECANCELED, the folder as it was */
+    int calls = 0;
+    o.progress.fn = cancel_at_export;
+    o.progress.user = &calls;
+    CHECK(cs_run(p, out, &o, d, NULL) == CS_ECANCELED);
+    CHECK(calls == 2);
+    m2 = slurp(manifest);
+    CHECK(m1 && m2 && !strcmp(m1, m2));
+    cs_free(m2);
+    o.progress.fn = NULL;
+    /* a non-empty folder that is not a citysys output is refused */
+    write_text("run/user/keep.txt", "keep");
+    char user[512];
+    snprintf(user, sizeof user, "%s/run/user", tmpdir);
+    CHECK(cs_run(p, user, &o, d, NULL) == CS_EINVAL);
+    char *k = slurp(proj_path("run/user/keep.txt"));
+    CHECK(k && !strcmp(k, "keep"));
+    cs_free(k);
+    /* allocation failures anywhere in a run fail cleanly and leave the folder as it was or complete */
+    o.no_cache = 1;
+    long before = cs_alloc_count();
+    CHECK_OK(cs_run(p, out, &o, NULL, NULL));
+    long total = cs_alloc_count() - before;
+    CHECK(total > 10);
+    int failed = 0;
+    for (long i = 1; i <= 60; i++) {
+        long n = 1 + (total - 1) * (i - 1) / 59;
+        cs_alloc_fail_after(n, 0);
+        cs_status st = cs_run(p, out, &o, NULL, NULL);
+        cs_alloc_fail_after(0, 0);
+        failed += st != CS_OK;
+        CHECK(st == CS_OK || st == CS_ENOMEM || cs_error_last()->status == st);
+        char *m = slurp(manifest);
+        CHECK(m != NULL); /* the previous complete output is always there */
+        cs_free(m);
+    }
+    CHECK(failed > 0);
+    cs_free(m1);
+    cs_project_free(p);
+    cs_diag_free(d);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s", "tmp-test_project-XXXXXX");
@@ -408,6 +514,7 @@ int main(void)
     test_parse_nocheck();
     test_alloc_failures();
     test_summary();
+    test_run();
     cs_remove_tree(tmpdir);
     TEST_MAIN_END();
 }

@@ -424,9 +424,10 @@ static cs_status run_cached(cs_run_ctx *ctx, const cs_run_step *s, const char *c
                             const char *outtmp, int *reused)
 {
     *reused = 0;
+    cs_status st = cs_mkdir_p(cache);
+    if (st) return st;
     char *entry = cs_asprintf("%s/%s-%s", cache, s->name, fp);
     if (!entry) return CS_ENOMEM;
-    cs_status st = CS_OK;
     if (cache_entry_valid(entry, fp)) {
         *reused = 1;
         if (s->load) st = s->load(ctx, entry);
@@ -472,8 +473,7 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
             cache = par ? cs_asprintf("%s/.citysys-cache", par) : NULL;
             cs_free(par);
         }
-        if (!cache) st = CS_ENOMEM;
-        else st = cs_mkdir_p(cache);
+        if (!cache) st = CS_ENOMEM; /* created by the first cached step: invalid input writes nothing */
     }
 
     /* chain: fingerprint_i = H(citysys version, step name, step version, fingerprint_{i-1}, step inputs and parameters) */
