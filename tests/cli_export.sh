@@ -69,6 +69,11 @@ for r in out:
     assert abs(float(r["IWI"]) - float(n["IWI"])) <= 1e-9 * abs(float(n["IWI"])), r["id"]
 ' "$AF/africa_cities_ports.csv" "$T/africa.csv" "$AF/africa_network_nodes.csv" && ok || fail "csv content"
 
+# output that cannot be written: I/O error, exit 4
+expect_exit 4 "$CITYSYS" export "$AF/project.json" -o "$T/no/such/folder/x.csv"
+echo x >"$T/plainfile"
+expect_exit 4 "$CITYSYS" export "$AF/project.json" -o "$T/plainfile/x.gpkg"
+
 # invalid input: exit 3, existing output untouched, no new output
 mkdir -p "$T/bad"
 printf 'id,name,lon,lat,population\n1,A,1,2,lots\n' >"$T/bad/c.csv"

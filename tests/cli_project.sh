@@ -63,6 +63,19 @@ printf '{"schema_version": 1, "cities": {"path": "c.csv"}}\n' >"$T/p/good.json"
 expect_exit 0 "$CITYSYS" validate "$T/p/good.json"
 expect_in "$OUT" "valid: 1 cities"
 
+# a project with a link table: counted by validate and info; a link to an unknown city is an error at
+# its line and column (the `to` field is the second column)
+printf 'id,name,lon,lat,population\n1,A,1,2,10\n2,B,1.5,2.5,20\n3,C,2,3,30\n' >"$T/p/c3.csv"
+printf 'from,to,time,mode\n1,2,30,road\n2,3,45,rail\n' >"$T/p/links.csv"
+printf '{"schema_version": 1, "cities": {"path": "c3.csv"},\n "links": [{"path": "links.csv", "fields": {"time_unit_s": 60}}]}\n' >"$T/p/links.json"
+expect_exit 0 "$CITYSYS" validate "$T/p/links.json"
+expect_in "$OUT" "valid: 3 cities, 1 link table (2 links)"
+expect_exit 0 "$CITYSYS" info "$T/p/links.json"
+expect_re "$OUT" "^Links: +2 "
+printf 'from,to,time,mode\n1,2,30,road\n2,9,45,rail\n' >"$T/p/links.csv"
+expect_exit 3 "$CITYSYS" validate "$T/p/links.json"
+expect_re "$ERR" "links\.csv:3:2: error: "
+
 # the bundled examples are valid
 expect_exit 0 "$CITYSYS" validate "$CS_SRC/examples/andorra/project.json"
 expect_in "$OUT" "valid: 10 cities"

@@ -103,6 +103,8 @@ expect_in "$ERR" "refusing to replace"
 [[ $(cat "$T/user/precious.txt") == keep ]] && ok || fail "user folder touched"
 echo x >"$T/afile"
 expect_exit 2 "$CITYSYS" run "$P" -o "$T/afile"
+# an output folder that cannot be created: I/O error, exit 4
+expect_exit 4 "$CITYSYS" run "$P" -o "$T/afile/sub" --no-cache
 # an empty folder is fine
 mkdir -p "$T/empty"
 expect_exit 0 "$CITYSYS" run -q "$P" -o "$T/empty"
