@@ -106,7 +106,7 @@ CS_API cs_status cs_cities_write(const cs_cities *c, const char *path, cs_vector
  */
 typedef struct cs_link_fields {
     const char *id, *from, *to, *mode, *time, *distance, *cost, *capacity, *friction, *directed;
-    double time_unit_s; /**< seconds per unit of the time column (0 = default 60: minutes) */
+    double time_unit_s; /**< seconds per unit of the time column; 0 = from the column name (…_s: 1, …_h: 3600), else 60 (minutes) */
 } cs_link_fields;
 /**
  * Read a link table (CSV or OGR, first layer): from/to city ids resolved
@@ -117,6 +117,17 @@ typedef struct cs_link_fields {
  */
 CS_API cs_status cs_links_read(const char *path, const cs_cities *cities, const cs_link_fields *fields,
                                cs_diag *diag, cs_links **out);
+
+/**
+ * The links as a table (owned): id, from, to (city ids), mode (name), time_s,
+ * distance_m, cost, capacity, friction, directed, then the extras (typed from
+ * content; a clash with a standard name gets "_2"), with a straight line
+ * from the origin city to the destination city as geometry.
+ */
+CS_API cs_status cs_links_to_table(const cs_links *l, const cs_cities *cities, cs_table **out);
+/** Write links atomically (GPKG/GeoJSON/CSV like cs_cities_write). layer NULL = "links". */
+CS_API cs_status cs_links_write(const cs_links *l, const cs_cities *cities, const char *path, cs_vector_format fmt,
+                                const char *layer);
 
 #ifdef __cplusplus
 }
