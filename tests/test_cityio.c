@@ -199,6 +199,14 @@ static void test_other_errors(void)
     CHECK(has_diag(d, CS_SEV_ERROR, 2, 3, "expected 4 fields"));
     CHECK(has_diag(d, CS_SEV_NOTE, -1, -1, "and 4 more errors"));
     cs_diag_free(d);
+    /* hex and decimal commas are not numbers */
+    const char *s5 = "id,lon,lat,population\n1,1,1,0x10\n2,1,1,\"1,5\"\n3,1e1,-2.5E-1, 7 \n";
+    d = cs_diag_new();
+    CHECK(cs_cities_read_csv_mem(s5, strlen(s5), "num.csv", NULL, d, &c) == CS_EPARSE && !c);
+    CHECK(has_diag(d, CS_SEV_ERROR, 2, 4, "got '0x10'"));
+    CHECK(has_diag(d, CS_SEV_ERROR, 3, 4, "write decimals with '.'"));
+    CHECK(cs_diag_errors(d) == 2);
+    cs_diag_free(d);
     /* UTF-16 */
     const char s3[] = "\xff\xfei\0d\0";
     d = cs_diag_new();

@@ -71,8 +71,8 @@ typedef struct cs_city_read_opts {
  * FID[, field F]" for OGR sources; beyond max_errors they are counted and a
  * note "... and N more errors not listed" is added. On any error: CS_EPARSE
  * and *out = NULL, and the thread's last error is the first problem. Other
- * failures: CS_EIO (unreadable), CS_ENOTFOUND (no such layer), CS_ENOMEM,
- * CS_EDEPENDENCY (GDAL/PROJ). Warnings (join duplicates/unmatched keys)
+ * failures (in the last error only, not in diag): CS_EIO (unreadable),
+ * CS_ENOTFOUND (no such layer), CS_ENOMEM, CS_EDEPENDENCY (GDAL/PROJ). Warnings (join duplicates/unmatched keys)
  * are added to diag on success too. *out is owned by the caller
  * (cs_cities_free). The input files are never modified.
  */
