@@ -110,6 +110,19 @@ mkdir -p "$T/empty"
 expect_exit 0 "$CITYSYS" run -q "$P" -o "$T/empty"
 [[ -z $ERR ]] && ok || fail "--quiet printed: $ERR"
 
+# link tables are exported with the cities (lines between their cities)
+mkdir -p "$T/lk"
+printf 'id,name,lon,lat,population\n1,A,1,2,10\n2,B,1.5,2.5,20\n3,C,2,3,30\n' >"$T/lk/c.csv"
+printf 'from,to,time_min,mode\n1,2,30,road\n2,3,45,rail\n' >"$T/lk/links.csv"
+printf '{"schema_version": 1, "cities": {"path": "c.csv"}, "links": [{"path": "links.csv"}]}\n' >"$T/lk/project.json"
+expect_exit 0 "$CITYSYS" run "$T/lk/project.json" -o "$T/lk/out"
+files=$(cd "$T/lk/out" && ls | tr '\n' ' ')
+[[ $files == "cities.csv cities.gpkg links.csv links.gpkg manifest.json " ]] && ok || fail "outputs with links: $files"
+python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+assert len(rows) == 2, rows' "$T/lk/out/links.csv" && ok || fail "links.csv content"
+
 # the bundled African example runs and its manifest is complete
 expect_exit 0 "$CITYSYS" run "$CS_SRC/examples/africa/project.json" -o "$T/africa"
 python3 - "$T/africa" <<'PY' && ok || fail "africa manifest"

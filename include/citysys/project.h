@@ -81,9 +81,8 @@ CS_API cs_status cs_project_read_cities(const cs_project *p, cs_diag *diag, cs_c
 
 /** One entry of `links`: a link table and its field mapping. */
 typedef struct cs_project_links {
-    const char *path;       /**< resolved path (borrowed) */
-    const char *layer;      /**< OGR layer or NULL */
-    cs_link_fields fields;  /**< field mapping (NULL entries auto-detected) */
+    const char *path;       /**< resolved path (borrowed); CSV or the first layer of an OGR source */
+    cs_link_fields fields;  /**< field mapping (NULL entries auto-detected; time_unit_s 0 = from the column name) */
 } cs_project_links;
 /** Number of link tables in `links` (0 when absent). */
 CS_API size_t cs_project_nlinks(const cs_project *p);

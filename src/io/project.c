@@ -421,7 +421,7 @@ static const keydef link_field_keys[] = {
     {"cost", K_STR, 0, NULL},     {"capacity", K_STR, 0, NULL}, {"friction", K_STR, 0, NULL},
     {"directed", K_STR, 0, NULL}, {"time_unit_s", K_NUM, 0, NULL}, {NULL, 0, 0, NULL}};
 static const keydef links_keys[] = {
-    {"path", K_FILE, 1, NULL}, {"layer", K_STR, 0, NULL}, {"fields", K_OBJ, 0, link_field_keys}, {NULL, 0, 0, NULL}};
+    {"path", K_FILE, 1, NULL}, {"fields", K_OBJ, 0, link_field_keys}, {NULL, 0, 0, NULL}};
 static const keydef outputs_keys[] = {{"formats", K_ARR_STR, 0, NULL}, {NULL, 0, 0, NULL}};
 static const keydef top_keys[] = {
     {"$schema", K_STR, 0, NULL},          {"schema_version", K_INT, 1, NULL}, {"name", K_STR, 0, NULL},
@@ -783,7 +783,6 @@ static cs_status build(vctx *v)
             snprintf(kp, sizeof kp, "links[%zu].path", i);
             cs_project_links *pl = &p->links[i];
             pl->path = input_path(p, kp);
-            pl->layer = jstr(l, "layer");
             json_t *f = json_object_get(l, "fields");
             cs_link_fields *lf = &pl->fields;
             lf->id = jstr(f, "id");
@@ -797,7 +796,7 @@ static cs_status build(vctx *v)
             lf->friction = jstr(f, "friction");
             lf->directed = jstr(f, "directed");
             json_t *tu = json_object_get(f, "time_unit_s");
-            lf->time_unit_s = tu ? json_number_value(tu) : 60.0;
+            lf->time_unit_s = tu ? json_number_value(tu) : 0.0; /* 0: the reader infers it from the column name */
         }
     }
     return CS_OK;

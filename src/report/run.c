@@ -54,7 +54,8 @@ static cs_status validate_run(cs_run_ctx *ctx, const char *dir)
     return st;
 }
 
-/* export: the city table with every input column, in each format of outputs.formats. */
+/* export: the city table with every input column, and the link tables, in each format of outputs.formats.
+ * Depends on the validate step (chained) and on the `outputs` section. */
 static cs_status export_hash(const cs_run_ctx *ctx, cs_sha256 *h)
 {
     return cs_project_hash_section(ctx->project, "outputs", h);
@@ -70,12 +71,21 @@ static cs_status export_run(cs_run_ctx *ctx, const char *dir)
         cs_status st = cs_cities_write(ctx->cities, path, f[i], "cities");
         cs_free(path);
         if (st) return st;
+        /* each link table as lines between its cities: links.EXT, or links_1.EXT, links_2.EXT, ... */
+        for (size_t k = 0; k < ctx->nlinks; k++) {
+            char *lp = ctx->nlinks == 1 ? cs_asprintf("%s/links.%s", dir, cs_project_format_ext(f[i]))
+                                        : cs_asprintf("%s/links_%zu.%s", dir, k + 1, cs_project_format_ext(f[i]));
+            if (!lp) return CS_ENOMEM;
+            st = cs_links_write(ctx->links[k], ctx->cities, lp, f[i], "links");
+            cs_free(lp);
+            if (st) return st;
+        }
     }
     return CS_OK;
 }
 
 static const cs_run_step step_validate = {"validate", 1, 0, NULL, validate_hash, validate_run, NULL};
-static const cs_run_step step_export = {"export", 1, 1, NULL, export_hash, export_run, NULL};
+static const cs_run_step step_export = {"export", 2, 1, NULL, export_hash, export_run, NULL};
 
 /* The run order. Later modules add one entry each (docs/architecture.md). */
 static const cs_run_step *const steps[] = {
