@@ -58,8 +58,18 @@ static long extra_col(const cs_cities *c, const char *name)
     return -1;
 }
 
+static void file_hash(const char *path, char out[65])
+{
+    cs_sha256 h;
+    cs_sha256_init(&h);
+    if (cs_sha256_file(&h, path) != CS_OK) out[0] = 0;
+    else cs_sha256_hex(&h, out);
+}
+
 static void test_bad_issue(void)
 {
+    char h0[65], h1[65];
+    file_hash(DATA "bad_issue.csv", h0);
     /* multi-line quoted name on line 3-5, text population on line 7, duplicate id on line 8 */
     cs_diag *d = cs_diag_new();
     cs_cities *c = (cs_cities *)1;
@@ -73,6 +83,8 @@ static void test_bad_issue(void)
     CHECK(cs_error_last()->status == CS_EPARSE && cs_error_last()->line == 7);
     if (cs_diag_errors(d) != 2) dump(d);
     cs_diag_free(d);
+    file_hash(DATA "bad_issue.csv", h1);
+    CHECK(h0[0] && !strcmp(h0, h1)); /* input untouched */
 }
 
 static void test_good(void)
@@ -186,6 +198,14 @@ static void test_other_errors(void)
     CHECK(cs_diag_errors(d) == 3);
     CHECK(has_diag(d, CS_SEV_ERROR, 2, 3, "expected 4 fields"));
     CHECK(has_diag(d, CS_SEV_NOTE, -1, -1, "and 4 more errors"));
+    cs_diag_free(d);
+    /* hex and decimal commas are not numbers */
+    const char *s5 = "id,lon,lat,population\n1,1,1,0x10\n2,1,1,\"1,5\"\n3,1e1,-2.5E-1, 7 \n";
+    d = cs_diag_new();
+    CHECK(cs_cities_read_csv_mem(s5, strlen(s5), "num.csv", NULL, d, &c) == CS_EPARSE && !c);
+    CHECK(has_diag(d, CS_SEV_ERROR, 2, 4, "got '0x10'"));
+    CHECK(has_diag(d, CS_SEV_ERROR, 3, 4, "write decimals with '.'"));
+    CHECK(cs_diag_errors(d) == 2);
     cs_diag_free(d);
     /* UTF-16 */
     const char s3[] = "\xff\xfei\0d\0";
@@ -543,6 +563,24 @@ static void test_links(void)
         CHECK(l->time_s[0] == 90 * 60.0 && l->distance_m[0] == 120000 && isnan(l->distance_m[1]));
         CHECK(l->mode[1] == CS_MODE_WATER && l->friction[0] == 1.0 && l->directed[0] == 0 && l->directed[1] == 1);
         CHECK(l->extra.ncols == 1 && !strcmp(l->extra.names[0], "toll") && !strcmp(l->extra.values[0][0], "2.5"));
+    }
+    /* written as a GeoPackage layer of lines and read back as a link table */
+    if (l) {
+        CHECK_OK(cs_links_write(l, c, tmp("links.gpkg"), CS_FORMAT_AUTO, NULL));
+        cs_links *l2 = NULL;
+        CHECK_OK(cs_links_read(tmp("links.gpkg"), c, NULL, NULL, &l2));
+        CHECK(l2 && l2->n == 2 && l2->to[1] == 2 && l2->mode[1] == CS_MODE_WATER && l2->directed[1] == 1);
+        if (l2) {
+            CHECK(l2->time_s[0] == 90 * 60.0); /* the column time_s is recognised as seconds by its suffix */
+            CHECK(isnan(l2->distance_m[1]) && l2->extra.ncols == 1 && !strcmp(l2->extra.values[0][0], "2.5"));
+        }
+        cs_links_free(l2);
+        cs_link_fields sf = {0};
+        sf.time = "time_s";
+        sf.time_unit_s = 1;
+        CHECK_OK(cs_links_read(tmp("links.gpkg"), c, &sf, NULL, &l2));
+        CHECK(l2 && l2->time_s[0] == 90 * 60.0);
+        cs_links_free(l2);
     }
     cs_links_free(l);
     cs_link_fields lf = {0};

@@ -119,7 +119,10 @@ static int parse_num(const io_tab *t, io_report *rep, size_t r, long c, const ch
         return required ? -1 : 0;
     }
     if (k < 0 || !isfinite(v)) {
-        *st = io_tab_report(t, rep, CS_SEV_ERROR, r, c, "%s: expected a number, got '%.60s'", what, s);
+        int comma = 0, digits = 0;
+        for (const char *q = s; *q; q++) comma += *q == ',', digits += *q >= '0' && *q <= '9';
+        *st = io_tab_report(t, rep, CS_SEV_ERROR, r, c, "%s: expected a number, got '%.60s'%s", what, s,
+                            comma == 1 && digits ? " (write decimals with '.', without thousands separators)" : "");
         return -1;
     }
     if (nonneg && v < 0) {

@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "citysys/alloc.h"
 #include "citysys/city.h"
@@ -139,20 +140,46 @@ uint32_t cs_cities_find(const cs_cities *c, const char *id)
     return found;
 }
 
-double cs_cities_total_population(const cs_cities *c)
+static int cmp_double(const void *a, const void *b)
 {
-    if (!c) return 0;
-    /* Neumaier compensated sum: the total does not depend on the row order beyond rounding of the last bit */
+    double x = *(const double *)a, y = *(const double *)b;
+    if (isnan(x) || isnan(y)) return isnan(x) - isnan(y); /* NaN last (they are skipped) */
+    return (x > y) - (x < y);
+}
+
+static double neumaier(const double *v, size_t n)
+{
     double s = 0, comp = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        double v = c->population[i];
-        if (isnan(v)) continue;
-        double t = s + v;
-        if (fabs(s) >= fabs(v)) comp += (s - t) + v;
-        else comp += (v - t) + s;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(v[i])) continue;
+        double t = s + v[i];
+        if (fabs(s) >= fabs(v[i])) comp += (s - t) + v[i];
+        else comp += (v[i] - t) + s;
         s = t;
     }
     return s + comp;
+}
+
+double cs_cities_total_population(const cs_cities *c)
+{
+    if (!c || !c->n) return 0;
+    /* Compensated (Neumaier) sum over the values in sorted order: the total is bitwise the same whatever the
+     * row order (shuffled inputs give identical totals), and accurate to the last bit in practice. */
+    cs_error saved = *cs_error_last();
+    double *v = cs_mallocarray(c->n, sizeof *v);
+    if (!v) { /* leave the caller's last error as it was; the unsorted sum is still accurate */
+        if (saved.status == CS_OK) cs_error_clear();
+        else {
+            cs_error_set_at(saved.status, saved.file, saved.line, saved.column, "%s", saved.message);
+            cs_error_set_object("%s", saved.object);
+        }
+        return neumaier(c->population, c->n);
+    }
+    memcpy(v, c->population, c->n * sizeof *v);
+    qsort(v, c->n, sizeof *v, cmp_double);
+    double s = neumaier(v, c->n);
+    cs_free(v);
+    return s;
 }
 
 /* ---- links ---- */

@@ -163,10 +163,11 @@ cs_status csv_parse(const char *data, size_t size, char delim, csv_problem_fn fn
                         line++;
                         continue;
                     }
-                    size_t L = utf8_len(p, end);
+                    size_t L = *p ? utf8_len(p, end) : 0;
                     if (!L) {
-                        if (!bad_utf8 && problem(&t, line, col, "invalid UTF-8 byte sequence (give the file's "
-                                                                "encoding, or convert it to UTF-8)"))
+                        if (!bad_utf8 && problem(&t, line, col, *p ? "invalid UTF-8 byte sequence (give the file's "
+                                                                     "encoding, or convert it to UTF-8)"
+                                                                   : "NUL byte in the text (not a text file?)"))
                             goto oom;
                         bad_utf8 = 1;
                         L = 1;
@@ -191,10 +192,11 @@ cs_status csv_parse(const char *data, size_t size, char delim, csv_problem_fn fn
             }
             /* unquoted part (or the rest after a closing quote) */
             while (p < end && *p != (unsigned char)D && *p != '\n' && *p != '\r') {
-                size_t L = utf8_len(p, end);
+                size_t L = *p ? utf8_len(p, end) : 0;
                 if (!L) {
-                    if (!bad_utf8 && problem(&t, line, col, "invalid UTF-8 byte sequence (give the file's "
-                                                            "encoding, or convert it to UTF-8)"))
+                    if (!bad_utf8 && problem(&t, line, col, *p ? "invalid UTF-8 byte sequence (give the file's "
+                                                                 "encoding, or convert it to UTF-8)"
+                                                               : "NUL byte in the text (not a text file?)"))
                         goto oom;
                     bad_utf8 = 1;
                     L = 1;

@@ -110,6 +110,22 @@ int io_parse_double(const char *s, double *out)
 {
     while (*s == ' ' || *s == '\t') s++;
     if (!*s) return 1;
+    /* plain decimal notation only (strtod would also take hex floats); inf/nan words allowed for callers
+     * that accept them (matrices) */
+    int plain = 1;
+    for (const char *q = s; *q && *q != ' ' && *q != '\t'; q++)
+        if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' || *q == '-')) plain = 0;
+    if (!plain) {
+        const char *w = (*s == '+' || *s == '-') ? s + 1 : s;
+        char word[16];
+        size_t L = 0;
+        while (w[L] && w[L] != ' ' && w[L] != '\t' && L < sizeof word - 1) {
+            word[L] = w[L];
+            L++;
+        }
+        word[L] = 0;
+        if (!io_strieq(word, "inf") && !io_strieq(word, "infinity") && !io_strieq(word, "nan")) return -1;
+    }
     char *e;
     double v = strtod(s, &e);
     if (e == s) return -1;

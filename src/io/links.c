@@ -11,7 +11,7 @@ static const char *const c_id[] = {"id", "link_id", "edge_id", NULL};
 static const char *const c_from[] = {"from", "from_id", "origin", "origin_id", "source", "src", "o", NULL};
 static const char *const c_to[] = {"to", "to_id", "destination", "destination_id", "dest", "target", "d", NULL};
 static const char *const c_mode[] = {"mode", "link_mode", "type", NULL};
-static const char *const c_time[] = {"time", "duration", "travel_time", "time_min", NULL};
+static const char *const c_time[] = {"time", "duration", "travel_time", "time_min", "time_s", "time_h", NULL};
 static const char *const c_dist[] = {"distance", "distance_m", "dist", "length", "length_m", NULL};
 static const char *const c_cost[] = {"cost", "tariff", "price", NULL};
 static const char *const c_cap[] = {"capacity", "cap", NULL};
@@ -101,7 +101,15 @@ static cs_status links_from_tab(const io_tab *t, const cs_cities *cities, const 
     for (int k = L_FROM; k <= L_TO; k++)
         if (col[k] < 0 && !lgiven(f, k) && (st = missing(t, rep, lname[k], NULL, lcand[k]))) return st;
     if (col[L_FROM] < 0 || col[L_TO] < 0) return CS_EPARSE;
-    double tu = f && f->time_unit_s > 0 ? f->time_unit_s : 60.0;
+    /* time unit: given, else from the column name's suffix (_s, _min, _h), else minutes */
+    double tu = 60.0;
+    if (f && f->time_unit_s > 0) tu = f->time_unit_s;
+    else if (col[L_TIME] >= 0) {
+        const char *nm = t->names[col[L_TIME]];
+        size_t L = strlen(nm);
+        if (L > 2 && io_strieq(nm + L - 2, "_s")) tu = 1.0;
+        else if (L > 2 && io_strieq(nm + L - 2, "_h")) tu = 3600.0;
+    }
     if (f && f->time_unit_s < 0) return cs_error_set(CS_EINVAL, "time_unit_s must be positive");
     size_t n = t->nrows;
     cs_links *l;
@@ -225,4 +233,80 @@ cs_status cs_links_read(const char *path, const cs_cities *cities, const cs_link
     }
     *out = l;
     return CS_OK;
+}
+
+/* ---- writing ---- */
+cs_status cs_links_to_table(const cs_links *l, const cs_cities *cities, cs_table **out)
+{
+    *out = NULL;
+    if (!l || !cities) return cs_error_set(CS_EINVAL, "cs_links_to_table: missing links or cities");
+    size_t n = l->n;
+    for (size_t i = 0; i < n; i++)
+        if (l->from[i] >= cities->n || l->to[i] >= cities->n)
+            return cs_error_set(CS_EINVAL, "link %zu refers to city index out of range", i);
+    cs_table *t = NULL;
+    const char **from = cs_calloc(n + 1, sizeof *from), **to = cs_calloc(n + 1, sizeof *to),
+               **mode = cs_calloc(n + 1, sizeof *mode);
+    int64_t *dir = cs_calloc(n + 1, sizeof *dir);
+    size_t *off = cs_calloc(n + 1, sizeof *off);
+    double *x = cs_calloc(2 * n + 1, sizeof *x), *y = cs_calloc(2 * n + 1, sizeof *y);
+    cs_status st = (from && to && mode && dir && off && x && y) ? cs_table_new(n, &t) : CS_ENOMEM;
+    if (!st) {
+        for (size_t i = 0; i < n; i++) {
+            from[i] = cities->id[l->from[i]];
+            to[i] = cities->id[l->to[i]];
+            mode[i] = cs_mode_name(l->mode[i]);
+            dir[i] = l->directed[i];
+            off[i] = 2 * i;
+            x[2 * i] = cities->lon[l->from[i]];
+            y[2 * i] = cities->lat[l->from[i]];
+            x[2 * i + 1] = cities->lon[l->to[i]];
+            y[2 * i + 1] = cities->lat[l->to[i]];
+        }
+        off[n] = 2 * n;
+    }
+    if (!st) st = cs_table_add_string(t, "id", (const char *const *)l->id);
+    if (!st) st = cs_table_add_string(t, "from", from);
+    if (!st) st = cs_table_add_string(t, "to", to);
+    if (!st) st = cs_table_add_string(t, "mode", mode);
+    if (!st) st = cs_table_add_real(t, "time_s", l->time_s);
+    if (!st) st = cs_table_add_real(t, "distance_m", l->distance_m);
+    if (!st) st = cs_table_add_real(t, "cost", l->cost);
+    if (!st) st = cs_table_add_real(t, "capacity", l->capacity);
+    if (!st) st = cs_table_add_real(t, "friction", l->friction);
+    if (!st) st = cs_table_add_integer(t, "directed", dir, NULL);
+    for (size_t k = 0; k < l->extra.ncols && !st; k++) {
+        const char *name = l->extra.names[k];
+        char *alt = NULL;
+        for (int q = 0; q < L_N && !alt; q++)
+            if (io_strieq(name, lname[q]) || io_strieq(name, "time_s") || io_strieq(name, "distance_m"))
+                alt = cs_asprintf("%s_2", name);
+        st = cs_table_add_text(t, alt ? alt : name, (const char *const *)l->extra.values[k]);
+        cs_free(alt);
+    }
+    if (!st) st = cs_table_set_lines(t, off, x, y);
+    cs_free(from);
+    cs_free(to);
+    cs_free(mode);
+    cs_free(dir);
+    cs_free(off);
+    cs_free(x);
+    cs_free(y);
+    if (st) {
+        cs_table_free(t);
+        return st;
+    }
+    *out = t;
+    return CS_OK;
+}
+
+cs_status cs_links_write(const cs_links *l, const cs_cities *cities, const char *path, cs_vector_format fmt,
+                         const char *layer)
+{
+    cs_table *t;
+    cs_status st = cs_links_to_table(l, cities, &t);
+    if (st) return st;
+    st = cs_table_write(t, path, fmt, layer && *layer ? layer : "links", 0);
+    cs_table_free(t);
+    return st;
 }

@@ -428,6 +428,7 @@ static cs_status tab_read_ogr(const char *path, const char *layer_name, io_repor
         t->geom_problem = cs_calloc(cap, sizeof(char *));
     }
     if (!offs || !t->row_ref || (has_geom && (!t->gx || !t->gy || !t->geom_problem))) goto oom;
+    CPLErrorReset();
     OGR_L_ResetReading(L);
     OGRFeatureH f;
     char num[64];
