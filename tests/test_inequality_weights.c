@@ -88,6 +88,8 @@ static void test_builders(void)
     CHECK_OK(cs_weights_from_pairs(3, NULL, f, t, NULL, 3, 1, &w));
     CHECK(w->offset[3] == 4 && cs_weights_is_binary_symmetric(w)); /* 0-1 given both ways kept once */
     cs_weights_free(w);
+    const double wdiff[] = {1, 2, 1};
+    CHECK(cs_weights_from_pairs(3, NULL, f, t, wdiff, 3, 1, &w) == CS_EINVAL); /* 0-1 both ways, 1 vs 2 */
     const uint32_t f2[] = {0, 0}, t2[] = {1, 1};
     CHECK(cs_weights_from_pairs(3, NULL, f2, t2, NULL, 2, 0, &w) == CS_EINVAL);
     const uint32_t f3[] = {1}, t3[] = {1};

@@ -170,7 +170,7 @@ typedef struct cs_moran_result {
 } cs_moran_result;
 
 /**
- * Moran's I of y under weights w as given (transform them first with
+ * Moran's I of y (w->n values, in the order of the weights' units) under weights w as given (transform them first with
  * cs_weights_row_standardise for "R"). Needs n >= 4 (randomisation variance), y not constant.
  */
 CS_API cs_status cs_moran(const double *y, const cs_weights *w, const cs_perm_opts *opts, cs_moran_result *out);
@@ -188,7 +188,7 @@ typedef struct cs_spatial_gini_result {
     double p_z_sim;    /**< 1 − Φ(z_wcg) */
 } cs_spatial_gini_result;
 
-/** Refuses weights that are not binary symmetric (CS_EINVAL). Unweighted (each unit once). */
+/** y has w->n values. Refuses weights that are not binary symmetric (CS_EINVAL). Unweighted (each unit once). */
 CS_API cs_status cs_spatial_gini(const double *y, const cs_weights *w, const cs_perm_opts *opts,
                                  cs_spatial_gini_result *out);
 

@@ -110,6 +110,9 @@ static cs_status build_csr(size_t n, const char *const *ids, pair *p, size_t np,
         if (m > 0 && p[m - 1].i == p[k].i && p[m - 1].j == p[k].j) {
             if (!dedup)
                 return cs_error_set(CS_EINVAL, "weights: pair (%u, %u) given twice", p[k].i, p[k].j);
+            if (p[m - 1].w != p[k].w)
+                return cs_error_set(CS_EINVAL, "weights: pair (%u, %u) given both ways with different weights (%g, %g)",
+                                    p[k].i, p[k].j, p[m - 1].w, p[k].w);
             continue;
         }
         p[m++] = p[k];
