@@ -3,6 +3,7 @@
  * errors, writer round trip, reorder, blocks, kNN with ties, threshold, pairs)
  * and Moran's I against dense brute-force formulas on random asymmetric weights.
  */
+#include <omp.h>
 #include <unistd.h>
 #include "test.h"
 
@@ -137,6 +138,17 @@ static void test_builders(void)
             }
     }
     CHECK(ok);
+    /* same result with 1 and 2 threads */
+    {
+        cs_weights *w1;
+        int nt = omp_get_max_threads();
+        omp_set_num_threads(1);
+        CHECK_OK(cs_weights_knn(lo, la, N, K, NULL, &w1));
+        omp_set_num_threads(nt > 1 ? nt : 2);
+        CHECK(w1 && !memcmp(w1->nbr, w->nbr, N * K * sizeof *w->nbr) && !memcmp(w1->offset, w->offset, (N + 1) * sizeof *w->offset));
+        cs_weights_free(w1);
+        omp_set_num_threads(nt);
+    }
     cs_weights_free(w);
 
     /* threshold on a 3x3 time matrix */
