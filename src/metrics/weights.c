@@ -410,6 +410,7 @@ cs_status cs_weights_read_gal_mem(const char *data, size_t size, const char *nam
     gal_unit *u = cs_calloc(n ? n : 1, sizeof *u);
     strmap m = {0, NULL, NULL};
     pair *p = NULL;
+    uint32_t *mark = NULL;
     if (!ids || !u) {
         s = cs_error_set(CS_ENOMEM, "GAL: out of memory");
         goto done;
@@ -473,7 +474,8 @@ cs_status cs_weights_read_gal_mem(const char *data, size_t size, const char *nam
             goto done;
         }
     p = cs_mallocarray(total ? total : 1, sizeof *p);
-    if (!p) {
+    mark = cs_calloc(n ? n : 1, sizeof *mark); /* mark[j] = i + 1 once j is listed for unit i */
+    if (!p || !mark) {
         s = cs_error_set(CS_ENOMEM, "GAL: out of memory");
         goto done;
     }
@@ -502,12 +504,12 @@ cs_status cs_weights_read_gal_mem(const char *data, size_t size, const char *nam
                 s = cs_error_set_at(CS_EPARSE, name, u[i].nline, col, "GAL: unit '%s' lists itself as a neighbour", ids[i]);
                 goto done;
             }
-            for (size_t k = np - c; k < np; k++)
-                if (p[k].j == j) {
-                    s = cs_error_set_at(CS_EPARSE, name, u[i].nline, col, "GAL: unit '%s' lists neighbour '%s' twice",
-                                        ids[i], ids[j]);
-                    goto done;
-                }
+            if (mark[j] == i + 1) {
+                s = cs_error_set_at(CS_EPARSE, name, u[i].nline, col, "GAL: unit '%s' lists neighbour '%s' twice",
+                                    ids[i], ids[j]);
+                goto done;
+            }
+            mark[j] = (uint32_t)(i + 1);
             p[np++] = (pair){(uint32_t)i, j, 1.0};
             c++;
         }
@@ -525,6 +527,7 @@ done:
     cs_free(u);
     cs_free(m.slot);
     cs_free(p);
+    cs_free(mark);
     return s;
 }
 
