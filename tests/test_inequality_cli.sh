@@ -31,6 +31,12 @@ check "[ $? -eq 0 ]" "stl run"
 check "near $(get $CS_TMP/stl.csv spatial '' row_standardised moran_I) 0.24365582621771659 1e-9" "moran I"
 check "near $(get $CS_TMP/stl.csv spatial '' row_standardised moran_p_norm) 0.00013573931385468807 1e-9" "moran p_norm"
 check "[ -z \"$(get $CS_TMP/stl.csv overall '' unweighted theil_l)\" ]" "theil_l omitted with zeros"
+# per-state Moran's I with the links inside each state
+"$CITYSYS" inequality -q --input "$D/stl_hom.csv" --value HR8893 --nonpositive omit --group STATE_NAME \
+    --weights "$D/stl.gal" --permutations 0 -o "$CS_TMP/stlg.csv" --json "$CS_TMP/stlg.json"
+check "[ $? -eq 0 ]" "stl by state"
+check "near $(get $CS_TMP/stlg.csv spatial '' row_standardised moran_I) 0.24365582621771659 1e-9" "moran I overall with groups"
+check "[ -n \"$(get $CS_TMP/stlg.csv spatial Missouri row_standardised moran_I)\" ]" "moran I per state"
 # contiguity from the WKT column: rook reproduces stl.gal, so the same I
 "$CITYSYS" inequality -q --input "$D/stl_hom.csv" --value HR8893 --contiguity rook --nonpositive omit \
     --permutations 0 -o "$CS_TMP/stl2.csv"

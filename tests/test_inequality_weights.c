@@ -84,6 +84,17 @@ static void test_builders(void)
     CHECK(w->offset[5] == 6 && cs_weights_islands(w) == 2 && cs_weights_is_binary_symmetric(w));
     CHECK(w->offset[1] - w->offset[0] == 2 && w->nbr[0] == 2 && w->nbr[1] == 3);
     cs_weights_free(w);
+    /* subset: group 1 = units 0, 2, 3 */
+    {
+        cs_weights *all, *sub;
+        CHECK_OK(cs_weights_blocks(g, 5, NULL, &all));
+        const uint8_t keep[] = {1, 1, 0, 1, 0};
+        CHECK_OK(cs_weights_subset(all, keep, &sub));
+        CHECK(sub && sub->n == 3 && sub->offset[3] == 2 && !strcmp(sub->ids[2], "3")); /* 0-3 both ways */
+        CHECK(sub && sub->nbr[0] == 2 && sub->nbr[1] == 0 && cs_weights_is_binary_symmetric(sub));
+        cs_weights_free(sub);
+        cs_weights_free(all);
+    }
     /* pairs */
     const uint32_t f[] = {0, 1, 2}, t[] = {1, 0, 0};
     CHECK_OK(cs_weights_from_pairs(3, NULL, f, t, NULL, 3, 1, &w));

@@ -116,6 +116,13 @@ CS_API cs_status cs_weights_contiguity_wkt(const char *const *wkt, size_t n, con
 CS_API cs_status cs_weights_contiguity_ogr(const char *path, const char *layer, const char *id_field,
                                            cs_contiguity rule, cs_weights **out);
 
+/**
+ * The weights among the units with keep[i] != 0 (e.g. one country): units renumbered in their
+ * original order, links to dropped units removed, weights copied as they are (re-standardise
+ * afterwards if needed: the transform of the result is that of w).
+ */
+CS_API cs_status cs_weights_subset(const cs_weights *w, const uint8_t *keep, cs_weights **out);
+
 /** Row-standardise in place (no-op when already row-standardised). */
 CS_API void cs_weights_row_standardise(cs_weights *w);
 /** 1 if every weight is 1 and j ∈ N(i) ⇔ i ∈ N(j). */

@@ -310,6 +310,37 @@ done:
     return s;
 }
 
+cs_status cs_weights_subset(const cs_weights *w, const uint8_t *keep, cs_weights **out)
+{
+    if (!w || !keep || !out) return cs_error_set(CS_EINVAL, "weights subset: NULL argument");
+    *out = NULL;
+    uint32_t *map = cs_mallocarray(w->n ? w->n : 1, sizeof *map);
+    const char **ids = cs_mallocarray(w->n ? w->n : 1, sizeof *ids);
+    pair *p = cs_mallocarray(w->offset[w->n] ? w->offset[w->n] : 1, sizeof *p);
+    cs_status s = CS_OK;
+    if (!map || !ids || !p) {
+        s = cs_error_set(CS_ENOMEM, "weights subset: out of memory");
+        goto done;
+    }
+    size_t m = 0, np = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        map[i] = keep[i] ? (uint32_t)m : CS_INVALID_ID;
+        if (keep[i]) ids[m++] = w->ids[i];
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        if (map[i] == CS_INVALID_ID) continue;
+        for (size_t k = w->offset[i]; k < w->offset[i + 1]; k++)
+            if (map[w->nbr[k]] != CS_INVALID_ID) p[np++] = (pair){map[i], map[w->nbr[k]], w->w[k]};
+    }
+    s = build_csr(m, ids, p, np, 0, out);
+    if (!s) (*out)->transform = w->transform;
+done:
+    cs_free(map);
+    cs_free(ids);
+    cs_free(p);
+    return s;
+}
+
 /* ---- GAL ------------------------------------------------------------------ */
 
 typedef struct lexer {
