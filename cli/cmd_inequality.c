@@ -464,6 +464,65 @@ static cs_status decompose(out *o, json_t *jd, const char *wname, const double *
     return CS_OK;
 }
 
+/*
+ * Spatial Gini (binary symmetric weights only) and Moran's I of y under w (binary, as built) into the
+ * CSV and the JSON object js. The weights are row-standardised on a copy when tr is "R".
+ */
+static cs_status spatial_stats(out *o, json_t *js, const char *gname, const double *y, const cs_weights *w,
+                               const cs_perm_opts *po, const char *tr)
+{
+    cs_status s;
+    /* compute everything first, so that a failure leaves nothing half-written */
+    int bsym = cs_weights_is_binary_symmetric(w);
+    cs_spatial_gini_result sg;
+    if (bsym && (s = cs_spatial_gini(y, w, po, &sg))) return s;
+    cs_weights *wt;
+    if ((s = cs_weights_clone(w, &wt))) return s;
+    if (!strcmp(tr, "R")) cs_weights_row_standardise(wt);
+    cs_moran_result m;
+    s = cs_moran(y, wt, po, &m);
+    cs_weights_free(wt);
+    if (s) return s;
+    if (bsym) {
+        json_t *j = jobj(js, "spatial_gini");
+        struct {
+            const char *k;
+            double v;
+        } f[] = {{"gini", sg.gini}, {"total", sg.total}, {"wg", sg.wg}, {"wcg", sg.wcg}, {"wcg_share", sg.wcg_share},
+                 {"e_wcg", sg.e_wcg}, {"s_wcg", sg.s_wcg}, {"z_wcg", sg.z_wcg}, {"p_sim", sg.p_sim},
+                 {"p_z_sim", sg.p_z_sim}};
+        size_t nf = po->permutations ? 10 : 5;
+        for (size_t i = 0; i < nf; i++) {
+            char key[64];
+            snprintf(key, sizeof key, "spatial_gini_%s", f[i].k);
+            emit(o, "spatial", gname, "", "unweighted", key, f[i].v);
+            jset(j, f[i].k, f[i].v);
+        }
+    } else {
+        json_object_set_new(jobj(js, "spatial_gini"), "skipped",
+                            json_string("needs binary symmetric weights (Rey & Smith 2013)"));
+    }
+    json_t *j = jobj(js, "moran");
+    json_object_set_new(j, "transform", json_string(tr));
+    json_object_set_new(j, "permutations", json_integer((json_int_t)m.permutations));
+    json_object_set_new(j, "p_sim_rule", json_string("folded: (min(L, P-L) + 1)/(P + 1), L = #{I_sim >= I}"));
+    struct {
+        const char *k;
+        double v;
+    } f[] = {{"I", m.I},           {"EI", m.EI},          {"VI_norm", m.VI_norm}, {"seI_norm", m.seI_norm},
+             {"z_norm", m.z_norm}, {"p_norm", m.p_norm},  {"VI_rand", m.VI_rand}, {"seI_rand", m.seI_rand},
+             {"z_rand", m.z_rand}, {"p_rand", m.p_rand},  {"EI_sim", m.EI_sim},   {"seI_sim", m.seI_sim},
+             {"z_sim", m.z_sim},   {"p_sim", m.p_sim},    {"p_z_sim", m.p_z_sim}};
+    size_t nf = po->permutations ? 15 : 10;
+    for (size_t i = 0; i < nf; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "moran_%s", f[i].k);
+        emit(o, "spatial", gname, "", tr[0] == 'R' ? "row_standardised" : "binary", key, f[i].v);
+        jset(j, f[i].k, f[i].v);
+    }
+    return CS_OK;
+}
+
 /* σ, β (and optionally the quantile Markov chain) of a panel into the CSV and JSON object jp. */
 static cs_status panel_stats(out *o, json_t *jp, const char *gname, const double *panel, size_t n, size_t npc,
                              const double *years, size_t nclasses, int markov)
@@ -793,54 +852,43 @@ static int run(int argc, char **argv)
         json_object_set_new(jw, "links", json_integer((json_int_t)w->offset[w->n]));
         json_object_set_new(jw, "islands", json_integer((json_int_t)cs_weights_islands(w)));
         json_object_set_new(jw, "binary_symmetric", json_boolean(cs_weights_is_binary_symmetric(w)));
-        if (cs_weights_is_binary_symmetric(w)) {
-            cs_spatial_gini_result sg;
-            if ((s = cs_spatial_gini(y, w, &po, &sg))) {
-                exitc = cli_fail(s);
-                goto done;
-            }
-            json_t *j = jobj(js, "spatial_gini");
-            struct {
-                const char *k;
-                double v;
-            } f[] = {{"gini", sg.gini}, {"total", sg.total}, {"wg", sg.wg}, {"wcg", sg.wcg}, {"wcg_share", sg.wcg_share},
-                     {"e_wcg", sg.e_wcg}, {"s_wcg", sg.s_wcg}, {"z_wcg", sg.z_wcg}, {"p_sim", sg.p_sim},
-                     {"p_z_sim", sg.p_z_sim}};
-            size_t nf = po.permutations ? 10 : 5;
-            for (size_t i = 0; i < nf; i++) {
-                char key[64];
-                snprintf(key, sizeof key, "spatial_gini_%s", f[i].k);
-                emit(&o, "spatial", "", "", "unweighted", key, f[i].v);
-                jset(j, f[i].k, f[i].v);
-            }
-        } else {
+        if (!cs_weights_is_binary_symmetric(w))
             cli_note("spatial Gini skipped: it needs binary symmetric weights (these are not)");
-            json_object_set_new(jobj(js, "spatial_gini"), "skipped",
-                                json_string("needs binary symmetric weights (Rey & Smith 2013)"));
-        }
-        if (!strcmp(tr, "R")) cs_weights_row_standardise(w);
-        cs_moran_result m;
-        if ((s = cs_moran(y, w, &po, &m))) {
+        if ((s = spatial_stats(&o, js, "", y, w, &po, tr))) {
             exitc = cli_fail(s) == CLI_EXIT_USAGE ? CLI_EXIT_INPUT : cli_exit_code(s);
             goto done;
         }
-        json_t *j = jobj(js, "moran");
-        json_object_set_new(j, "transform", json_string(tr));
-        json_object_set_new(j, "permutations", json_integer((json_int_t)m.permutations));
-        json_object_set_new(j, "p_sim_rule", json_string("folded: (min(L, P-L) + 1)/(P + 1), L = #{I_sim >= I}"));
-        struct {
-            const char *k;
-            double v;
-        } f[] = {{"I", m.I},           {"EI", m.EI},          {"VI_norm", m.VI_norm}, {"seI_norm", m.seI_norm},
-                 {"z_norm", m.z_norm}, {"p_norm", m.p_norm},  {"VI_rand", m.VI_rand}, {"seI_rand", m.seI_rand},
-                 {"z_rand", m.z_rand}, {"p_rand", m.p_rand},  {"EI_sim", m.EI_sim},   {"seI_sim", m.seI_sim},
-                 {"z_sim", m.z_sim},   {"p_sim", m.p_sim},    {"p_z_sim", m.p_z_sim}};
-        size_t nf = po.permutations ? 15 : 10;
-        for (size_t i = 0; i < nf; i++) {
-            char key[64];
-            snprintf(key, sizeof key, "moran_%s", f[i].k);
-            emit(&o, "spatial", "", "", tr[0] == 'R' ? "row_standardised" : "binary", key, f[i].v);
-            jset(j, f[i].k, f[i].v);
+        if (grp) {
+            /* within each group: the weights among its members only */
+            uint8_t *keep = cs_mallocarray(n, sizeof *keep);
+            double *yg = cs_mallocarray(n, sizeof *yg);
+            json_t *jg = json_array();
+            json_object_set_new(js, "groups", jg);
+            for (size_t g = 0; g < ng && keep && yg; g++) {
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++) {
+                    keep[i] = grp[i] == g;
+                    if (keep[i]) yg[m++] = y[i];
+                }
+                json_t *je = json_object();
+                json_object_set_new(je, "group", json_string(gnames[g]));
+                json_array_append_new(jg, je);
+                cs_weights *wg = NULL;
+                if ((s = cs_weights_subset(w, keep, &wg))) break;
+                if (spatial_stats(&o, je, gnames[g], yg, wg, &po, tr)) {
+                    /* e.g. fewer than 4 units, no links inside the group, a constant value: reported, not fatal */
+                    json_object_set_new(je, "skipped", json_string(cs_error_last()->message));
+                    cli_note("spatial statistics of group '%s' skipped: %s", gnames[g], cs_error_last()->message);
+                }
+                cs_weights_free(wg);
+            }
+            if (!keep || !yg) s = cs_error_set(CS_ENOMEM, "out of memory");
+            cs_free(keep);
+            cs_free(yg);
+            if (s) {
+                exitc = cli_fail(s);
+                goto done;
+            }
         }
     }
 

@@ -271,6 +271,21 @@ static void random_cases(void)
 
 static void groups_labels(void)
 {
+    {
+        const double y[] = {1, 2, 3, 10, 4, 0}, w[] = {1, 2, 1, 1, 1, 1};
+        const uint32_t g[] = {0, 0, 0, 1, 2, 2};
+        cs_ineq_summary s[4], d;
+        cs_status st[4];
+        CHECK_OK(cs_ineq_summarise_groups(y, w, 6, g, 4, NULL, s, st));
+        CHECK(st[0] == CS_OK && st[1] == CS_EINVAL && st[2] == CS_EINVAL && st[3] == CS_EINVAL);
+        CHECK_OK(cs_ineq_summarise(y, w, 3, NULL, &d));
+        CHECK(s[0].gini == d.gini && s[0].theil_l == d.theil_l && s[0].n == 3);
+        cs_ineq_opts o = cs_ineq_opts_default();
+        o.omit_undefined = 1;
+        CHECK_OK(cs_ineq_summarise_groups(y, w, 6, g, 3, &o, s, st));
+        CHECK(st[2] == CS_OK && s[2].defined == (CS_INEQ_THEIL_T | CS_INEQ_GE_ALPHA) && isnan(s[2].theil_l));
+        CHECK_NEAR(s[2].gini, 0.5, 1e-15); /* {4, 0}: 2·4 / (2·4·2) */
+    }
     const char *lab[] = {"MEX", "USA", "MEX", "", "USA"};
     uint32_t *g;
     char **names;

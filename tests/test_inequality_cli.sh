@@ -31,10 +31,27 @@ check "[ $? -eq 0 ]" "stl run"
 check "near $(get $CS_TMP/stl.csv spatial '' row_standardised moran_I) 0.24365582621771659 1e-9" "moran I"
 check "near $(get $CS_TMP/stl.csv spatial '' row_standardised moran_p_norm) 0.00013573931385468807 1e-9" "moran p_norm"
 check "[ -z \"$(get $CS_TMP/stl.csv overall '' unweighted theil_l)\" ]" "theil_l omitted with zeros"
+# per-state Moran's I with the links inside each state
+"$CITYSYS" inequality -q --input "$D/stl_hom.csv" --value HR8893 --nonpositive omit --group STATE_NAME \
+    --weights "$D/stl.gal" --permutations 0 -o "$CS_TMP/stlg.csv" --json "$CS_TMP/stlg.json"
+check "[ $? -eq 0 ]" "stl by state"
+check "near $(get $CS_TMP/stlg.csv spatial '' row_standardised moran_I) 0.24365582621771659 1e-9" "moran I overall with groups"
+check "[ -n \"$(get $CS_TMP/stlg.csv spatial Missouri row_standardised moran_I)\" ]" "moran I per state"
 # contiguity from the WKT column: rook reproduces stl.gal, so the same I
 "$CITYSYS" inequality -q --input "$D/stl_hom.csv" --value HR8893 --contiguity rook --nonpositive omit \
     --permutations 0 -o "$CS_TMP/stl2.csv"
 check "near $(get $CS_TMP/stl2.csv spatial '' row_standardised moran_I) 0.24365582621771659 1e-9" "moran I rook"
+
+# --alpha, --epsilon (oracle.py values) and --nonpositive drop
+"$CITYSYS" inequality -q --input "$D/mexico.csv" --value pcgdp1940 --alpha 0.5 --epsilon 2 -o "$CS_TMP/mex2.csv"
+check "near $(get $CS_TMP/mex2.csv overall '' unweighted ge_alpha) 0.20196308388243059 1e-12" "ge(0.5)"
+check "near $(get $CS_TMP/mex2.csv overall '' unweighted atkinson) 0.3155980580204617 1e-12" "atkinson(2)"
+"$CITYSYS" inequality --input "$D/stl_hom.csv" --value HR8893 --nonpositive drop -o "$CS_TMP/drop.csv" 2> "$CS_TMP/drop.txt"
+check "[ $? -eq 0 ]" "drop run"
+check "[ \"$(get $CS_TMP/drop.csv overall '' unweighted n)\" = 74 ]" "4 zero rows dropped"
+check "grep -q '4 rows with HR8893 <= 0 dropped' $CS_TMP/drop.txt" "drop note"
+"$CITYSYS" inequality --input "$D/stl_hom.csv" --value HR8893 --nonpositive drop --weights "$D/stl.gal" 2>/dev/null >/dev/null
+check "[ $? -eq 3 ]" "dropped rows no longer match the GAL file -> 3"
 
 # zeros refused by default, located error, exit 3
 "$CITYSYS" inequality --input "$D/stl_hom.csv" --value HR8893 -o "$CS_TMP/x.csv" 2> "$CS_TMP/err.txt"

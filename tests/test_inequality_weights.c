@@ -3,6 +3,7 @@
  * errors, writer round trip, reorder, blocks, kNN with ties, threshold, pairs)
  * and Moran's I against dense brute-force formulas on random asymmetric weights.
  */
+#include <omp.h>
 #include <unistd.h>
 #include "test.h"
 
@@ -83,11 +84,24 @@ static void test_builders(void)
     CHECK(w->offset[5] == 6 && cs_weights_islands(w) == 2 && cs_weights_is_binary_symmetric(w));
     CHECK(w->offset[1] - w->offset[0] == 2 && w->nbr[0] == 2 && w->nbr[1] == 3);
     cs_weights_free(w);
+    /* subset: group 1 = units 0, 2, 3 */
+    {
+        cs_weights *all, *sub;
+        CHECK_OK(cs_weights_blocks(g, 5, NULL, &all));
+        const uint8_t keep[] = {1, 1, 0, 1, 0};
+        CHECK_OK(cs_weights_subset(all, keep, &sub));
+        CHECK(sub && sub->n == 3 && sub->offset[3] == 2 && !strcmp(sub->ids[2], "3")); /* 0-3 both ways */
+        CHECK(sub && sub->nbr[0] == 2 && sub->nbr[1] == 0 && cs_weights_is_binary_symmetric(sub));
+        cs_weights_free(sub);
+        cs_weights_free(all);
+    }
     /* pairs */
     const uint32_t f[] = {0, 1, 2}, t[] = {1, 0, 0};
     CHECK_OK(cs_weights_from_pairs(3, NULL, f, t, NULL, 3, 1, &w));
     CHECK(w->offset[3] == 4 && cs_weights_is_binary_symmetric(w)); /* 0-1 given both ways kept once */
     cs_weights_free(w);
+    const double wdiff[] = {1, 2, 1};
+    CHECK(cs_weights_from_pairs(3, NULL, f, t, wdiff, 3, 1, &w) == CS_EINVAL); /* 0-1 both ways, 1 vs 2 */
     const uint32_t f2[] = {0, 0}, t2[] = {1, 1};
     CHECK(cs_weights_from_pairs(3, NULL, f2, t2, NULL, 2, 0, &w) == CS_EINVAL);
     const uint32_t f3[] = {1}, t3[] = {1};
@@ -135,6 +149,17 @@ static void test_builders(void)
             }
     }
     CHECK(ok);
+    /* same result with 1 and 2 threads */
+    {
+        cs_weights *w1;
+        int nt = omp_get_max_threads();
+        omp_set_num_threads(1);
+        CHECK_OK(cs_weights_knn(lo, la, N, K, NULL, &w1));
+        omp_set_num_threads(nt > 1 ? nt : 2);
+        CHECK(w1 && !memcmp(w1->nbr, w->nbr, N * K * sizeof *w->nbr) && !memcmp(w1->offset, w->offset, (N + 1) * sizeof *w->offset));
+        cs_weights_free(w1);
+        omp_set_num_threads(nt);
+    }
     cs_weights_free(w);
 
     /* threshold on a 3x3 time matrix */

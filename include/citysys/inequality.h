@@ -142,6 +142,16 @@ CS_API cs_status cs_groups_from_labels(const char *const *labels, size_t n, uint
 CS_API void cs_groups_names_free(char **names, size_t ngroups);
 
 /**
+ * cs_ineq_summarise for every group g (units with group[i] == g): out[g] and status[g]
+ * (ngroups entries each, caller-owned). A group whose indices cannot be computed (fewer than two
+ * units with positive weight, a value an index refuses) gets its status and an all-zero summary;
+ * the call itself fails only on bad arguments or out of memory. Returns CS_OK otherwise.
+ */
+CS_API cs_status cs_ineq_summarise_groups(const double *y, const double *w, size_t n, const uint32_t *group,
+                                          size_t ngroups, const cs_ineq_opts *opts, cs_ineq_summary *out,
+                                          cs_status *status);
+
+/**
  * Additive decomposition of GE(α) (Shorrocks 1980; Cowell 2011 ch. 7):
  *   GE = between + within,
  *   between = GE(α) of the distribution where each person has the mean of their group,

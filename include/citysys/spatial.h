@@ -116,6 +116,13 @@ CS_API cs_status cs_weights_contiguity_wkt(const char *const *wkt, size_t n, con
 CS_API cs_status cs_weights_contiguity_ogr(const char *path, const char *layer, const char *id_field,
                                            cs_contiguity rule, cs_weights **out);
 
+/**
+ * The weights among the units with keep[i] != 0 (e.g. one country): units renumbered in their
+ * original order, links to dropped units removed, weights copied as they are (re-standardise
+ * afterwards if needed: the transform of the result is that of w).
+ */
+CS_API cs_status cs_weights_subset(const cs_weights *w, const uint8_t *keep, cs_weights **out);
+
 /** Row-standardise in place (no-op when already row-standardised). */
 CS_API void cs_weights_row_standardise(cs_weights *w);
 /** 1 if every weight is 1 and j ∈ N(i) ⇔ i ∈ N(j). */
@@ -170,7 +177,7 @@ typedef struct cs_moran_result {
 } cs_moran_result;
 
 /**
- * Moran's I of y under weights w as given (transform them first with
+ * Moran's I of y (w->n values, in the order of the weights' units) under weights w as given (transform them first with
  * cs_weights_row_standardise for "R"). Needs n >= 4 (randomisation variance), y not constant.
  */
 CS_API cs_status cs_moran(const double *y, const cs_weights *w, const cs_perm_opts *opts, cs_moran_result *out);
@@ -188,7 +195,7 @@ typedef struct cs_spatial_gini_result {
     double p_z_sim;    /**< 1 − Φ(z_wcg) */
 } cs_spatial_gini_result;
 
-/** Refuses weights that are not binary symmetric (CS_EINVAL). Unweighted (each unit once). */
+/** y has w->n values. Refuses weights that are not binary symmetric (CS_EINVAL). Unweighted (each unit once). */
 CS_API cs_status cs_spatial_gini(const double *y, const cs_weights *w, const cs_perm_opts *opts,
                                  cs_spatial_gini_result *out);
 

@@ -630,3 +630,40 @@ fail:
     cs_gini_decomp_free(d);
     return s;
 }
+
+cs_status cs_ineq_summarise_groups(const double *y, const double *w, size_t n, const uint32_t *group, size_t ngroups,
+                                   const cs_ineq_opts *opts, cs_ineq_summary *out, cs_status *status)
+{
+    if (!y || !group || !out || !status || ngroups == 0)
+        return cs_error_set(CS_EINVAL, "group summaries: NULL argument or no groups");
+    for (size_t i = 0; i < n; i++)
+        if (group[i] >= ngroups)
+            return cs_error_set(CS_EINVAL, "group summaries: group id %u at row %zu is out of range (ngroups = %zu)",
+                                group[i], i, ngroups);
+    double *yg = cs_mallocarray(n ? n : 1, sizeof *yg), *wg = cs_mallocarray(n ? n : 1, sizeof *wg);
+    if (!yg || !wg) {
+        cs_free(yg);
+        cs_free(wg);
+        return cs_error_set(CS_ENOMEM, "group summaries: out of memory");
+    }
+    cs_status s = CS_OK;
+    for (size_t g = 0; g < ngroups && s != CS_ENOMEM; g++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (group[i] == g) {
+                yg[m] = y[i];
+                wg[m] = w ? w[i] : 1.0;
+                m++;
+            }
+        memset(&out[g], 0, sizeof out[g]);
+        if (m == 0) {
+            status[g] = cs_error_set(CS_EINVAL, "group %zu has no members", g);
+            continue;
+        }
+        status[g] = cs_ineq_summarise(yg, w ? wg : NULL, m, opts, &out[g]);
+        if (status[g] == CS_ENOMEM) s = CS_ENOMEM;
+    }
+    cs_free(yg);
+    cs_free(wg);
+    return s ? cs_error_set(CS_ENOMEM, "group summaries: out of memory") : CS_OK;
+}

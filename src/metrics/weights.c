@@ -110,6 +110,9 @@ static cs_status build_csr(size_t n, const char *const *ids, pair *p, size_t np,
         if (m > 0 && p[m - 1].i == p[k].i && p[m - 1].j == p[k].j) {
             if (!dedup)
                 return cs_error_set(CS_EINVAL, "weights: pair (%u, %u) given twice", p[k].i, p[k].j);
+            if (p[m - 1].w != p[k].w)
+                return cs_error_set(CS_EINVAL, "weights: pair (%u, %u) given both ways with different weights (%g, %g)",
+                                    p[k].i, p[k].j, p[m - 1].w, p[k].w);
             continue;
         }
         p[m++] = p[k];
@@ -307,6 +310,37 @@ done:
     return s;
 }
 
+cs_status cs_weights_subset(const cs_weights *w, const uint8_t *keep, cs_weights **out)
+{
+    if (!w || !keep || !out) return cs_error_set(CS_EINVAL, "weights subset: NULL argument");
+    *out = NULL;
+    uint32_t *map = cs_mallocarray(w->n ? w->n : 1, sizeof *map);
+    const char **ids = cs_mallocarray(w->n ? w->n : 1, sizeof *ids);
+    pair *p = cs_mallocarray(w->offset[w->n] ? w->offset[w->n] : 1, sizeof *p);
+    cs_status s = CS_OK;
+    if (!map || !ids || !p) {
+        s = cs_error_set(CS_ENOMEM, "weights subset: out of memory");
+        goto done;
+    }
+    size_t m = 0, np = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        map[i] = keep[i] ? (uint32_t)m : CS_INVALID_ID;
+        if (keep[i]) ids[m++] = w->ids[i];
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        if (map[i] == CS_INVALID_ID) continue;
+        for (size_t k = w->offset[i]; k < w->offset[i + 1]; k++)
+            if (map[w->nbr[k]] != CS_INVALID_ID) p[np++] = (pair){map[i], map[w->nbr[k]], w->w[k]};
+    }
+    s = build_csr(m, ids, p, np, 0, out);
+    if (!s) (*out)->transform = w->transform;
+done:
+    cs_free(map);
+    cs_free(ids);
+    cs_free(p);
+    return s;
+}
+
 /* ---- GAL ------------------------------------------------------------------ */
 
 typedef struct lexer {
@@ -407,6 +441,7 @@ cs_status cs_weights_read_gal_mem(const char *data, size_t size, const char *nam
     gal_unit *u = cs_calloc(n ? n : 1, sizeof *u);
     strmap m = {0, NULL, NULL};
     pair *p = NULL;
+    uint32_t *mark = NULL;
     if (!ids || !u) {
         s = cs_error_set(CS_ENOMEM, "GAL: out of memory");
         goto done;
@@ -470,7 +505,8 @@ cs_status cs_weights_read_gal_mem(const char *data, size_t size, const char *nam
             goto done;
         }
     p = cs_mallocarray(total ? total : 1, sizeof *p);
-    if (!p) {
+    mark = cs_calloc(n ? n : 1, sizeof *mark); /* mark[j] = i + 1 once j is listed for unit i */
+    if (!p || !mark) {
         s = cs_error_set(CS_ENOMEM, "GAL: out of memory");
         goto done;
     }
@@ -499,12 +535,12 @@ cs_status cs_weights_read_gal_mem(const char *data, size_t size, const char *nam
                 s = cs_error_set_at(CS_EPARSE, name, u[i].nline, col, "GAL: unit '%s' lists itself as a neighbour", ids[i]);
                 goto done;
             }
-            for (size_t k = np - c; k < np; k++)
-                if (p[k].j == j) {
-                    s = cs_error_set_at(CS_EPARSE, name, u[i].nline, col, "GAL: unit '%s' lists neighbour '%s' twice",
-                                        ids[i], ids[j]);
-                    goto done;
-                }
+            if (mark[j] == i + 1) {
+                s = cs_error_set_at(CS_EPARSE, name, u[i].nline, col, "GAL: unit '%s' lists neighbour '%s' twice",
+                                    ids[i], ids[j]);
+                goto done;
+            }
+            mark[j] = (uint32_t)(i + 1);
             p[np++] = (pair){(uint32_t)i, j, 1.0};
             c++;
         }
@@ -522,6 +558,7 @@ done:
     cs_free(u);
     cs_free(m.slot);
     cs_free(p);
+    cs_free(mark);
     return s;
 }
 
@@ -609,19 +646,22 @@ cs_status cs_weights_knn(const double *lon_deg, const double *lat_deg, size_t n,
         if (!isfinite(lon_deg[i]) || !isfinite(lat_deg[i]) || fabs(lat_deg[i]) > 90)
             return cs_error_set(CS_EINVAL, "knn weights: coordinates of unit %zu (%g, %g) are not valid", i, lon_deg[i],
                                 lat_deg[i]);
-    double *phi = cs_mallocarray(n, sizeof *phi), *lam = cs_mallocarray(n, sizeof *lam), *cphi = cs_mallocarray(n, sizeof *cphi);
+    /* unit vectors: the squared chord |p_i − p_j|² = 2 − 2 cos θ is monotone in the great-circle angle θ,
+       so ranking by it ranks by haversine distance, at 3 multiply-adds per pair */
+    double *ux = cs_mallocarray(n, sizeof *ux), *uy = cs_mallocarray(n, sizeof *uy), *uz = cs_mallocarray(n, sizeof *uz);
     pair *p = cs_mallocarray(n * k, sizeof *p);
     double *dist = cs_mallocarray(n * k, sizeof *dist);
     cs_status s = CS_OK;
-    if (!phi || !lam || !cphi || !p || !dist) {
+    if (!ux || !uy || !uz || !p || !dist) {
         s = cs_error_set(CS_ENOMEM, "knn weights: out of memory");
         goto done;
     }
     const double rad = M_PI / 180.0;
     for (size_t i = 0; i < n; i++) {
-        phi[i] = lat_deg[i] * rad;
-        lam[i] = lon_deg[i] * rad;
-        cphi[i] = cos(phi[i]);
+        double phi = lat_deg[i] * rad, lam = lon_deg[i] * rad;
+        ux[i] = cos(phi) * cos(lam);
+        uy[i] = cos(phi) * sin(lam);
+        uz[i] = sin(phi);
     }
     /* rows are independent: the parallel loop gives the same result as the serial one */
 #pragma omp parallel for schedule(dynamic, 64)
@@ -631,9 +671,8 @@ cs_status cs_weights_knn(const double *lon_deg, const double *lat_deg, size_t n,
         size_t m = 0;
         for (size_t j = 0; j < n; j++) {
             if (j == i) continue;
-            /* haversine term h = sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2): monotone in distance */
-            double sp = sin((phi[j] - phi[i]) / 2), sl = sin((lam[j] - lam[i]) / 2);
-            double h = sp * sp + cphi[i] * cphi[j] * sl * sl;
+            double dx = ux[j] - ux[i], dy = uy[j] - uy[i], dz = uz[j] - uz[i];
+            double h = dx * dx + dy * dy + dz * dz;
             if (m == k && !(h < d[k - 1])) continue; /* ties keep the earlier (smaller) index */
             size_t pos = m < k ? m++ : k - 1;
             while (pos > 0 && d[pos - 1] > h) {
@@ -647,9 +686,9 @@ cs_status cs_weights_knn(const double *lon_deg, const double *lat_deg, size_t n,
     }
     s = build_csr(n, ids, p, n * k, 0, out);
 done:
-    cs_free(phi);
-    cs_free(lam);
-    cs_free(cphi);
+    cs_free(ux);
+    cs_free(uy);
+    cs_free(uz);
     cs_free(p);
     cs_free(dist);
     return s;
