@@ -22,7 +22,31 @@ typedef struct cs_run_ctx {
     cs_cities *cities;
     cs_links **links; /**< nlinks tables, one per project `links` entry */
     size_t nlinks;
+    /* set by "network" (owned; freed by cs_run_ctx_free_analysis) */
+    struct cs_network *net;
+    struct cs_router *router;
+    /* set by "matrix": one location per city, travel time (s) and distance (m), city order */
+    struct cs_snap *snaps;
+    struct cs_location *loc;
+    struct cs_matrix *time, *dist;
+    /* set by "indicators" */
+    struct cs_matrix *cost;      /**< generalised cost (time-equivalent minutes) */
+    struct cs_matrix *flows;     /**< gravity interaction flows used for typology hubs and road load */
+    double *access;              /**< market access per city (power decay, the headline theta) */
+    /* set by "typology" */
+    struct cs_typology *typology;
+    /* set by "flows" */
+    struct cs_load *load;
+    struct cs_criticality *crit;
+    /* results summarised for summary.json and the report (owned JSON object, may be NULL) */
+    struct json_t *summary;
 } cs_run_ctx;
+
+/** Free everything the analysis steps put in the context (run.c calls it at the end of a run). */
+void cs_run_ctx_free_analysis(cs_run_ctx *ctx);
+/** Check the analysis sections of the project (network, matrix, indicators, typology, flows, report);
+ *  every problem goes to ctx->diag located in the project file. Called by the validate step. */
+cs_status cs_run_check_sections(cs_run_ctx *ctx);
 
 typedef struct cs_run_step {
     const char *name;  /**< short, [a-z0-9_]; also the cache entry prefix */
@@ -41,5 +65,10 @@ typedef struct cs_run_step {
     /** Reused from the cache: load what later steps need from dir into ctx (NULL = nothing). */
     cs_status (*load)(cs_run_ctx *ctx, const char *dir);
 } cs_run_step;
+
+
+/* Steps defined by the analysis modules (src/report/steps_*.c). */
+extern const cs_run_step cs_step_network;
+extern const cs_run_step cs_step_matrix;
 
 #endif
