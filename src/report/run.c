@@ -199,8 +199,6 @@ static cs_status write_json(const char *path, json_t *j)
 {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     if (!s) return cs_error_set(CS_ENOMEM, "out of memory writing %s", path);
-    size_t L = strlen(s);
-    s[L] = 0;
     char *t = cs_asprintf("%s\n", s);
     free(s);
     if (!t) return CS_ENOMEM;
