@@ -520,6 +520,23 @@ static void test_ogr(void)
         CHECK(c->extra.ncols == 1 && !strcmp(c->extra.names[0], "kind"));
     }
     cs_cities_free(c);
+    /* Shapefile (made with ogr2ogr when gdal-bin is installed): same cities, read through OGR */
+    if (system("command -v ogr2ogr >/dev/null 2>&1") == 0) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "ogr2ogr -q -f 'ESRI Shapefile' %s %s >/dev/null 2>&1", tmp("towns.shp"),
+                 DATA "towns_3857.geojson");
+        CHECK(system(cmd) == 0);
+        c = NULL;
+        CHECK_OK(cs_cities_read(tmp("towns.shp"), NULL, NULL, &c));
+        if (c) {
+            CHECK(c->n == 2 && !strcmp(c->name[1], "Mid North") && c->population[0] == 100);
+            CHECK_NEAR(c->lon[1], -20.5, 1e-9);
+            CHECK_NEAR(c->lat[1], 45.0, 1e-9);
+        }
+        cs_cities_free(c);
+    } else {
+        printf("ogr2ogr not found: Shapefile check skipped\n");
+    }
     /* errors name layer, feature (FID) and field */
     cs_diag *d = cs_diag_new();
     c = NULL;
