@@ -189,6 +189,7 @@ static void test_other_errors(void)
     d = cs_diag_new();
     CHECK(cs_cities_read_csv_mem(s1, strlen(s1), "mem.csv", NULL, d, &c) == CS_EPARSE && !c);
     CHECK(has_diag(d, CS_SEV_ERROR, 3, 2, "unterminated quoted field"));
+    CHECK(cs_diag_errors(d) == 1);
     cs_diag_free(d);
     const char *s2 = "id,lon,lat,population\n1,2,3\n2,1,1,x\n3,1,1,y\n4,1,1,z\n5,1,1,w\n6,1,1,1,1\n";
     d = cs_diag_new();
