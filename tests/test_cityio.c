@@ -249,6 +249,26 @@ static void test_join(void)
     CHECK(cs_diag_errors(d) == 0);
     cs_cities_free(c);
     cs_diag_free(d);
+    /* the left key may be given as a standard field name: "name" (column "name" here) and "id" */
+    d = cs_diag_new();
+    j.left_key = "name";
+    c = NULL;
+    CHECK_OK(cs_cities_read(DATA "join_left.csv", &o, d, &c));
+    CHECK(c && c->gdp_per_head && c->gdp_per_head[0] == 1500 && isnan(c->gdp_per_head[2]));
+    CHECK(has_diag(d, CS_SEV_WARNING, 4, 2, "no row with key = 'Lost'"));
+    cs_cities_free(c);
+    cs_diag_free(d);
+    /* "id" when the id column is called "code" */
+    const char *lm = "code,lon,lat,population\nEastport,1,1,1\nElsewhere,2,2,2\n";
+    d = cs_diag_new();
+    j.left_key = "id";
+    c = NULL;
+    CHECK_OK(cs_cities_read_csv_mem(lm, strlen(lm), "left.csv", &o, d, &c));
+    CHECK(c && c->gdp_per_head && c->gdp_per_head[0] == 2500 && isnan(c->gdp_per_head[1]));
+    CHECK(has_diag(d, CS_SEV_WARNING, 3, 0, "no row with key = 'Elsewhere'"));
+    cs_cities_free(c);
+    cs_diag_free(d);
+    j.left_key = "city_country";
     /* missing key column in the joined table is an error */
     d = cs_diag_new();
     j.right_key = "kee";
