@@ -120,7 +120,7 @@ static int run(int argc, char **argv)
             json_t *e = json_object();
             json_object_set_new(e, "id", json_string(c->id[i]));
             json_object_set_new(e, "name", json_string(c->name[i] ? c->name[i] : ""));
-            json_object_set_new(e, "population", jnum(c->population[i]));
+            json_object_set_new(e, "population", jnum(c->population ? c->population[i] : NAN));
             if (c->country) json_object_set_new(e, "country", json_string(c->country[i]));
             json_array_append_new(jt, e);
         }
@@ -156,7 +156,7 @@ static int run(int argc, char **argv)
         for (size_t k = 0; k < s->ntop; k++) {
             uint32_t i = s->top[k];
             printf("  %2zu. %-30s %12s", k + 1, c->name[i] && *c->name[i] ? c->name[i] : c->id[i],
-                   fmt_num(nb, sizeof nb, c->population[i]));
+                   fmt_num(nb, sizeof nb, c->population ? c->population[i] : NAN));
             if (c->country) printf("  %s", c->country[i]);
             printf("\n");
         }

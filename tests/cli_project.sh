@@ -76,6 +76,15 @@ printf 'from,to,time,mode\n1,2,30,road\n2,9,45,rail\n' >"$T/p/links.csv"
 expect_exit 3 "$CITYSYS" validate "$T/p/links.json"
 expect_re "$ERR" "links\.csv:3:2: error: "
 
+# a join key without a match is a warning (exit 0), hidden by --quiet
+printf 'id,name,lon,lat,population\n1,A,1,2,10\n2,B,1.5,2.5,20\n' >"$T/p/cj.csv"
+printf 'key,gdp\n1,5\n' >"$T/p/j.csv"
+printf '{"schema_version": 1, "cities": {"path": "cj.csv", "joins": [{"path": "j.csv", "left_key": "id", "right_key": "key", "fields": {"gdp": "gdp"}}]}}\n' >"$T/p/join.json"
+expect_exit 0 "$CITYSYS" validate "$T/p/join.json"
+expect_re "$ERR" "cj\.csv:3:1: warning: "
+expect_exit 0 "$CITYSYS" validate -q "$T/p/join.json"
+[[ -z $ERR ]] && ok || fail "--quiet printed a warning: $ERR"
+
 # the bundled examples are valid
 expect_exit 0 "$CITYSYS" validate "$CS_SRC/examples/andorra/project.json"
 expect_in "$OUT" "valid: 10 cities"

@@ -395,6 +395,183 @@ static void test_summary(void)
     cs_city_summary_free(s);
 }
 
+/* ---- positions on random documents: the emitter records where it writes each key and value (oracle),
+ * the scanner must find the same positions ---- */
+
+typedef struct emit {
+    char *buf;
+    size_t n, cap;
+    long line, col; /* position of the next character */
+    struct rec {
+        char path[256];
+        long kl, kc, vl, vc;
+    } *recs;
+    size_t nrecs;
+    unsigned rng;
+} emit;
+
+static unsigned rnd(emit *e, unsigned n)
+{
+    e->rng = e->rng * 1103515245u + 12345u;
+    return (e->rng >> 16) % n;
+}
+
+static void put(emit *e, const char *s)
+{
+    for (; *s; s++) {
+        if (e->n + 2 > e->cap) {
+            e->cap = e->cap ? 2 * e->cap : 4096;
+            e->buf = realloc(e->buf, e->cap);
+        }
+        e->buf[e->n++] = *s;
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n') {
+            e->line++;
+            e->col = 1;
+        } else if ((c & 0xC0) != 0x80) {
+            e->col++;
+        }
+    }
+    e->buf[e->n] = 0;
+}
+
+static void ws(emit *e)
+{
+    static const char *w[] = {"", " ", "  ", "\n", "\n    ", "\t", " \n  \n "};
+    put(e, w[rnd(e, 7)]);
+}
+
+static const char *rkey(emit *e, int i, char *raw, size_t rn, char *dec, size_t dn)
+{
+    /* raw = as written (maybe with escapes), dec = decoded; unique per object through the index i */
+    switch (rnd(e, 4)) {
+    case 0: snprintf(raw, rn, "k%d", i); snprintf(dec, dn, "k%d", i); break;
+    case 1: snprintf(raw, rn, "caf\xc3\xa9%d", i); snprintf(dec, dn, "caf\xc3\xa9%d", i); break;
+    case 2: snprintf(raw, rn, "caf\\u00e9_%d", i); snprintf(dec, dn, "caf\xc3\xa9_%d", i); break;
+    default: snprintf(raw, rn, "q\\\"t\\\\%d", i); snprintf(dec, dn, "q\"t\\%d", i); break;
+    }
+    return dec;
+}
+
+static void value(emit *e, const char *path, long kl, long kc, int depth)
+{
+    struct rec *r = &e->recs[e->nrecs++];
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->kl = kl;
+    r->kc = kc;
+    r->vl = e->line;
+    r->vc = e->col;
+    unsigned t = depth >= 4 ? rnd(e, 4) : rnd(e, 6);
+    static const char *scal[] = {"12", "-3.5e2", "true", "null", "\"x\\u00e9\xc3\xa9\\n\"", "\"\xe2\x82\xac \xf0\x9f\x98\x80\""};
+    if (t < 4) {
+        put(e, scal[rnd(e, 6)]);
+    } else if (t == 4) {
+        put(e, "[");
+        int n = (int)rnd(e, 4);
+        for (int i = 0; i < n; i++) {
+            if (i) put(e, ",");
+            ws(e);
+            char cp[256];
+            snprintf(cp, sizeof cp, "%s[%d]", path, i);
+            value(e, cp, 0, 0, depth + 1);
+            ws(e);
+        }
+        put(e, "]");
+    } else {
+        put(e, "{");
+        int n = (int)rnd(e, 4);
+        for (int i = 0; i < n; i++) {
+            if (i) put(e, ",");
+            ws(e);
+            char raw[64], dec[64];
+            rkey(e, i, raw, sizeof raw, dec, sizeof dec);
+            long l = e->line, c = e->col;
+            put(e, "\"");
+            put(e, raw);
+            put(e, "\"");
+            ws(e);
+            put(e, ":");
+            ws(e);
+            char cp[256];
+            snprintf(cp, sizeof cp, "%s.%s", path, dec);
+            value(e, cp, l, c, depth + 1);
+            ws(e);
+        }
+        put(e, "}");
+    }
+}
+
+static void test_random_positions(void)
+{
+    int bad = 0, total = 0;
+    for (unsigned seed = 1; seed <= 400; seed++) {
+        emit e;
+        memset(&e, 0, sizeof e);
+        e.line = e.col = 1;
+        e.rng = seed;
+        e.recs = calloc(4096, sizeof *e.recs);
+        put(&e, "{\"schema_version\": 1, \"cities\": {\"path\": \"c.csv\"},");
+        ws(&e);
+        long l = e.line, c = e.col;
+        put(&e, "\"network\":");
+        ws(&e);
+        /* the reserved section must be an object */
+        struct rec *r = &e.recs[e.nrecs++];
+        snprintf(r->path, sizeof r->path, "network");
+        r->kl = l;
+        r->kc = c;
+        r->vl = e.line;
+        r->vc = e.col;
+        put(&e, "{");
+        int n = 1 + (int)rnd(&e, 4);
+        for (int i = 0; i < n; i++) {
+            if (i) put(&e, ",");
+            ws(&e);
+            char raw[64], dec[64];
+            rkey(&e, i, raw, sizeof raw, dec, sizeof dec);
+            long kl = e.line, kc = e.col;
+            put(&e, "\"");
+            put(&e, raw);
+            put(&e, "\":");
+            ws(&e);
+            char cp[256];
+            snprintf(cp, sizeof cp, "network.%s", dec);
+            value(&e, cp, kl, kc, 1);
+        }
+        ws(&e);
+        put(&e, "}}\n");
+        cs_project *p = NULL;
+        cs_diag *d = cs_diag_new();
+        cs_status st = cs_project_parse(e.buf, e.n, "rand.json", CS_PROJECT_NO_FILE_CHECK, d, &p);
+        CHECK(st == CS_OK);
+        if (st != CS_OK) {
+            char b[1024];
+            for (size_t i = 0; i < cs_diag_count(d); i++) {
+                cs_diag_format(d, i, b, sizeof b);
+                fprintf(stderr, "seed %u: %s\n%s\n", seed, b, e.buf);
+            }
+        }
+        for (size_t i = 0; p && i < e.nrecs; i++) {
+            long vl, vc, kl, kc;
+            total++;
+            if (cs_project_locate(p, e.recs[i].path, 0, &vl, &vc) || vl != e.recs[i].vl || vc != e.recs[i].vc ||
+                cs_project_locate(p, e.recs[i].path, 1, &kl, &kc) ||
+                (e.recs[i].kl ? (kl != e.recs[i].kl || kc != e.recs[i].kc) : (kl != vl || kc != vc))) {
+                if (bad++ < 5)
+                    fprintf(stderr, "seed %u: %s: scanner %ld:%ld key %ld:%ld, emitter %ld:%ld key %ld:%ld\n", seed,
+                            e.recs[i].path, vl, vc, kl, kc, e.recs[i].vl, e.recs[i].vc, e.recs[i].kl, e.recs[i].kc);
+            }
+        }
+        cs_project_free(p);
+        cs_diag_free(d);
+        free(e.buf);
+        free(e.recs);
+    }
+    CHECK(bad == 0);
+    CHECK(total > 2000);
+    printf("random documents: %d positions checked\n", total);
+}
+
 /* ---- the main job (run.h) ---- */
 
 static int cancel_at_export(void *user, const char *stage, double done, double total)
@@ -514,6 +691,7 @@ int main(void)
     test_parse_nocheck();
     test_alloc_failures();
     test_summary();
+    test_random_positions();
     test_run();
     cs_remove_tree(tmpdir);
     TEST_MAIN_END();

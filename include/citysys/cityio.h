@@ -47,7 +47,7 @@ typedef struct cs_city_fields {
 typedef struct cs_city_join {
     const char *path;      /**< file to join (CSV or any OGR source) */
     const char *layer;     /**< layer name (NULL: first layer) */
-    const char *left_key;  /**< column of the city table */
+    const char *left_key;  /**< column of the city table (or "id"/"name"/"region"/"country": the mapped field) */
     const char *right_key; /**< column of the joined table */
     const char *const *columns; /**< columns to take (NULL-terminated; NULL = all) */
     const cs_city_fields *fields; /**< standard fields the joined columns fill (e.g. gdp_per_head = "gdp_cap") */

@@ -48,9 +48,9 @@ typedef struct cs_run_summary {
 
 /**
  * Run the project into `outdir` (created, or replaced atomically when it is
- * an earlier citysys output folder; an existing non-empty folder without
- * manifest.json is refused with CS_EINVAL so that no user folder is ever
- * replaced). Input problems go to diag (CS_EPARSE; nothing written).
+ * an earlier citysys output folder — one whose manifest.json has
+ * "format": "citysys-manifest" — or empty; any other existing non-empty
+ * folder is refused with CS_EINVAL so that no user folder is ever replaced). Input problems go to diag (CS_EPARSE; nothing written).
  * summary may be NULL.
  */
 CS_API cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opts, cs_diag *diag,

@@ -335,7 +335,15 @@ static cs_status apply_join(cs_cities *c, const io_tab *left, const cs_city_join
     if (!j->path || !j->left_key || !j->right_key)
         return cs_error_set(CS_EINVAL, "join %zu: path, left_key and right_key are required", jidx + 1);
     long lk = io_tab_col(left, j->left_key);
+    /* a standard field name ("id", "name", "region", "country") also works when the column is called otherwise */
+    char **std_key = NULL;
     if (lk < 0) {
+        if (io_strieq(j->left_key, "id")) std_key = c->id;
+        else if (io_strieq(j->left_key, "name")) std_key = c->name;
+        else if (io_strieq(j->left_key, "region")) std_key = c->region;
+        else if (io_strieq(j->left_key, "country")) std_key = c->country;
+    }
+    if (lk < 0 && !std_key) {
         const char *cand[] = {NULL};
         return missing_column(left, rep, "the join key", j->left_key, cand, NULL);
     }
@@ -391,10 +399,11 @@ static cs_status apply_join(cs_cities *c, const io_tab *left, const cs_city_join
     match = cs_mallocarray(c->n ? c->n : 1, sizeof *match);
     if (!match) goto oom;
     for (size_t i = 0; i < c->n; i++) {
-        match[i] = io_strmap_get(&map, io_cell(left, i, (size_t)lk));
+        const char *key = std_key ? std_key[i] : io_cell(left, i, (size_t)lk);
+        match[i] = io_strmap_get(&map, key);
         if (match[i] == CS_INVALID_ID &&
             (st = io_tab_report(left, rep, CS_SEV_WARNING, i, lk, "join: no row with %s = '%.100s' in %s", j->right_key,
-                                io_cell(left, i, (size_t)lk), j->path))) {
+                                key, j->path))) {
             cs_free(match);
             goto done;
         }

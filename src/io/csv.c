@@ -182,6 +182,7 @@ cs_status csv_parse(const char *data, size_t size, char delim, csv_problem_fn fn
                     if (t.oom) goto oom;
                     doc->buflen = o;
                     if (push_record_end(&t)) goto oom;
+                    doc->truncated = 1;
                     return CS_EPARSE;
                 }
                 if (p < end && *p != (unsigned char)D && *p != '\n' && *p != '\r') {

@@ -30,6 +30,7 @@ typedef struct csv_doc {
     long *fline;        /* physical line where each field starts */
     char *buf;          /* unescaped field text */
     size_t buflen;
+    int truncated;      /* an unterminated quote ended the data: the last record is incomplete */
 } csv_doc;
 
 /* Problem callback: return non-zero when the report could not be stored (out of memory). */

@@ -206,7 +206,7 @@ cs_status io_tab_read_csv_mem(const char *data, size_t size, const char *name, c
     st = csv_parse(data, size, delim, csv_problem, &x, &doc);
     cs_free(conv);
     if (st == CS_ENOMEM) return st;
-    if (st == CS_EPARSE && doc.nrec == 0) {
+    if (st == CS_EPARSE && (doc.nrec == 0 || (doc.truncated && doc.nrec <= 1))) {
         csv_doc_free(&doc);
         return CS_EPARSE;
     }
@@ -218,8 +218,9 @@ cs_status io_tab_read_csv_mem(const char *data, size_t size, const char *name, c
     t->delim = doc.delim;
     t->path = cs_strdup(name);
     if (!t->path) goto oom;
-    /* header */
+    /* header (the incomplete last record after an unterminated quote is dropped: already reported) */
     size_t nrec = doc.nrec;
+    if (doc.truncated && nrec > 1) nrec--;
     if (nrec == 0) { /* cannot happen after the empty check, but be safe */
         csv_doc_free(&doc);
         io_tab_free(t);

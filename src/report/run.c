@@ -199,8 +199,6 @@ static cs_status write_json(const char *path, json_t *j)
 {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     if (!s) return cs_error_set(CS_ENOMEM, "out of memory writing %s", path);
-    size_t L = strlen(s);
-    s[L] = 0;
     char *t = cs_asprintf("%s\n", s);
     free(s);
     if (!t) return CS_ENOMEM;
@@ -321,9 +319,21 @@ static cs_status check_outdir(const char *outdir)
     if (!S_ISDIR(sb.st_mode)) return cs_error_set_at(CS_EINVAL, outdir, 0, 0, "exists and is not a folder");
     char *m = cs_asprintf("%s/manifest.json", outdir);
     if (!m) return CS_ENOMEM;
-    int has = stat(m, &sb) == 0;
+    int has = stat(m, &sb) == 0, ours = 0;
+    if (has) {
+        /* only a citysys manifest marks a folder citysys may replace (web projects have manifest.json too) */
+        json_error_t je;
+        json_t *j = json_load_file(m, 0, &je);
+        const char *fmt = json_string_value(json_object_get(j, "format"));
+        ours = fmt && !strcmp(fmt, "citysys-manifest");
+        json_decref(j);
+    }
     cs_free(m);
-    if (has) return CS_OK;
+    if (ours) return CS_OK;
+    if (has)
+        return cs_error_set_at(CS_EINVAL, outdir, 0, 0,
+                               "refusing to replace this folder: its manifest.json is not a citysys manifest; "
+                               "choose another -o folder");
     DIR *d = opendir(outdir);
     if (!d) return cs_error_set_at(CS_EIO, outdir, 0, 0, "cannot open folder: %s", strerror(errno));
     struct dirent *e;
