@@ -37,6 +37,8 @@ static cs_status validate_run(cs_run_ctx *ctx, const char *dir)
     (void)dir;
     const cs_project *p = ctx->project;
     cs_status st = cs_project_read_cities(p, ctx->diag, &ctx->cities);
+    cs_status sc = cs_run_check_sections(ctx);
+    if (sc && st == CS_OK) st = sc;
     size_t nl = cs_project_nlinks(p);
     if (nl) {
         ctx->links = cs_calloc(nl, sizeof *ctx->links);
@@ -91,6 +93,8 @@ static const cs_run_step step_export = {"export", 2, 1, NULL, export_hash, expor
 static const cs_run_step *const steps[] = {
     &step_validate,
     &step_export,
+    &cs_step_network,
+    &cs_step_matrix,
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
@@ -567,6 +571,7 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
     }
     json_decref(jsteps);
     cs_free(cache);
+    cs_run_ctx_free_analysis(&ctx);
     cs_cities_free(ctx.cities);
     for (size_t i = 0; i < ctx.nlinks; i++) cs_links_free(ctx.links[i]);
     cs_free(ctx.links);

@@ -19,7 +19,7 @@ void cs_sec_error(const cs_sec *s, const char *key, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     keypath(s, key, kp, sizeof kp);
-    cs_project_diag_at(s->p, s->diag, CS_SEV_ERROR, CS_EPARSE, kp, "%s: %s", kp, msg);
+    cs_project_diag_at(s->p, s->diag, CS_SEV_ERROR, CS_EPARSE, kp, "%s", msg);
     if (s->errors) (*s->errors)++;
 }
 

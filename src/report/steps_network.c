@@ -30,6 +30,7 @@ typedef struct net_cfg {
     const char *edge_time, *edge_length, *time_field, *speed_field, *class_field, *dir_field;
     double time_unit_s, default_kmh;
     int snap_mode; /* 0 segment, 1 node */
+    int count_access; /* node mode: count the connector leg (default 1) */
     cs_snap_opts snap;
     int matrix_csv; /* 0 none, 1 long, 2 wide */
 } net_cfg;
@@ -38,7 +39,7 @@ static const char *const NET_KEYS[] = {"osm_path", "profile", "nodes_path", "edg
                                        "include_border_time", "edge_time", "edge_length", "time_unit_s",
                                        "time_field", "speed_field", "class_field", "dir_field", "default_kmh",
                                        "border_time_path", "border_distance_path", "snap", NULL};
-static const char *const SNAP_KEYS[] = {"mode", "max_distance_m", "access_speed_kmh", "prefer_largest", NULL};
+static const char *const SNAP_KEYS[] = {"mode", "max_distance_m", "access_speed_kmh", "prefer_largest", "count_access", NULL};
 static const char *const MATRIX_KEYS[] = {"csv", NULL};
 
 static int parse_net(const cs_project *p, cs_diag *diag, net_cfg *c)
@@ -46,6 +47,7 @@ static int parse_net(const cs_project *p, cs_diag *diag, net_cfg *c)
     int errors = 0;
     memset(c, 0, sizeof *c);
     cs_snap_opts_default(&c->snap);
+    c->count_access = 1;
     cs_sec s, sn, m;
     c->present = cs_sec_open(&s, p, diag, "network", &errors);
     if (!c->present) return errors;
@@ -76,6 +78,7 @@ static int parse_net(const cs_project *p, cs_diag *diag, net_cfg *c)
         c->snap.max_dist_m = cs_sec_num(&sn, "max_distance_m", c->snap.max_dist_m, 0, 2e7);
         c->snap.access_speed_kmh = cs_sec_num(&sn, "access_speed_kmh", c->snap.access_speed_kmh, 0.1, 1000);
         c->snap.prefer_largest = cs_sec_bool(&sn, "prefer_largest", c->snap.prefer_largest);
+        c->count_access = cs_sec_bool(&sn, "count_access", 1);
     }
     if (cs_sec_open(&m, p, diag, "matrix", &errors)) {
         cs_sec_check_keys(&m, MATRIX_KEYS);
@@ -203,32 +206,105 @@ static cs_status mat_hash(const cs_run_ctx *ctx, cs_sha256 *h)
 /* snaps stored as a (n x 8) matrix: seg, frac, dist_m, snap_lon, snap_lat, access_ms, component, flagged */
 enum { SN_COLS = 8 };
 
-static cs_status locations_from_snaps(cs_run_ctx *ctx, int node_mode, double access_kmh)
+/* nearest network node to each city (node mode): a uniform grid over the nodes, searched ring by ring */
+static cs_status nearest_nodes(const cs_network *net, const double *lon, const double *lat, size_t n, uint32_t *out,
+                               double *dist)
+{
+    uint32_t V = net->n_nodes;
+    if (V == 0) {
+        for (size_t i = 0; i < n; i++) { out[i] = CS_INVALID_ID; dist[i] = NAN; }
+        return CS_OK;
+    }
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (uint32_t v = 0; v < V; v++) {
+        x0 = fmin(x0, net->lon_deg[v]); x1 = fmax(x1, net->lon_deg[v]);
+        y0 = fmin(y0, net->lat_deg[v]); y1 = fmax(y1, net->lat_deg[v]);
+    }
+    uint32_t G = (uint32_t)ceil(sqrt((double)V / 4.0));
+    if (G < 1) G = 1;
+    if (G > 4096) G = 4096;
+    double cw = fmax((x1 - x0) / G, 1e-9), ch = fmax((y1 - y0) / G, 1e-9);
+    uint32_t *cnt = cs_calloc((size_t)G * G + 1, sizeof *cnt), *items = cs_mallocarray(V, sizeof *items);
+    if (!cnt || !items) { cs_free(cnt); cs_free(items); return CS_ENOMEM; }
+#define CELL(x, y) ((uint32_t)fmin(G - 1, fmax(0, floor(((x) - x0) / cw))) + G * (uint32_t)fmin(G - 1, fmax(0, floor(((y) - y0) / ch))))
+    for (uint32_t v = 0; v < V; v++) cnt[CELL(net->lon_deg[v], net->lat_deg[v]) + 1]++;
+    for (size_t k = 0; k < (size_t)G * G; k++) cnt[k + 1] += cnt[k];
+    uint32_t *fill = cs_mallocarray((size_t)G * G + 1, sizeof *fill);
+    if (!fill) { cs_free(cnt); cs_free(items); return CS_ENOMEM; }
+    memcpy(fill, cnt, ((size_t)G * G + 1) * sizeof *fill);
+    for (uint32_t v = 0; v < V; v++) items[fill[CELL(net->lon_deg[v], net->lat_deg[v])]++] = v;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = CS_INVALID_ID;
+        dist[i] = NAN;
+        if (!isfinite(lon[i]) || !isfinite(lat[i])) continue;
+        uint32_t c = CELL(lon[i], lat[i]), cx = c % G, cy = c / G;
+        double best = INFINITY;
+        uint32_t bv = CS_INVALID_ID;
+        for (uint32_t r = 0; r <= G; r++) {
+            for (int64_t yy = (int64_t)cy - r; yy <= (int64_t)cy + r; yy++) {
+                if (yy < 0 || yy >= G) continue;
+                for (int64_t xx = (int64_t)cx - r; xx <= (int64_t)cx + r; xx++) {
+                    if (xx < 0 || xx >= G) continue;
+                    if (llabs(yy - (int64_t)cy) != r && llabs(xx - (int64_t)cx) != r) continue; /* ring only */
+                    size_t k = (size_t)yy * G + (size_t)xx;
+                    for (uint32_t q = cnt[k]; q < cnt[k + 1]; q++) {
+                        uint32_t v = items[q];
+                        double d = cs_geodesic_m(lon[i], lat[i], net->lon_deg[v], net->lat_deg[v]);
+                        if (d < best || (d == best && v < bv)) { best = d; bv = v; }
+                    }
+                }
+            }
+            /* stop when the ring's inner boundary is farther than the best (in degrees of latitude, a
+               lower bound of distance; longitude cells shrink with cos(lat), so use the smaller size) */
+            double ring_m = (double)r * fmin(ch, cw * cos(fmin(89.0, fabs(lat[i]) + (r + 1) * ch) * M_PI / 180)) * 111194.9;
+            if (bv != CS_INVALID_ID && ring_m > best) break;
+        }
+        out[i] = bv;
+        dist[i] = best;
+    }
+#undef CELL
+    cs_free(cnt);
+    cs_free(items);
+    cs_free(fill);
+    return CS_OK;
+}
+
+static cs_status locations_from_snaps(cs_run_ctx *ctx, const net_cfg *c)
 {
     size_t n = ctx->cities->n;
     ctx->loc = cs_mallocarray(n ? n : 1, sizeof *ctx->loc);
     if (!ctx->loc) return CS_ENOMEM;
+    if (c->snap_mode != 1) {
+        for (size_t i = 0; i < n; i++) ctx->loc[i] = cs_location_from_snap(&ctx->snaps[i]);
+        return CS_OK;
+    }
     const cs_network *net = ctx->net;
-    for (size_t i = 0; i < n; i++) {
-        cs_location l = cs_location_from_snap(&ctx->snaps[i]);
-        if (node_mode && !ctx->snaps[i].flagged && ctx->snaps[i].seg != CS_INVALID_ID) {
-            /* the end node of the snapped segment nearest to the city */
-            uint32_t s = ctx->snaps[i].seg, u = net->seg_u[s], v = net->seg_v[s];
-            double du = cs_geodesic_m(ctx->cities->lon[i], ctx->cities->lat[i], net->lon_deg[u], net->lat_deg[u]);
-            double dv = cs_geodesic_m(ctx->cities->lon[i], ctx->cities->lat[i], net->lon_deg[v], net->lat_deg[v]);
-            uint32_t node = dv < du ? v : u;
-            double d = dv < du ? dv : du;
-            l = cs_location_node(node);
-            l.access_ms = (uint32_t)llround(d / (access_kmh / 3.6) * 1000.0);
-            l.access_cm = (uint32_t)llround(d * 100.0);
-            ctx->snaps[i].dist_m = d;
-            ctx->snaps[i].snap_lon = net->lon_deg[node];
-            ctx->snaps[i].snap_lat = net->lat_deg[node];
-            ctx->snaps[i].access_ms = l.access_ms;
+    uint32_t *nn = cs_mallocarray(n ? n : 1, sizeof *nn);
+    double *dd = cs_mallocarray(n ? n : 1, sizeof *dd);
+    cs_status st = (!nn || !dd) ? CS_ENOMEM : nearest_nodes(net, ctx->cities->lon, ctx->cities->lat, n, nn, dd);
+    for (size_t i = 0; !st && i < n; i++) {
+        cs_snap *s = &ctx->snaps[i];
+        if (nn[i] == CS_INVALID_ID || !(dd[i] <= c->snap.max_dist_m)) {
+            s->flagged = 1;
+            s->seg = CS_INVALID_ID;
+            ctx->loc[i] = cs_location_from_snap(s);
+            continue;
         }
+        cs_location l = cs_location_node(nn[i]);
+        if (c->count_access) {
+            l.access_ms = (uint32_t)llround(dd[i] / (c->snap.access_speed_kmh / 3.6) * 1000.0);
+            l.access_cm = (uint32_t)llround(dd[i] * 100.0);
+        }
+        s->flagged = 0;
+        s->dist_m = dd[i];
+        s->snap_lon = net->lon_deg[nn[i]];
+        s->snap_lat = net->lat_deg[nn[i]];
+        s->access_ms = l.access_ms;
         ctx->loc[i] = l;
     }
-    return CS_OK;
+    cs_free(nn);
+    cs_free(dd);
+    return st;
 }
 
 static cs_status mat_run(cs_run_ctx *ctx, const char *dir)
@@ -240,7 +316,7 @@ static cs_status mat_run(cs_run_ctx *ctx, const char *dir)
     ctx->snaps = cs_calloc(n ? n : 1, sizeof *ctx->snaps);
     if (!ctx->snaps) return CS_ENOMEM;
     cs_status st = cs_snap_points(ctx->net, ci->lon, ci->lat, n, &c.snap, ctx->snaps);
-    if (!st) st = locations_from_snaps(ctx, c.snap_mode == 1, c.snap.access_speed_kmh);
+    if (!st) st = locations_from_snaps(ctx, &c);
     size_t flagged = 0;
     for (size_t i = 0; !st && i < n; i++)
         if (ctx->snaps[i].flagged) {
@@ -353,7 +429,7 @@ static cs_status mat_load(cs_run_ctx *ctx, const char *dir)
         cs_free(ctx->loc);
         ctx->loc = NULL;
         /* node mode: the nearest end of the snapped segment, recomputed from the city's position */
-        st = locations_from_snaps(ctx, c.snap_mode == 1, c.snap.access_speed_kmh);
+        st = locations_from_snaps(ctx, &c);
     }
     cs_matrix_free(sm);
     cs_free(tp);
@@ -383,4 +459,12 @@ void cs_run_ctx_free_analysis(cs_run_ctx *ctx)
     json_decref(ctx->summary);
     ctx->router = NULL;
     ctx->net = NULL;
+}
+
+/* ------------------------------------------------------------ section checks (validate step) */
+
+cs_status cs_run_check_sections(cs_run_ctx *ctx)
+{
+    cs_status st = cs_run_check_network_sections(ctx);
+    return st;
 }
