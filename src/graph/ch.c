@@ -310,7 +310,7 @@ cs_status rt_contract(cs_router *r)
     uint64_t total = 0;
     for (uint32_t v = 0; v < n; v++) {
         u32vec *u = &up[v];
-        qsort(u->a, u->n, sizeof *u->a, cmp_u32);
+        if (u->n > 1) qsort(u->a, u->n, sizeof *u->a, cmp_u32);
         uint32_t w = 0;
         for (uint32_t i = 0; i < u->n; i++)
             if (i == 0 || u->a[i] != u->a[i - 1]) u->a[w++] = u->a[i];

@@ -178,7 +178,7 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
         }
         cs_free(pn_of_city);
     }
-    qsort(av.a, av.n, sizeof *av.a, cmp_arc);
+    if (av.n > 1) qsort(av.a, av.n, sizeof *av.a, cmp_arc);
     g->off = cs_calloc((size_t)g->n + 1, sizeof *g->off);
     g->head = cs_mallocarray(av.n ? av.n : 1, sizeof *g->head);
     g->t_ms = cs_mallocarray(av.n ? av.n : 1, sizeof *g->t_ms);
