@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "citysys/cityio.h"
-#include "citysys/geom.h"
 #include "citysys/table.h"
 #include "citysys/typology.h"
 #include "common.h"
@@ -42,20 +41,6 @@ const cli_command cli_cmd_typology = {
     "label), typology.gpkg (layers cities, clusters (hull polygons), corridors (lines through their\n"
     "towns)) and typology.json (parameters, clusters, corridors, hubs). Rules and sources: docs/typology.md.",
     opts, 1, 1, run};
-
-static char *idlist(const cs_cities *c, const uint32_t *v, size_t n)
-{
-    size_t L = 1;
-    for (size_t k = 0; k < n; k++) L += strlen(c->id[v[k]]) + 1;
-    char *s = cs_malloc(L);
-    if (!s) return NULL;
-    s[0] = 0;
-    for (size_t k = 0; k < n; k++) {
-        if (k) strcat(s, ";");
-        strcat(s, c->id[v[k]]);
-    }
-    return s;
-}
 
 static int run(int argc, char **argv)
 {
@@ -103,169 +88,26 @@ static int run(int argc, char **argv)
         rc = cli_fail(st);
         goto done;
     }
-    /* per-city table */
     size_t n = c->n;
-    int64_t *cl = cs_mallocarray(n ? n : 1, sizeof *cl), *lvl = cs_mallocarray(n ? n : 1, sizeof *lvl);
-    uint8_t *cln = cs_calloc(n ? n : 1, 1);
-    const char **hub = cs_calloc(n ? n : 1, sizeof *hub), **par = cs_calloc(n ? n : 1, sizeof *par);
-    const char **ncor = cs_calloc(n ? n : 1, sizeof *ncor);
-    char **corr = cs_calloc(n ? n : 1, sizeof *corr);
-    double *core = cs_mallocarray(n ? n : 1, sizeof *core), *prim = cs_mallocarray(n ? n : 1, sizeof *prim);
-    double *sec = cs_mallocarray(n ? n : 1, sizeof *sec), *iso = cs_mallocarray(n ? n : 1, sizeof *iso), *ishub = cs_mallocarray(n ? n : 1, sizeof *ishub);
-    if (!cl || !lvl || !cln || !hub || !par || !ncor || !corr || !core || !prim || !sec || !iso || !ishub) st = CS_ENOMEM;
-    for (size_t i = 0; !st && i < n; i++) {
-        cl[i] = ty->cluster[i] == CS_INVALID_ID ? 0 : (int64_t)ty->cluster[i] + 1;
-        cln[i] = ty->cluster[i] == CS_INVALID_ID;
-        lvl[i] = ty->hub_level[i];
-        hub[i] = c->id[ty->hub[i]];
-        par[i] = ty->parent[i] == CS_INVALID_ID ? NULL : c->id[ty->parent[i]];
-        core[i] = ty->is_core[i];
-        prim[i] = ty->is_primary[i];
-        sec[i] = ty->is_secondary[i];
-        iso[i] = ty->is_isolated[i];
-        ishub[i] = ty->is_hub[i];
-        /* corridors of the city (ids of unmerged corridors it belongs to) */
-        char buf[512] = "";
-        for (uint32_t k = 0; k < ty->n_corridors; k++) {
-            cs_corridor *co = &ty->corridors[k];
-            if (co->merged_into != CS_INVALID_ID) continue;
-            int in_c = co->a == i || co->b == i;
-            for (uint32_t q = 0; q < co->n_towns && !in_c; q++) in_c = co->towns[q] == i;
-            if (in_c) {
-                char one[16];
-                snprintf(one, sizeof one, "%s%u", buf[0] ? ";" : "", k + 1);
-                if (strlen(buf) + strlen(one) < sizeof buf) strcat(buf, one);
-            }
-        }
-        corr[i] = cs_strdup(buf);
-        ncor[i] = corr[i];
-        if (!corr[i]) st = CS_ENOMEM;
-    }
-    if (!st) st = cs_table_new(n, &tab);
-    if (!st) st = cs_table_add_string(tab, "id", (const char *const *)c->id);
-    if (!st) st = cs_table_add_string(tab, "name", (const char *const *)c->name);
-    if (!st) st = cs_table_add_real(tab, "population", c->population);
-    if (!st) st = cs_table_add_integer(tab, "cluster", cl, cln);
-    if (!st) st = cs_table_add_real(tab, "cluster_core", core);
-    if (!st) st = cs_table_add_real(tab, "commute_share", ty->commute_share);
-    if (!st) st = cs_table_add_string(tab, "corridors", ncor);
-    if (!st) st = cs_table_add_string(tab, "hub", hub);
-    if (!st) st = cs_table_add_string(tab, "hub_parent", par);
-    if (!st) st = cs_table_add_integer(tab, "hub_level", lvl, NULL);
-    if (!st) st = cs_table_add_real(tab, "is_hub", ishub);
-    if (!st) st = cs_table_add_real(tab, "hinterland_population", ty->hinterland_population);
-    if (!st) st = cs_table_add_real(tab, "is_primary", prim);
-    if (!st) st = cs_table_add_real(tab, "is_secondary", sec);
-    if (!st) st = cs_table_add_real(tab, "is_isolated", iso);
-    if (!st) st = cs_table_set_points(tab, c->lon, c->lat);
+    cs_table *tcl = NULL, *tco = NULL;
     char *csv = cs_asprintf("%s/typology.csv", out), *gpkg = cs_asprintf("%s/typology.gpkg", out),
          *jpath = cs_asprintf("%s/typology.json", out);
     if (!csv || !gpkg || !jpath) st = CS_ENOMEM;
+    if (!st) st = cs_typology_tables(ty, c, &tab, &tcl, &tco);
     if (!st) st = cs_table_write(tab, csv, CS_FORMAT_CSV, "cities", 0);
-    /* GeoPackage: cities, cluster hulls, corridor lines */
     cs_gpkg_writer *gw = NULL;
     if (!st) st = cs_gpkg_begin(gpkg, &gw);
     if (!st) st = cs_gpkg_add(gw, tab, "cities");
-    if (!st && ty->n_clusters) {
-        size_t nc = ty->n_clusters, cap = 0;
-        for (size_t i = 0; i < n; i++) cap += 12;
-        size_t *off = cs_calloc(nc + 1, sizeof *off);
-        double *rl = cs_mallocarray(cap + 12 * nc, sizeof *rl), *ra = cs_mallocarray(cap + 12 * nc, sizeof *ra);
-        uint32_t *mem = cs_mallocarray(n ? n : 1, sizeof *mem), *hl = cs_mallocarray(n ? n : 1, sizeof *hl);
-        int64_t *cid = cs_mallocarray(nc, sizeof *cid), *nmem = cs_mallocarray(nc, sizeof *nmem);
-        const char **cores = cs_calloc(nc, sizeof *cores);
-        char **coresbuf = cs_calloc(nc, sizeof *coresbuf);
-        if (!off || !rl || !ra || !mem || !hl || !cid || !nmem || !cores || !coresbuf) st = CS_ENOMEM;
-        size_t used = 0;
-        for (size_t k = 0; !st && k < nc; k++) {
-            size_t m = 0, ncore = 0;
-            for (size_t i = 0; i < n; i++)
-                if (ty->cluster[i] == k) mem[m++] = (uint32_t)i;
-            uint32_t corel[64];
-            for (size_t q = 0; q < m && ncore < 64; q++) if (ty->is_core[mem[q]]) corel[ncore++] = mem[q];
-            coresbuf[k] = idlist(c, corel, ncore);
-            cores[k] = coresbuf[k];
-            size_t hm, nv;
-            if (!st) st = cs_convex_hull(c->lon, c->lat, mem, m, hl, &hm);
-            if (!st) st = cs_hull_ring(c->lon, c->lat, hl, hm, 2000, rl + used, ra + used, cap + 12 * nc - used, &nv);
-            used += nv;
-            off[k + 1] = used;
-            cid[k] = (int64_t)k + 1;
-            nmem[k] = (int64_t)m;
-        }
-        cs_table *ct = NULL;
-        if (!st) st = cs_table_new(nc, &ct);
-        if (!st) st = cs_table_add_integer(ct, "cluster", cid, NULL);
-        if (!st) st = cs_table_add_string(ct, "cores", cores);
-        if (!st) st = cs_table_add_integer(ct, "members", nmem, NULL);
-        if (!st) st = cs_table_add_real(ct, "population", ty->cluster_population);
-        if (!st) st = cs_table_set_polygons(ct, off, rl, ra);
-        if (!st) st = cs_gpkg_add(gw, ct, "clusters");
-        cs_table_free(ct);
-        for (size_t k = 0; coresbuf && k < nc; k++) cs_free(coresbuf[k]);
-        cs_free(coresbuf);
-        cs_free(cores);
-        cs_free(off);
-        cs_free(rl);
-        cs_free(ra);
-        cs_free(mem);
-        cs_free(hl);
-        cs_free(cid);
-        cs_free(nmem);
-    }
-    size_t nlive = 0;
-    for (uint32_t k = 0; k < ty->n_corridors; k++) nlive += ty->corridors[k].merged_into == CS_INVALID_ID;
-    if (!st && nlive) {
-        size_t np = 0;
-        for (uint32_t k = 0; k < ty->n_corridors; k++)
-            if (ty->corridors[k].merged_into == CS_INVALID_ID) np += ty->corridors[k].n_towns + 2;
-        size_t *off = cs_calloc(nlive + 1, sizeof *off);
-        double *lo = cs_mallocarray(np, sizeof *lo), *la = cs_mallocarray(np, sizeof *la);
-        double *tm = cs_mallocarray(nlive, sizeof *tm), *pp = cs_mallocarray(nlive, sizeof *pp), *sp = cs_mallocarray(nlive, sizeof *sp);
-        int64_t *cid = cs_mallocarray(nlive, sizeof *cid), *nt = cs_mallocarray(nlive, sizeof *nt);
-        char **towns = cs_calloc(nlive, sizeof *towns);
-        const char **ea = cs_calloc(nlive, sizeof *ea), **eb = cs_calloc(nlive, sizeof *eb);
-        if (!off || !lo || !la || !tm || !pp || !sp || !cid || !nt || !towns || !ea || !eb) st = CS_ENOMEM;
-        size_t q = 0, u = 0;
-        for (uint32_t k = 0; !st && k < ty->n_corridors; k++) {
-            cs_corridor *co = &ty->corridors[k];
-            if (co->merged_into != CS_INVALID_ID) continue;
-            lo[u] = c->lon[co->a]; la[u++] = c->lat[co->a];
-            for (uint32_t z = 0; z < co->n_towns; z++) { lo[u] = c->lon[co->towns[z]]; la[u++] = c->lat[co->towns[z]]; }
-            lo[u] = c->lon[co->b]; la[u++] = c->lat[co->b];
-            off[q + 1] = u;
-            cid[q] = k + 1;
-            nt[q] = co->n_towns;
-            tm[q] = co->time_s / 60;
-            pp[q] = co->population;
-            sp[q] = co->mean_spacing_s / 60;
-            ea[q] = c->id[co->a];
-            eb[q] = c->id[co->b];
-            towns[q] = idlist(c, co->towns, co->n_towns);
-            if (!towns[q]) st = CS_ENOMEM;
-            q++;
-        }
-        cs_table *ct = NULL;
-        if (!st) st = cs_table_new(nlive, &ct);
-        if (!st) st = cs_table_add_integer(ct, "corridor", cid, NULL);
-        if (!st) st = cs_table_add_string(ct, "end_a", ea);
-        if (!st) st = cs_table_add_string(ct, "end_b", eb);
-        if (!st) st = cs_table_add_string(ct, "towns", (const char *const *)towns);
-        if (!st) st = cs_table_add_integer(ct, "n_towns", nt, NULL);
-        if (!st) st = cs_table_add_real(ct, "time_min", tm);
-        if (!st) st = cs_table_add_real(ct, "population", pp);
-        if (!st) st = cs_table_add_real(ct, "mean_spacing_min", sp);
-        if (!st) st = cs_table_set_lines(ct, off, lo, la);
-        if (!st) st = cs_gpkg_add(gw, ct, "corridors");
-        cs_table_free(ct);
-        for (size_t z = 0; towns && z < nlive; z++) cs_free(towns[z]);
-        cs_free(towns); cs_free(ea); cs_free(eb); cs_free(off); cs_free(lo); cs_free(la);
-        cs_free(tm); cs_free(pp); cs_free(sp); cs_free(cid); cs_free(nt);
-    }
+    if (!st && tcl) st = cs_gpkg_add(gw, tcl, "clusters");
+    if (!st && tco) st = cs_gpkg_add(gw, tco, "corridors");
     if (gw) {
         if (!st) st = cs_gpkg_commit(gw);
         else cs_gpkg_abort(gw);
     }
+    cs_table_free(tcl);
+    cs_table_free(tco);
+    size_t nlive = 0;
+    for (uint32_t k = 0; k < ty->n_corridors; k++) nlive += ty->corridors[k].merged_into == CS_INVALID_ID;
     /* JSON summary */
     if (!st) {
         js = json_pack("{s:i,s:i,s:i,s:i}", "cities", (json_int_t)n, "clusters", (json_int_t)ty->n_clusters,
@@ -299,9 +141,6 @@ static int run(int argc, char **argv)
     if (st) rc = cli_fail(st);
     else printf("%zu cities: %u clusters, %zu corridors, %zu terminal hubs; outputs in %s\n", n, ty->n_clusters, nlive,
                 nhub, out);
-    for (size_t i = 0; corr && i < n; i++) cs_free(corr[i]);
-    cs_free(corr); cs_free(ncor); cs_free(cl); cs_free(lvl); cs_free(cln); cs_free(hub); cs_free(par);
-    cs_free(core); cs_free(prim); cs_free(sec); cs_free(iso); cs_free(ishub);
     cs_free(csv); cs_free(gpkg); cs_free(jpath);
 done:
     json_decref(js);

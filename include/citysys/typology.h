@@ -125,3 +125,24 @@ CS_API cs_status cs_commute_shares(const cs_typology_input *in, const cs_typolog
 }
 #endif
 #endif
+
+#include "citysys/city.h"
+#include "citysys/table.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/**
+ * Result layers of a typology for output (owned tables; free with cs_table_free):
+ * cities (points: id, name, population, cluster, cluster_core, commute_share, corridors, hub,
+ * hub_parent, hub_level, is_hub, hinterland_population, is_primary, is_secondary, is_isolated),
+ * clusters (hull polygons buffered by 2 km for one- and two-member clusters: cluster, cores,
+ * members, population) and corridors (lines through the ends and towns in order: corridor, end_a,
+ * end_b, towns, n_towns, time_min, population, mean_spacing_min; merged corridors omitted).
+ * clusters/corridors are set to NULL when there are none.
+ */
+CS_API cs_status cs_typology_tables(const cs_typology *t, const cs_cities *c, cs_table **cities, cs_table **clusters,
+                                    cs_table **corridors);
+#ifdef __cplusplus
+}
+#endif
