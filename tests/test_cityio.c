@@ -111,7 +111,22 @@ static void test_good(void)
     CHECK(c->source_line[2] == 4);
     CHECK(cs_cities_find(c, "b1") == 2 && cs_cities_find(c, "zz") == CS_INVALID_ID);
     CHECK(cs_cities_total_population(c) == 1200 + 800 + 55000.5);
+    /* the index follows a change of n */
+    c->n = 2;
+    CHECK(cs_cities_find(c, "b1") == CS_INVALID_ID && cs_cities_find(c, "a2") == 1);
+    c->n = 3;
+    CHECK(cs_cities_find(c, "b1") == 2);
     cs_cities_free(c);
+    /* a table built by hand (not by cs_cities_new) can be searched too */
+    char *ids[] = {"p", "q", "r"};
+    double pop[] = {1, 2, NAN};
+    cs_cities h;
+    memset(&h, 0, sizeof h);
+    h.n = 3;
+    h.id = ids;
+    h.population = pop;
+    CHECK(cs_cities_find(&h, "r") == 2 && cs_cities_find(&h, "s") == CS_INVALID_ID);
+    CHECK(cs_cities_total_population(&h) == 3);
     cs_diag_free(d);
 }
 
