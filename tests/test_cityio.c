@@ -238,6 +238,70 @@ static void test_other_errors(void)
     cs_diag_free(d);
 }
 
+/* Property check of physical line numbers: random tables whose names contain quoted line breaks (LF or CRLF),
+ * doubled quotes and delimiters, with one bad population and one duplicate id at random rows. The expected
+ * lines are counted while generating (every '\n' written starts a new line), independently of the tokenizer. */
+static void put(char *buf, size_t *o, long *line, const char *str)
+{
+    for (; *str; str++) {
+        buf[(*o)++] = *str;
+        if (*str == '\n') (*line)++;
+    }
+    buf[*o] = 0;
+}
+
+static void test_random_lines(void)
+{
+    unsigned long long s = 987654321;
+#define RND(n) ((s = s * 6364136223846793005ull + 1442695040888963407ull), (size_t)((s >> 33) % (n)))
+    char *buf = malloc(1 << 16);
+    for (int iter = 0; iter < 300; iter++) {
+        size_t o = 0;
+        long line = 1;
+        const char *nl = RND(2) ? "\r\n" : "\n";
+        char tmpb[64];
+        put(buf, &o, &line, "id,name,lon,lat,population");
+        put(buf, &o, &line, nl);
+        size_t nrows = 2 + RND(30), badrow = RND(nrows), duprow = 1 + RND(nrows - 1);
+        long badline = 0, dupline = 0, firstline = 0;
+        for (size_t r = 0; r < nrows; r++) {
+            if (r == 0) firstline = line;
+            if (r == duprow) dupline = line;
+            snprintf(tmpb, sizeof tmpb, "c%zu,", r == duprow ? (size_t)0 : r);
+            put(buf, &o, &line, tmpb);
+            if (RND(3) == 0) {
+                put(buf, &o, &line, "\"N");
+                for (size_t k = RND(4); k > 0; k--) put(buf, &o, &line, RND(2) ? nl : (RND(2) ? "\"\"," : ", x"));
+                put(buf, &o, &line, "\",");
+            } else {
+                put(buf, &o, &line, "Plain,");
+            }
+            put(buf, &o, &line, "1.5,2.5,");
+            if (r == badrow) badline = line;
+            put(buf, &o, &line, r == badrow ? "n/a" : "100");
+            put(buf, &o, &line, nl);
+        }
+        cs_diag *d = cs_diag_new();
+        cs_cities *c = NULL;
+        CHECK(cs_cities_read_csv_mem(buf, o, "rand.csv", NULL, d, &c) == CS_EPARSE && !c);
+        char frag[80];
+        snprintf(frag, sizeof frag, "duplicate id 'c0' (first on line %ld)", firstline);
+        int ok = has_diag(d, CS_SEV_ERROR, badline, 5, "got 'n/a'") && has_diag(d, CS_SEV_ERROR, dupline, 1, frag) &&
+                 cs_diag_errors(d) == 2;
+        CHECK(ok);
+        if (!ok) {
+            fprintf(stderr, "iteration %d: expected bad population on line %ld, duplicate on line %ld\n%s\n", iter,
+                    badline, dupline, buf);
+            dump(d);
+            cs_diag_free(d);
+            break;
+        }
+        cs_diag_free(d);
+    }
+    free(buf);
+#undef RND
+}
+
 static void test_join(void)
 {
     cs_diag *d = cs_diag_new();
@@ -774,6 +838,7 @@ int main(void)
     test_good();
     test_bom_delims();
     test_swapped();
+    test_random_lines();
     test_other_errors();
     test_join();
     test_africa();
