@@ -698,6 +698,7 @@ static void test_links(void)
         cs_link_fields sf = {0};
         sf.time = "time_s";
         sf.time_unit_s = 1;
+        sf.layer = "links";
         CHECK_OK(cs_links_read(tmp("links.gpkg"), c, &sf, NULL, &l2));
         CHECK(l2 && l2->time_s[0] == 90 * 60.0);
         cs_links_free(l2);
