@@ -111,7 +111,22 @@ static void test_good(void)
     CHECK(c->source_line[2] == 4);
     CHECK(cs_cities_find(c, "b1") == 2 && cs_cities_find(c, "zz") == CS_INVALID_ID);
     CHECK(cs_cities_total_population(c) == 1200 + 800 + 55000.5);
+    /* the index follows a change of n */
+    c->n = 2;
+    CHECK(cs_cities_find(c, "b1") == CS_INVALID_ID && cs_cities_find(c, "a2") == 1);
+    c->n = 3;
+    CHECK(cs_cities_find(c, "b1") == 2);
     cs_cities_free(c);
+    /* a table built by hand (not by cs_cities_new) can be searched too */
+    char *ids[] = {"p", "q", "r"};
+    double pop[] = {1, 2, NAN};
+    cs_cities h;
+    memset(&h, 0, sizeof h);
+    h.n = 3;
+    h.id = ids;
+    h.population = pop;
+    CHECK(cs_cities_find(&h, "r") == 2 && cs_cities_find(&h, "s") == CS_INVALID_ID);
+    CHECK(cs_cities_total_population(&h) == 3);
     cs_diag_free(d);
 }
 
@@ -221,6 +236,70 @@ static void test_other_errors(void)
     CHECK(has_diag(d, CS_SEV_ERROR, 5, 2, "after the closing quote"));
     CHECK(has_diag(d, CS_SEV_ERROR, 6, 5, "negative"));
     cs_diag_free(d);
+}
+
+/* Property check of physical line numbers: random tables whose names contain quoted line breaks (LF or CRLF),
+ * doubled quotes and delimiters, with one bad population and one duplicate id at random rows. The expected
+ * lines are counted while generating (every '\n' written starts a new line), independently of the tokenizer. */
+static void put(char *buf, size_t *o, long *line, const char *str)
+{
+    for (; *str; str++) {
+        buf[(*o)++] = *str;
+        if (*str == '\n') (*line)++;
+    }
+    buf[*o] = 0;
+}
+
+static void test_random_lines(void)
+{
+    unsigned long long s = 987654321;
+#define RND(n) ((s = s * 6364136223846793005ull + 1442695040888963407ull), (size_t)((s >> 33) % (n)))
+    char *buf = malloc(1 << 16);
+    for (int iter = 0; iter < 300; iter++) {
+        size_t o = 0;
+        long line = 1;
+        const char *nl = RND(2) ? "\r\n" : "\n";
+        char tmpb[64];
+        put(buf, &o, &line, "id,name,lon,lat,population");
+        put(buf, &o, &line, nl);
+        size_t nrows = 2 + RND(30), badrow = RND(nrows), duprow = 1 + RND(nrows - 1);
+        long badline = 0, dupline = 0, firstline = 0;
+        for (size_t r = 0; r < nrows; r++) {
+            if (r == 0) firstline = line;
+            if (r == duprow) dupline = line;
+            snprintf(tmpb, sizeof tmpb, "c%zu,", r == duprow ? (size_t)0 : r);
+            put(buf, &o, &line, tmpb);
+            if (RND(3) == 0) {
+                put(buf, &o, &line, "\"N");
+                for (size_t k = RND(4); k > 0; k--) put(buf, &o, &line, RND(2) ? nl : (RND(2) ? "\"\"," : ", x"));
+                put(buf, &o, &line, "\",");
+            } else {
+                put(buf, &o, &line, "Plain,");
+            }
+            put(buf, &o, &line, "1.5,2.5,");
+            if (r == badrow) badline = line;
+            put(buf, &o, &line, r == badrow ? "n/a" : "100");
+            put(buf, &o, &line, nl);
+        }
+        cs_diag *d = cs_diag_new();
+        cs_cities *c = NULL;
+        CHECK(cs_cities_read_csv_mem(buf, o, "rand.csv", NULL, d, &c) == CS_EPARSE && !c);
+        char frag[80];
+        snprintf(frag, sizeof frag, "duplicate id 'c0' (first on line %ld)", firstline);
+        int ok = has_diag(d, CS_SEV_ERROR, badline, 5, "got 'n/a'") && has_diag(d, CS_SEV_ERROR, dupline, 1, frag) &&
+                 cs_diag_errors(d) == 2;
+        CHECK(ok);
+        if (!ok) {
+            fprintf(stderr, "iteration %d: expected bad population on line %ld, duplicate on line %ld\n%s\n", iter,
+                    badline, dupline, buf);
+            dump(d);
+            cs_diag_free(d);
+            break;
+        }
+        cs_diag_free(d);
+    }
+    free(buf);
+#undef RND
 }
 
 static void test_join(void)
@@ -619,6 +698,7 @@ static void test_links(void)
         cs_link_fields sf = {0};
         sf.time = "time_s";
         sf.time_unit_s = 1;
+        sf.layer = "links";
         CHECK_OK(cs_links_read(tmp("links.gpkg"), c, &sf, NULL, &l2));
         CHECK(l2 && l2->time_s[0] == 90 * 60.0);
         cs_links_free(l2);
@@ -759,6 +839,7 @@ int main(void)
     test_good();
     test_bom_delims();
     test_swapped();
+    test_random_lines();
     test_other_errors();
     test_join();
     test_africa();

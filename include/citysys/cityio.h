@@ -107,9 +107,11 @@ CS_API cs_status cs_cities_write(const cs_cities *c, const char *path, cs_vector
 typedef struct cs_link_fields {
     const char *id, *from, *to, *mode, *time, *distance, *cost, *capacity, *friction, *directed;
     double time_unit_s; /**< seconds per unit of the time column; 0 = from the column name (…_s: 1, …_h: 3600), else 60 (minutes) */
+    const char *layer;  /**< OGR layer (NULL: first) */
+    int max_errors;     /**< list at most this many errors (0 = 20); the rest are counted */
 } cs_link_fields;
 /**
- * Read a link table (CSV or OGR, first layer): from/to city ids resolved
+ * Read a link table (CSV or OGR): from/to city ids resolved
  * against `cities` (borrowed). Unknown cities, unknown modes, non-numeric or
  * negative numbers, duplicate ids are errors located like cs_cities_read's
  * (at most 20 listed). CS_EPARSE and *out = NULL on any error; *out owned

@@ -2,8 +2,12 @@
  * city.c: the city and link tables (construction, lookup, totals) and mode names.
  *
  * cs_cities_find keeps a hash index in a private block allocated together with
- * the public struct (every cs_cities comes from cs_cities_new). The index is
- * built on the first lookup under a mutex and rebuilt when n changed.
+ * the public struct by cs_cities_new. Tables built by hand (e.g. on the stack
+ * in tests) have no such block, so the private part is used only for tables
+ * found in a registry of live cs_cities_new objects (a fixed array: no
+ * allocation); others, and tables beyond the registry's size, are searched
+ * linearly. The index is built on the first lookup and rebuilt when n or the
+ * id array changed (ids edited in place are not detected).
  */
 #include <math.h>
 #include <pthread.h>
@@ -15,12 +19,43 @@
 
 typedef struct cities_impl {
     cs_cities pub; /* must be first */
-    pthread_mutex_t mu;
     uint32_t *slots; /* open addressing: city index + 1, 0 = empty */
     size_t nslots;
     size_t indexed_n;
+    char **indexed_ids;
     int indexed;
 } cities_impl;
+
+#define REG_MAX 1024
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static cities_impl *reg[REG_MAX];
+static size_t nreg;
+
+static void reg_add(cities_impl *ci)
+{
+    pthread_mutex_lock(&reg_mu);
+    if (nreg < REG_MAX) reg[nreg++] = ci;
+    pthread_mutex_unlock(&reg_mu);
+}
+
+static void reg_remove(cities_impl *ci)
+{
+    pthread_mutex_lock(&reg_mu);
+    for (size_t i = 0; i < nreg; i++)
+        if (reg[i] == ci) {
+            reg[i] = reg[--nreg];
+            break;
+        }
+    pthread_mutex_unlock(&reg_mu);
+}
+
+/* Caller holds reg_mu. */
+static int reg_has(const cs_cities *c)
+{
+    for (size_t i = 0; i < nreg; i++)
+        if (&reg[i]->pub == c) return 1;
+    return 0;
+}
 
 static uint64_t hash_str(const char *s)
 {
@@ -34,7 +69,6 @@ cs_status cs_cities_new(size_t cap, cs_cities **out)
     *out = NULL;
     cities_impl *ci = cs_calloc(1, sizeof *ci);
     if (!ci) return CS_ENOMEM;
-    pthread_mutex_init(&ci->mu, NULL);
     cs_cities *c = &ci->pub;
     size_t k = cap ? cap : 1;
     c->id = cs_calloc(k, sizeof *c->id);
@@ -47,6 +81,7 @@ cs_status cs_cities_new(size_t cap, cs_cities **out)
         cs_cities_free(c);
         return CS_ENOMEM;
     }
+    reg_add(ci);
     *out = c;
     return CS_OK;
 }
@@ -81,8 +116,8 @@ void cs_cities_free(cs_cities *c)
     cs_free(c->extra.values);
     cs_free(c->source);
     cs_free(c->source_line);
+    reg_remove(ci);
     cs_free(ci->slots);
-    pthread_mutex_destroy(&ci->mu);
     cs_free(ci);
 }
 
@@ -109,24 +144,40 @@ static int build_index(cities_impl *ci)
     ci->slots = sl;
     ci->nslots = ns;
     ci->indexed_n = c->n;
+    ci->indexed_ids = c->id;
     ci->indexed = 1;
     return 0;
+}
+
+static uint32_t find_linear(const cs_cities *c, const char *id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->id[i] && !strcmp(c->id[i], id)) return (uint32_t)i;
+    return CS_INVALID_ID;
 }
 
 uint32_t cs_cities_find(const cs_cities *c, const char *id)
 {
     if (!c || !id) return CS_INVALID_ID;
+    pthread_mutex_lock(&reg_mu);
+    if (!reg_has(c)) {
+        pthread_mutex_unlock(&reg_mu);
+        return find_linear(c, id);
+    }
     cities_impl *ci = (cities_impl *)(uintptr_t)c;
-    uint32_t found = CS_INVALID_ID;
-    pthread_mutex_lock(&ci->mu);
-    if (!ci->indexed || ci->indexed_n != c->n) {
-        if (build_index(ci)) { /* no memory: linear scan */
-            pthread_mutex_unlock(&ci->mu);
-            for (size_t i = 0; i < c->n; i++)
-                if (c->id[i] && !strcmp(c->id[i], id)) return (uint32_t)i;
-            return CS_INVALID_ID;
+    if (!ci->indexed || ci->indexed_n != c->n || ci->indexed_ids != c->id) {
+        cs_error saved = *cs_error_last();
+        if (build_index(ci)) { /* no memory: linear scan, and the caller's last error kept */
+            pthread_mutex_unlock(&reg_mu);
+            if (saved.status == CS_OK) cs_error_clear();
+            else {
+                cs_error_set_at(saved.status, saved.file, saved.line, saved.column, "%s", saved.message);
+                cs_error_set_object("%s", saved.object);
+            }
+            return find_linear(c, id);
         }
     }
+    uint32_t found = CS_INVALID_ID;
     size_t h = (size_t)hash_str(id) & (ci->nslots - 1);
     while (ci->slots[h]) {
         uint32_t i = ci->slots[h] - 1;
@@ -136,7 +187,7 @@ uint32_t cs_cities_find(const cs_cities *c, const char *id)
         }
         h = (h + 1) & (ci->nslots - 1);
     }
-    pthread_mutex_unlock(&ci->mu);
+    pthread_mutex_unlock(&reg_mu);
     return found;
 }
 

@@ -217,10 +217,10 @@ cs_status cs_links_read(const char *path, const cs_cities *cities, const cs_link
     if (!out || !cities) return cs_error_set(CS_EINVAL, "cs_links_read: missing cities or out");
     *out = NULL;
     io_report rep;
-    io_report_init(&rep, diag, 20);
+    io_report_init(&rep, diag, fields && fields->max_errors > 0 ? fields->max_errors : 20);
     io_tab *t = NULL;
     cs_links *l = NULL;
-    cs_status st = io_tab_read(path, NULL, NULL, &rep, &t);
+    cs_status st = io_tab_read(path, fields ? fields->layer : NULL, NULL, &rep, &t);
     if (!st) st = links_from_tab(t, cities, fields, &rep, &l);
     io_tab_free(t);
     if (st == CS_OK || st == CS_EPARSE) {
