@@ -201,6 +201,7 @@ void cli_print_diag(const cs_diag *d)
         cs_diag_format(d, i, buf, sizeof buf);
         fprintf(stderr, "citysys: %s\n", buf);
     }
+    hidden += cs_diag_hidden(d);
     if (hidden) fprintf(stderr, "citysys: ... and %zu more error%s\n", hidden, hidden == 1 ? "" : "s");
 }
 

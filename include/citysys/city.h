@@ -42,7 +42,8 @@ typedef struct cs_cities {
 /** Empty table with capacity for n cities (all arrays allocated, n set to 0). */
 CS_API cs_status cs_cities_new(size_t capacity, cs_cities **out);
 CS_API void cs_cities_free(cs_cities *c);
-/** Index of a city by id, or CS_INVALID_ID. Linear the first time, then hashed. */
+/** Index of a city by id, or CS_INVALID_ID: hashed for tables from cs_cities_new (index rebuilt when n or
+ * the id array changes), linear for hand-built tables. */
 CS_API uint32_t cs_cities_find(const cs_cities *c, const char *id);
 /** Total population. */
 CS_API double cs_cities_total_population(const cs_cities *c);

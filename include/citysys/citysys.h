@@ -11,6 +11,9 @@
 #include "citysys/matrix.h"
 #include "citysys/city.h"
 /* Module headers present in this build (listed ahead so modules can land independently). */
+#if __has_include("citysys/table.h")
+#include "citysys/table.h"
+#endif
 #if __has_include("citysys/progress.h")
 #include "citysys/progress.h"
 #endif

@@ -87,6 +87,10 @@ CS_API cs_status cs_diag_add(cs_diag *d, cs_severity sev, cs_status status, cons
     __attribute__((format(printf, 8, 9)));
 /** Add the current thread's last error as an item. */
 CS_API cs_status cs_diag_add_last(cs_diag *d, cs_severity sev);
+/** Record n errors that were found but not listed (beyond a reader's max_errors). */
+CS_API void cs_diag_add_hidden(cs_diag *d, size_t n_errors);
+/** Errors found but not listed. */
+CS_API size_t cs_diag_hidden(const cs_diag *d);
 CS_API size_t cs_diag_count(const cs_diag *d);
 CS_API size_t cs_diag_errors(const cs_diag *d);
 /** Borrowed; valid until the next add or free. */

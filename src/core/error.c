@@ -84,7 +84,7 @@ void cs_error_prefix(const char *fmt, ...)
 /* ---- diagnostics ---- */
 struct cs_diag {
     cs_diag_item *items;
-    size_t n, cap, nerr;
+    size_t n, cap, nerr, hidden;
 };
 
 cs_diag *cs_diag_new(void) { return cs_calloc(1, sizeof(cs_diag)); }
@@ -141,6 +141,11 @@ cs_status cs_diag_add_last(cs_diag *d, cs_severity sev)
     return diag_push(d, sev, e->status, e->file, e->line, e->column, e->object, e->message);
 }
 
+void cs_diag_add_hidden(cs_diag *d, size_t n)
+{
+    if (d) d->hidden += n;
+}
+size_t cs_diag_hidden(const cs_diag *d) { return d ? d->hidden : 0; }
 size_t cs_diag_count(const cs_diag *d) { return d ? d->n : 0; }
 size_t cs_diag_errors(const cs_diag *d) { return d ? d->nerr : 0; }
 const cs_diag_item *cs_diag_get(const cs_diag *d, size_t i) { return (d && i < d->n) ? &d->items[i] : NULL; }

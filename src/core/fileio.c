@@ -29,14 +29,17 @@ static char *dir_of(const char *path)
 
 static void fsync_dir(const char *path)
 {
-    char *d = dir_of(path);
-    if (!d) return;
+    /* no allocation here: a commit must not skip the directory sync because memory is short */
+    char d[4096];
+    const char *s = strrchr(path, '/');
+    if (!s) snprintf(d, sizeof d, ".");
+    else if (s == path) snprintf(d, sizeof d, "/");
+    else snprintf(d, sizeof d, "%.*s", (int)(s - path), path);
     int fd = open(d, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
-    cs_free(d);
 }
 
 cs_status cs_atomic_open(const char *path, cs_atomic_file **out)

@@ -64,10 +64,8 @@ cs_status io_report_add(io_report *r, cs_severity sev, const char *file, long li
 
 cs_status io_report_finish(io_report *r)
 {
-    if (r->diag && r->hidden_err &&
-        cs_diag_add(r->diag, CS_SEV_NOTE, CS_EPARSE, "", 0, 0, "", "... and %ld more error%s not listed", r->hidden_err,
-                    r->hidden_err == 1 ? "" : "s"))
-        return cs_error_set(CS_ENOMEM, "out of memory recording a diagnostic");
+    /* the CLI prints "... and N more errors" from this count, also under --quiet */
+    if (r->diag && r->hidden_err) cs_diag_add_hidden(r->diag, (size_t)r->hidden_err);
     if (r->diag && r->hidden_warn &&
         cs_diag_add(r->diag, CS_SEV_NOTE, CS_OK, "", 0, 0, "", "... and %ld more warning%s not listed",
                     r->hidden_warn, r->hidden_warn == 1 ? "" : "s"))

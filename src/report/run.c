@@ -92,9 +92,9 @@ static const cs_run_step step_export = {"export", 2, 1, NULL, export_hash, expor
 /* The run order. Later modules add one entry each (docs/architecture.md). */
 static const cs_run_step *const steps[] = {
     &step_validate,
-    &step_export,
     &cs_step_network,
     &cs_step_matrix,
+    &step_export, /* late: a change of output formats must not redo the analyses (fingerprints chain) */
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
