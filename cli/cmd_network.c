@@ -8,6 +8,7 @@
 #define SOURCE_OPTS                                                                                               \
     {"profile", 'p', "P", "car profile: a name (osrm-car, developing) or a JSON file; default osrm-car"},         \
         {"no-compress", 0, NULL, "keep every OSM way piece (no degree-2 chain merging)"},                         \
+        {"readosm", 0, NULL, "read .osm.pbf with readosm instead of the built-in parallel reader"},               \
         {"nodes", 0, "CSV", "node table (with --edges): columns lon,lat; row number = node id"},                  \
         {"edges", 0, "CSV", "edge table: from,to (node rows), duration (min), border_time (min), distance (m), add"}, \
         {"no-border", 0, NULL, "tables: do not add border_time to the segment times"},                            \
@@ -92,6 +93,7 @@ static int load(const cli_args *a, loaded *L)
         cs_osm_opts o;
         cs_osm_opts_default(&o);
         o.compress = !cli_has(a, "no-compress");
+        o.reader = cli_has(a, "readosm");
         o.progress = cli_progress();
         st = cs_network_from_osm(src, prof, &o, &L->net, &L->stats);
         cli_progress_done();

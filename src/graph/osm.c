@@ -641,6 +641,13 @@ static int pbf_block(blobres *r, const uint8_t *data, size_t len, const cs_profi
                     else if (f2 == 9) lons = s2;
                 }
                 int64_t id = 0, la = 0, lo = 0;
+                size_t cnt = 0;
+                for (const uint8_t *q = ids.p; q < ids.end; q++) cnt += !(*q & 0x80);
+                if (grow((void **)&r->nodes, &r->cap_nodes, r->n_nodes + cnt, sizeof(onode))) {
+                    r->st = CS_ENOMEM;
+                    snprintf(r->msg, sizeof r->msg, "out of memory");
+                    rc = -1;
+                }
                 while (!rc && ids.p < ids.end) {
                     uint64_t a, b2, c;
                     if (pb_varint(&ids, &a) || pb_varint(&lats, &b2) || pb_varint(&lons, &c)) {
@@ -650,9 +657,7 @@ static int pbf_block(blobres *r, const uint8_t *data, size_t len, const cs_profi
                     id += zz(a);
                     la += zz(b2);
                     lo += zz(c);
-                    if (grow((void **)&r->nodes, &r->cap_nodes, r->n_nodes + 1, sizeof(onode))) {
-                        r->st = CS_ENOMEM;
-                        snprintf(r->msg, sizeof r->msg, "out of memory");
+                    if (r->n_nodes >= r->cap_nodes) {
                         rc = -1;
                         break;
                     }
@@ -862,9 +867,12 @@ static cs_status read_pbf(const char *path, osm_ctx *c)
             st = CS_ENOMEM;
             goto done;
         }
-        for (size_t k = 0; k < r->n_nodes; k++) {
-            if (c->n_nodes && c->nodes[c->n_nodes - 1].id >= r->nodes[k].id) c->sorted = 0;
-            c->nodes[c->n_nodes++] = r->nodes[k];
+        if (r->n_nodes) {
+            if (c->n_nodes && c->nodes[c->n_nodes - 1].id >= r->nodes[0].id) c->sorted = 0;
+            for (size_t k = 1; k < r->n_nodes && c->sorted; k++)
+                if (r->nodes[k - 1].id >= r->nodes[k].id) c->sorted = 0;
+            memcpy(c->nodes + c->n_nodes, r->nodes, r->n_nodes * sizeof(onode));
+            c->n_nodes += r->n_nodes;
         }
         cs_free(r->nodes);
         r->nodes = NULL;
