@@ -329,6 +329,28 @@ static void test_readers(void)
         }
     }
     cs_free(data);
+    /* the hand-written XML and its PBF encodings (dense nodes, plain nodes, uncompressed blobs; made with
+       `osmium cat rules.osm -o X.osm.pbf [-f pbf,pbf_dense_nodes=false | pbf,pbf_compression=none]`) agree */
+    const char *enc[] = {DATA "rules.osm.pbf", CS_SRC_DIR "/fuzz/corpus/osmpbf/rules-nodense.osm.pbf",
+                         CS_SRC_DIR "/fuzz/corpus/osmpbf/rules-raw.osm.pbf"};
+    cs_network *x = NULL;
+    cs_osm_opts o;
+    cs_osm_opts_default(&o);
+    CHECK_OK(cs_network_from_osm(DATA "rules.osm", p, &o, &x, NULL));
+    for (int e = 0; e < 3 && x; e++) {
+        cs_network *y = NULL;
+        CHECK_OK(cs_network_from_osm(enc[e], p, &o, &y, NULL));
+        if (!y) continue;
+        int same = x->n_nodes == y->n_nodes && x->n_segs == y->n_segs;
+        for (uint32_t k = 0; same && k < x->n_segs; k++)
+            same = x->seg_fwd_ms[k] == y->seg_fwd_ms[k] && x->seg_bwd_ms[k] == y->seg_bwd_ms[k] &&
+                   x->seg_len_cm[k] == y->seg_len_cm[k] && x->seg_way_id[k] == y->seg_way_id[k] &&
+                   x->seg_class[k] == y->seg_class[k];
+        for (uint32_t k = 0; same && k < x->n_nodes; k++) same = x->osm_node_id[k] == y->osm_node_id[k];
+        CHECK(same);
+        cs_network_free(y);
+    }
+    cs_network_free(x);
     cs_profile_free(p);
 }
 
