@@ -21,7 +21,8 @@
         {"default-speed", 0, "KMH", "lines: speed when no time, speed or known class (default: error)"},          \
         {"dir-field", 0, "F", "lines: direction field (both/FT/TF/N, yes/-1, ...; docs/network.md)"},             \
         {"penalty-fields", 0, "F1,F2", "lines: fields added to the time (e.g. border time)"},                     \
-        {"id-field", 0, "F", "lines: external id field (default the feature id)"}
+        {"id-field", 0, "F", "lines: external id field (default the feature id)"},                                \
+        {"where", 0, "SQL", "lines: OGR attribute filter, e.g. \"add = 0\""}
 
 static const cli_option build_opts[] = {SOURCE_OPTS,
                                         {"output", 'o', "FILE", "output: .gpkg or .csv export (.csnet once routing lands)"},
@@ -111,6 +112,7 @@ static int load(const cli_args *a, loaded *L)
         o.default_kmh = cli_get_double(a, "default-speed", 0, &ok);
         o.dir_field = cli_get(a, "dir-field", NULL);
         o.id_field = cli_get(a, "id-field", NULL);
+        o.where = cli_get(a, "where", NULL);
         o.profile = prof;
         o.progress = cli_progress();
         char *pens = NULL;

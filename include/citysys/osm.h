@@ -145,6 +145,7 @@ typedef struct cs_lines_opts {
     const char *dir_field;     /**< direction: see docs/network.md; NULL both ways */
     const char *const *penalty_fields; /**< NULL-terminated list of fields added to the time (units time_unit_s) */
     const char *id_field;      /**< external id, NULL = feature id */
+    const char *where;         /**< OGR SQL attribute filter (e.g. "add = 0"), NULL = all features */
     cs_progress progress;
 } cs_lines_opts;
 CS_API void cs_lines_opts_default(cs_lines_opts *o);

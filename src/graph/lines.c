@@ -181,6 +181,10 @@ cs_status cs_network_from_lines(const char *path, const cs_lines_opts *opts, cs_
     }
     OGRFeatureDefnH fd = OGR_L_GetLayerDefn(L);
     st = CS_OK;
+    if (opts->where && OGR_L_SetAttributeFilter(L, opts->where) != OGRERR_NONE) {
+        st = cs_error_set_at(CS_EINVAL, path, 0, 0, "bad attribute filter '%s': %s", opts->where, CPLGetLastErrorMsg());
+        goto done;
+    }
     int itime = fld(fd, opts->time_field, path, &st), ispeed = fld(fd, opts->speed_field, path, &st);
     int iclass = fld(fd, opts->class_field, path, &st), idir = fld(fd, opts->dir_field, path, &st);
     int iid = fld(fd, opts->id_field, path, &st);
@@ -346,7 +350,8 @@ cs_status cs_network_from_lines(const char *path, const cs_lines_opts *opts, cs_
         cs_sha256_init(&s);
         cs_sha256_str(&s, "citysys-network-lines-v1");
         if ((st = cs_sha256_file(&s, path))) goto done;
-        const char *o[] = {opts->layer, opts->time_field, opts->speed_field, opts->class_field, opts->dir_field, opts->id_field};
+        const char *o[] = {opts->layer, opts->time_field, opts->speed_field, opts->class_field, opts->dir_field,
+                           opts->id_field, opts->where};
         for (size_t i = 0; i < sizeof o / sizeof *o; i++) cs_sha256_str(&s, o[i] ? o[i] : "(null)");
         for (int k = 0; k < npen; k++) cs_sha256_str(&s, opts->penalty_fields[k]);
         char buf[128];
