@@ -92,6 +92,7 @@ static void test_rules(void)
     check_way(n, 28, 65, 65);                               /* maxspeed=0 ignored */
     check_way(n, 29, 40, 40);                               /* 100 km/h * 0.8 = 80, unpaved cap 40 */
     check_way(n, 30, 25, 25);                               /* circular + oneway=no */
+    check_way(n, 31, 30 * f, 30 * f);                       /* maxspeed:advisory before maxspeed */
     /* ferries with a duration: the whole way takes exactly that long */
     uint32_t s18 = seg_of_way(n, 18), s24 = seg_of_way(n, 24);
     CHECK(s18 != CS_INVALID_ID && s24 != CS_INVALID_ID);
@@ -101,7 +102,7 @@ static void test_rules(void)
         CHECK(!strcmp(n->class_names[n->seg_class[s18]], "ferry"));
     }
     if (s24 != CS_INVALID_ID) CHECK(n->seg_fwd_ms[s24] == 2700000);
-    CHECK(st.routable_ways == 24); /* 30 ways minus 4, 15, 17, 21, 22, 25 */
+    CHECK(st.routable_ways == 25); /* 31 ways minus 4, 15, 17, 21, 22, 25 */
     CHECK(n->osm_node_id && n->osm_node_id[n->seg_u[seg_of_way(n, 1)]] == 101);
     cs_osm_stats_free(&st);
     cs_network_free(n);
