@@ -100,7 +100,14 @@ static cs_status end_node(cs_network *net, cellhash *h, double lon, double lat, 
     int64_t ix = (int64_t)floor(lon / cell), iy = (int64_t)floor(lat / cell);
     double c = cos(lat * M_PI / 180.0);
     int64_t rx = c > 1e-6 ? (int64_t)ceil(1.0 / c) : 1000;
-    if (tol_m > 0) {
+    if (!(tol_m > 0)) { /* no tolerance: only identical coordinates share a node */
+        uint32_t *hd = hash_find(h, cell_key(ix, iy), 0);
+        for (uint32_t x = hd ? *hd : CS_INVALID_ID; x != CS_INVALID_ID; x = h->next[x])
+            if (net->lon_deg[x] == lon && net->lat_deg[x] == lat) {
+                *id = x;
+                return CS_OK;
+            }
+    } else {
         uint32_t best = CS_INVALID_ID;
         double bd = INFINITY;
         for (int64_t dy = -1; dy <= 1; dy++)
