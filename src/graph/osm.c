@@ -838,7 +838,7 @@ static cs_status read_pbf(const char *path, osm_ctx *c)
     for (size_t b0 = 0; b0 < nb; b0 += 64) {
         size_t b1 = nb - b0 < 64 ? nb : b0 + 64;
         int cancel = 0;
-#pragma omp parallel
+#pragma omp parallel if (b1 - b0 >= 16)
         {
             uint8_t *raw = NULL, *dec = NULL;
             size_t cr = 0, cd = 0;
