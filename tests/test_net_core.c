@@ -101,6 +101,14 @@ static void test_compress(void)
     CHECK(n->n_segs == 1 && n->n_nodes == 1 && n->seg_u[0] == 0 && n->seg_v[0] == 0);
     CHECK(n->seg_fwd_ms[0] == 1000 + 1001 + 1002 + 7);
     cs_network_free(n);
+    /* the end of a proposed edge stays a node (the scenario module attaches there) */
+    n = chain(4, 0, 0, 0.04, 0);
+    CHECK_OK(cs_network_add_proposed(n, 2, 0, CS_NO_TIME, CS_NO_TIME, 100, 0, "p"));
+    CHECK_OK(cs_network_compress(n));
+    CHECK(n->n_segs == 2 && n->n_nodes == 3 && n->proposed.n == 1);
+    CHECK(n->proposed.u[0] == 1 && n->proposed.v[0] == 0 && !strcmp(n->proposed.ext_id[0], "p"));
+    CHECK_NEAR(n->lon_deg[n->proposed.u[0]], 0.02, 1e-12);
+    cs_network_free(n);
     /* failure injection: compress leaves the network unchanged */
     n = chain(5, 0, 0, 0.05, 0);
     for (long k = 1; k < 40; k++) {
