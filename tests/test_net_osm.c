@@ -355,8 +355,63 @@ static void test_readers(void)
     cs_profile_free(p);
 }
 
+/* real data: a point 50 m off the middle of the longest compressed segment of Andorra */
+static void test_snap_real(void)
+{
+    cs_profile *p = NULL;
+    CHECK_OK(cs_profile_load(PROF "osrm-car.json", &p));
+    cs_network *n = NULL;
+    CHECK_OK(cs_network_from_osm(DATA "andorra-2013-05-28.osm.pbf", p, NULL, &n, NULL));
+    if (!n) {
+        cs_profile_free(p);
+        return;
+    }
+    uint32_t best = 0;
+    for (uint32_t s = 1; s < n->n_segs; s++)
+        if (n->seg_len_cm[s] > n->seg_len_cm[best]) best = s;
+    CHECK(n->seg_len_cm[best] > 500000); /* > 5 km in one compressed segment */
+    /* walk to half the length along the geometry */
+    uint64_t g0 = n->geom_off[best], g1 = n->geom_off[best + 1];
+    double total = 0, half, acc = 0, mlon = 0, mlat = 0, nx = 0, ny = 1;
+    for (uint64_t k = g0; k + 1 < g1; k++)
+        total += hav(n->geom_lon_deg[k], n->geom_lat_deg[k], n->geom_lon_deg[k + 1], n->geom_lat_deg[k + 1]);
+    half = total / 2;
+    for (uint64_t k = g0; k + 1 < g1; k++) {
+        double d = hav(n->geom_lon_deg[k], n->geom_lat_deg[k], n->geom_lon_deg[k + 1], n->geom_lat_deg[k + 1]);
+        if (acc + d >= half) {
+            double t = (half - acc) / d;
+            mlon = n->geom_lon_deg[k] + t * (n->geom_lon_deg[k + 1] - n->geom_lon_deg[k]);
+            mlat = n->geom_lat_deg[k] + t * (n->geom_lat_deg[k + 1] - n->geom_lat_deg[k]);
+            /* unit normal of the piece in local east/north metres */
+            double ex = (n->geom_lon_deg[k + 1] - n->geom_lon_deg[k]) * cos(mlat * M_PI / 180);
+            double ey = n->geom_lat_deg[k + 1] - n->geom_lat_deg[k], en = hypot(ex, ey);
+            nx = -ey / en;
+            ny = ex / en;
+            break;
+        }
+        acc += d;
+    }
+    const double kdeg = 6371008.8 * M_PI / 180; /* metres per degree of latitude */
+    double plat = mlat + ny * 50.0 / kdeg, plon = mlon + nx * 50.0 / (kdeg * cos(mlat * M_PI / 180)); /* 50 m across */
+    double near_node = INFINITY;
+    for (uint32_t x = 0; x < n->n_nodes; x++) near_node = fmin(near_node, hav(plon, plat, n->lon_deg[x], n->lat_deg[x]));
+    cs_snap sn;
+    CHECK_OK(cs_snap_points(n, &plon, &plat, 1, NULL, &sn));
+    CHECK(!sn.flagged);
+    /* about 50 m (the road bends, so slightly less is possible); the nearest junction is far away */
+    CHECK(sn.dist_m <= 50.0 + 0.01);
+    CHECK(sn.dist_m > 45.0);
+    CHECK(near_node > 10 * sn.dist_m);
+    if (sn.seg == best) CHECK_NEAR(sn.frac, 0.5, 0.01);
+    printf("andorra: longest segment %.0f m, point 50 m across its middle snaps at %.2f m (seg %s), nearest node %.0f m\n",
+           total, sn.dist_m, sn.seg == best ? "same" : "other", near_node);
+    cs_network_free(n);
+    cs_profile_free(p);
+}
+
 int main(void)
 {
+    test_snap_real();
     test_readers();
     test_rules();
     test_real();
