@@ -65,7 +65,7 @@ CS_API cs_status cs_profile_way(const cs_profile *p, const char *const *keys, co
  * kmh, kph default; mph ×1.609344; knots ×1.852), implicit values through
  * the profile's table (exact, e.g. "de:urban", then the part after ':'),
  * "|"-separated lane values and ";"-separated values → the maximum.
- * Returns 0 in *kmh when not understood (then the highway speed applies).
+ * Returns 0 when not understood (then the highway speed applies).
  * p may be NULL (no implicit table).
  */
 CS_API double cs_profile_maxspeed(const cs_profile *p, const char *value);
