@@ -8,6 +8,7 @@
 #define SOURCE_OPTS                                                                                               \
     {"profile", 'p', "P", "car profile: a name (osrm-car, developing) or a JSON file; default osrm-car"},         \
         {"no-compress", 0, NULL, "keep every OSM way piece (no degree-2 chain merging)"},                         \
+        {"readosm", 0, NULL, "read .osm.pbf with readosm instead of the built-in parallel reader"},               \
         {"nodes", 0, "CSV", "node table (with --edges): columns lon,lat; row number = node id"},                  \
         {"edges", 0, "CSV", "edge table: from,to (node rows), duration (min), border_time (min), distance (m), add"}, \
         {"no-border", 0, NULL, "tables: do not add border_time to the segment times"},                            \
@@ -20,7 +21,8 @@
         {"default-speed", 0, "KMH", "lines: speed when no time, speed or known class (default: error)"},          \
         {"dir-field", 0, "F", "lines: direction field (both/FT/TF/N, yes/-1, ...; docs/network.md)"},             \
         {"penalty-fields", 0, "F1,F2", "lines: fields added to the time (e.g. border time)"},                     \
-        {"id-field", 0, "F", "lines: external id field (default the feature id)"}
+        {"id-field", 0, "F", "lines: external id field (default the feature id)"},                                \
+        {"where", 0, "SQL", "lines: OGR attribute filter, e.g. \"add = 0\""}
 
 static const cli_option build_opts[] = {SOURCE_OPTS,
                                         {"output", 'o', "FILE", "output: .gpkg or .csv export (.csnet once routing lands)"},
@@ -92,6 +94,7 @@ static int load(const cli_args *a, loaded *L)
         cs_osm_opts o;
         cs_osm_opts_default(&o);
         o.compress = !cli_has(a, "no-compress");
+        o.reader = cli_has(a, "readosm");
         o.progress = cli_progress();
         st = cs_network_from_osm(src, prof, &o, &L->net, &L->stats);
         cli_progress_done();
@@ -109,6 +112,7 @@ static int load(const cli_args *a, loaded *L)
         o.default_kmh = cli_get_double(a, "default-speed", 0, &ok);
         o.dir_field = cli_get(a, "dir-field", NULL);
         o.id_field = cli_get(a, "id-field", NULL);
+        o.where = cli_get(a, "where", NULL);
         o.profile = prof;
         o.progress = cli_progress();
         char *pens = NULL;

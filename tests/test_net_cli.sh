@@ -24,6 +24,11 @@ check "[ -s '$CS_TMP/r.gpkg' ]"
 check "[ \$(wc -l < '$CS_TMP/l.csv') -eq 7 ]"          # header + a, b, c, d, e (2 parts); f closed
 check "[ -s '$CS_TMP/l.nodes.csv' ]"
 
+# same output whatever the thread count
+OMP_NUM_THREADS=1 "$CITYSYS" network export "$D/liechtenstein-2013-08-03.osm.pbf" -o "$CS_TMP/t1.csv" -q
+OMP_NUM_THREADS=3 "$CITYSYS" network export "$D/liechtenstein-2013-08-03.osm.pbf" -o "$CS_TMP/t3.csv" -q
+check "cmp -s '$CS_TMP/t1.csv' '$CS_TMP/t3.csv' && cmp -s '$CS_TMP/t1.nodes.csv' '$CS_TMP/t3.nodes.csv'"
+
 # exit codes: usage 2, bad input 3, I/O 4
 "$CITYSYS" network build "$D/rules.osm" 2>/dev/null; check "[ $? -eq 2 ]"           # missing -o
 "$CITYSYS" network frobnicate 2>/dev/null; check "[ $? -eq 2 ]"

@@ -101,6 +101,14 @@ static void test_compress(void)
     CHECK(n->n_segs == 1 && n->n_nodes == 1 && n->seg_u[0] == 0 && n->seg_v[0] == 0);
     CHECK(n->seg_fwd_ms[0] == 1000 + 1001 + 1002 + 7);
     cs_network_free(n);
+    /* the end of a proposed edge stays a node (the scenario module attaches there) */
+    n = chain(4, 0, 0, 0.04, 0);
+    CHECK_OK(cs_network_add_proposed(n, 2, 0, CS_NO_TIME, CS_NO_TIME, 100, 0, "p"));
+    CHECK_OK(cs_network_compress(n));
+    CHECK(n->n_segs == 2 && n->n_nodes == 3 && n->proposed.n == 1);
+    CHECK(n->proposed.u[0] == 1 && n->proposed.v[0] == 0 && !strcmp(n->proposed.ext_id[0], "p"));
+    CHECK_NEAR(n->lon_deg[n->proposed.u[0]], 0.02, 1e-12);
+    cs_network_free(n);
     /* failure injection: compress leaves the network unchanged */
     n = chain(5, 0, 0, 0.05, 0);
     for (long k = 1; k < 40; k++) {
@@ -180,6 +188,76 @@ static void test_snap(void)
     cs_network_free(n);
 }
 
+static void test_attach(void)
+{
+    cs_network *n = chain(100, 10, 0, 0.1, 0);
+    CHECK_OK(cs_network_compress(n));
+    uint32_t T = n->seg_fwd_ms[0], B = n->seg_bwd_ms[0], L = n->seg_len_cm[0];
+    uint64_t G = n->geom_off[1];
+    double dlat = 30.0 / (6371008.8 * M_PI / 180);
+    double lon[4] = {0.025, 0.075, 0.075, 0.5}, lat[4] = {10 - dlat, 10 + dlat, 10 + 2 * dlat, 10};
+    cs_snap s[4];
+    cs_snap_opts o;
+    cs_snap_opts_default(&o);
+    CHECK_OK(cs_snap_points(n, lon, lat, 4, &o, s));
+    CHECK(!s[0].flagged && !s[1].flagged && !s[2].flagged && s[3].flagged);
+    uint32_t node[4];
+    CHECK_OK(cs_network_attach(n, lon, lat, 4, s, node));
+    CHECK(node[3] == CS_INVALID_ID);
+    CHECK(node[0] != CS_INVALID_ID && node[1] != CS_INVALID_ID && node[2] != CS_INVALID_ID);
+    /* 3 road pieces (points 1 and 2 share the cut) + 3 connectors */
+    CHECK(n->n_segs == 6);
+    CHECK(n->n_nodes == 2 + 2 + 3);
+    uint64_t t = 0, b = 0, l = 0, g = 0;
+    int roads = 0;
+    for (uint32_t k = 0; k < n->n_segs; k++) {
+        if (n->seg_mode[k] == CS_SEG_CONNECTOR) continue;
+        roads++;
+        t += n->seg_fwd_ms[k];
+        b += n->seg_bwd_ms[k];
+        l += n->seg_len_cm[k];
+        g += n->geom_off[k + 1] - n->geom_off[k];
+    }
+    CHECK(roads == 3 && t == T && b == B && l == L);
+    CHECK(g == G + 2 * 2); /* each interior cut point appears in two pieces */
+    CHECK(n->seg_u[0] == 0);                        /* the first piece keeps index 0 and its start node */
+    CHECK_NEAR(n->seg_fwd_ms[0], T * 0.25, 1e-3); /* a quarter of the way */
+    for (int i = 0; i < 3; i++) {
+        uint32_t c = CS_INVALID_ID;
+        for (uint32_t k = 0; k < n->n_segs; k++)
+            if (n->seg_mode[k] == CS_SEG_CONNECTOR && n->seg_u[k] == node[i]) c = k;
+        CHECK(c != CS_INVALID_ID);
+        if (c == CS_INVALID_ID) continue;
+        CHECK(n->seg_fwd_ms[c] == s[i].access_ms && n->seg_bwd_ms[c] == s[i].access_ms);
+        CHECK(!strcmp(n->class_names[n->seg_class[c]], "connector"));
+        CHECK_NEAR(n->lat_deg[n->seg_v[c]], 10, 1e-6);
+    }
+    /* points 1 and 2 join the same cut node */
+    uint32_t v1 = CS_INVALID_ID, v2 = CS_INVALID_ID;
+    for (uint32_t k = 0; k < n->n_segs; k++) {
+        if (n->seg_mode[k] != CS_SEG_CONNECTOR) continue;
+        if (n->seg_u[k] == node[1]) v1 = n->seg_v[k];
+        if (n->seg_u[k] == node[2]) v2 = n->seg_v[k];
+    }
+    CHECK(v1 == v2 && v1 != CS_INVALID_ID);
+    cs_network_free(n);
+
+    /* failure injection: attach leaves the network unchanged */
+    n = chain(10, 0, 0, 0.01, 0);
+    double px = 0.0055, py = 0.0001;
+    CHECK_OK(cs_snap_points(n, &px, &py, 1, &o, s));
+    for (long k = 1; k < 400; k++) {
+        cs_alloc_fail_after(k, 0);
+        cs_status st = cs_network_attach(n, &px, &py, 1, s, node);
+        cs_alloc_fail_after(0, 0);
+        if (st == CS_OK) break;
+        CHECK(st == CS_ENOMEM);
+        CHECK(n->n_segs == 10 && n->n_nodes == 11);
+    }
+    CHECK(n->n_segs == 12 && n->n_nodes == 13);
+    cs_network_free(n);
+}
+
 static void test_builder_errors(void)
 {
     cs_network *n = NULL;
@@ -209,6 +287,7 @@ int main(void)
     test_geodesic();
     test_compress();
     test_snap();
+    test_attach();
     test_builder_errors();
     TEST_MAIN_END();
 }

@@ -70,6 +70,14 @@ int main(void)
         cs_network_free(n);
         n = NULL;
     }
+    /* no tolerance: only identical end points are shared (b's start is 0.3 m off) */
+    o.snap_tol_m = 0;
+    CHECK_OK(cs_network_from_lines(DATA "lines.geojson", &o, &n));
+    if (n) {
+        CHECK(n->n_nodes == 10);
+        cs_network_free(n);
+        n = NULL;
+    }
     /* errors: bad field name, direction value */
     o.snap_tol_m = 1;
     o.speed_field = "nope";

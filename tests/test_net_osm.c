@@ -92,6 +92,7 @@ static void test_rules(void)
     check_way(n, 28, 65, 65);                               /* maxspeed=0 ignored */
     check_way(n, 29, 40, 40);                               /* 100 km/h * 0.8 = 80, unpaved cap 40 */
     check_way(n, 30, 25, 25);                               /* circular + oneway=no */
+    check_way(n, 31, 30 * f, 30 * f);                       /* maxspeed:advisory before maxspeed */
     /* ferries with a duration: the whole way takes exactly that long */
     uint32_t s18 = seg_of_way(n, 18), s24 = seg_of_way(n, 24);
     CHECK(s18 != CS_INVALID_ID && s24 != CS_INVALID_ID);
@@ -101,7 +102,7 @@ static void test_rules(void)
         CHECK(!strcmp(n->class_names[n->seg_class[s18]], "ferry"));
     }
     if (s24 != CS_INVALID_ID) CHECK(n->seg_fwd_ms[s24] == 2700000);
-    CHECK(st.routable_ways == 24); /* 30 ways minus 4, 15, 17, 21, 22, 25 */
+    CHECK(st.routable_ways == 25); /* 31 ways minus 4, 15, 17, 21, 22, 25 */
     CHECK(n->osm_node_id && n->osm_node_id[n->seg_u[seg_of_way(n, 1)]] == 101);
     cs_osm_stats_free(&st);
     cs_network_free(n);
@@ -329,11 +330,88 @@ static void test_readers(void)
         }
     }
     cs_free(data);
+    /* the hand-written XML and its PBF encodings (dense nodes, plain nodes, uncompressed blobs; made with
+       `osmium cat rules.osm -o X.osm.pbf [-f pbf,pbf_dense_nodes=false | pbf,pbf_compression=none]`) agree */
+    const char *enc[] = {DATA "rules.osm.pbf", CS_SRC_DIR "/fuzz/corpus/osmpbf/rules-nodense.osm.pbf",
+                         CS_SRC_DIR "/fuzz/corpus/osmpbf/rules-raw.osm.pbf"};
+    cs_network *x = NULL;
+    cs_osm_opts o;
+    cs_osm_opts_default(&o);
+    CHECK_OK(cs_network_from_osm(DATA "rules.osm", p, &o, &x, NULL));
+    for (int e = 0; e < 3 && x; e++) {
+        cs_network *y = NULL;
+        CHECK_OK(cs_network_from_osm(enc[e], p, &o, &y, NULL));
+        if (!y) continue;
+        int same = x->n_nodes == y->n_nodes && x->n_segs == y->n_segs;
+        for (uint32_t k = 0; same && k < x->n_segs; k++)
+            same = x->seg_fwd_ms[k] == y->seg_fwd_ms[k] && x->seg_bwd_ms[k] == y->seg_bwd_ms[k] &&
+                   x->seg_len_cm[k] == y->seg_len_cm[k] && x->seg_way_id[k] == y->seg_way_id[k] &&
+                   x->seg_class[k] == y->seg_class[k];
+        for (uint32_t k = 0; same && k < x->n_nodes; k++) same = x->osm_node_id[k] == y->osm_node_id[k];
+        CHECK(same);
+        cs_network_free(y);
+    }
+    cs_network_free(x);
+    cs_profile_free(p);
+}
+
+/* real data: a point 50 m off the middle of the longest compressed segment of Andorra */
+static void test_snap_real(void)
+{
+    cs_profile *p = NULL;
+    CHECK_OK(cs_profile_load(PROF "osrm-car.json", &p));
+    cs_network *n = NULL;
+    CHECK_OK(cs_network_from_osm(DATA "andorra-2013-05-28.osm.pbf", p, NULL, &n, NULL));
+    if (!n) {
+        cs_profile_free(p);
+        return;
+    }
+    uint32_t best = 0;
+    for (uint32_t s = 1; s < n->n_segs; s++)
+        if (n->seg_len_cm[s] > n->seg_len_cm[best]) best = s;
+    CHECK(n->seg_len_cm[best] > 500000); /* > 5 km in one compressed segment */
+    /* walk to half the length along the geometry */
+    uint64_t g0 = n->geom_off[best], g1 = n->geom_off[best + 1];
+    double total = 0, half, acc = 0, mlon = 0, mlat = 0, nx = 0, ny = 1;
+    for (uint64_t k = g0; k + 1 < g1; k++)
+        total += hav(n->geom_lon_deg[k], n->geom_lat_deg[k], n->geom_lon_deg[k + 1], n->geom_lat_deg[k + 1]);
+    half = total / 2;
+    for (uint64_t k = g0; k + 1 < g1; k++) {
+        double d = hav(n->geom_lon_deg[k], n->geom_lat_deg[k], n->geom_lon_deg[k + 1], n->geom_lat_deg[k + 1]);
+        if (acc + d >= half) {
+            double t = (half - acc) / d;
+            mlon = n->geom_lon_deg[k] + t * (n->geom_lon_deg[k + 1] - n->geom_lon_deg[k]);
+            mlat = n->geom_lat_deg[k] + t * (n->geom_lat_deg[k + 1] - n->geom_lat_deg[k]);
+            /* unit normal of the piece in local east/north metres */
+            double ex = (n->geom_lon_deg[k + 1] - n->geom_lon_deg[k]) * cos(mlat * M_PI / 180);
+            double ey = n->geom_lat_deg[k + 1] - n->geom_lat_deg[k], en = hypot(ex, ey);
+            nx = -ey / en;
+            ny = ex / en;
+            break;
+        }
+        acc += d;
+    }
+    const double kdeg = 6371008.8 * M_PI / 180; /* metres per degree of latitude */
+    double plat = mlat + ny * 50.0 / kdeg, plon = mlon + nx * 50.0 / (kdeg * cos(mlat * M_PI / 180)); /* 50 m across */
+    double near_node = INFINITY;
+    for (uint32_t x = 0; x < n->n_nodes; x++) near_node = fmin(near_node, hav(plon, plat, n->lon_deg[x], n->lat_deg[x]));
+    cs_snap sn;
+    CHECK_OK(cs_snap_points(n, &plon, &plat, 1, NULL, &sn));
+    CHECK(!sn.flagged);
+    /* about 50 m (the road bends, so slightly less is possible); the nearest junction is far away */
+    CHECK(sn.dist_m <= 50.0 + 0.01);
+    CHECK(sn.dist_m > 45.0);
+    CHECK(near_node > 10 * sn.dist_m);
+    if (sn.seg == best) CHECK_NEAR(sn.frac, 0.5, 0.01);
+    printf("andorra: longest segment %.0f m, point 50 m across its middle snaps at %.2f m (seg %s), nearest node %.0f m\n",
+           total, sn.dist_m, sn.seg == best ? "same" : "other", near_node);
+    cs_network_free(n);
     cs_profile_free(p);
 }
 
 int main(void)
 {
+    test_snap_real();
     test_readers();
     test_rules();
     test_real();

@@ -74,5 +74,36 @@ int main(void)
           CS_ENOTFOUND);
     CHECK(strstr(cs_error_last()->message, "no_such_column") != NULL);
     CHECK(cs_network_from_tables(DATA "nope.csv", DATA "transafrican_edges.csv.gz", NULL, &n) == CS_EIO);
+
+    /* the same network as GIS lines (shared data, skipped when absent): topology from end points, time from
+       `duration`, border time as penalty, proposed links filtered out -> the same sums as the tables */
+    const char *gj = CS_SHARED_DIR "/data/africa-transafrican-network/africa_network.geojson.gz";
+    FILE *probe = fopen(gj, "rb");
+    if (!probe) {
+        printf("skipped: %s not found\n", gj);
+    } else {
+        fclose(probe);
+        cs_lines_opts lo;
+        cs_lines_opts_default(&lo);
+        lo.time_field = "duration";
+        const char *pen[] = {"border_time", NULL};
+        lo.penalty_fields = pen;
+        lo.where = "add = 0";
+        cs_network *g = NULL;
+        CHECK_OK(cs_network_from_lines(gj, &lo, &g));
+        if (g) {
+            unsigned long long t = 0, x = 0;
+            for (uint32_t s = 0; s < g->n_segs; s++) {
+                t += g->seg_fwd_ms[s];
+                x += g->seg_extra_ms ? g->seg_extra_ms[s] : 0;
+            }
+            CHECK(g->n_segs == expect("base_edges"));
+            CHECK(t == expect("total_time_ms_from_column"));
+            CHECK(x == expect("border_ms"));
+            /* 1,379 table nodes; one line end of the GeoJSON lies 27 km from its node (data artefact) */
+            CHECK(g->n_nodes == expect("nodes") + 1);
+            cs_network_free(g);
+        }
+    }
     TEST_MAIN_END();
 }

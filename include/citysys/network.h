@@ -158,6 +158,25 @@ CS_API void cs_snap_opts_default(cs_snap_opts *o);
 CS_API cs_status cs_snap_points(const cs_network *net, const double *lon, const double *lat, size_t n,
                                 const cs_snap_opts *opts, cs_snap *out);
 
+/**
+ * Join snapped points to the network as nodes (cities, stations, airports,
+ * ports): every non-flagged snap splits its segment at the snapped position
+ * (a new node there, or the end node when frac is 0 or 1; several points on
+ * one segment are cut in order of frac, positions within 1 mm share the node), and
+ * a connector segment (mode CS_SEG_CONNECTOR, class "connector", appended to
+ * class_names if absent) of snap->access_ms both ways and the snap distance
+ * links a new node at the point's own position to it. Split pieces keep
+ * mode, class, way id, ext id; times, lengths and extra penalties are split
+ * by frac with exact integer sums (piece k gets round(T*f_k) - round(T*f_{k-1})).
+ * Geometry is cut at the snapped position. Segment i keeps index i for its
+ * first piece; other pieces and connectors are appended.
+ * node_out[i] = the point's node, CS_INVALID_ID for flagged points (kept by
+ * the caller, not joined). Snaps must come from cs_snap_points on this same
+ * network. On failure n is unchanged.
+ */
+CS_API cs_status cs_network_attach(cs_network *n, const double *lon, const double *lat, size_t npts,
+                                   const cs_snap *snaps, uint32_t *node_out);
+
 #ifdef __cplusplus
 }
 #endif

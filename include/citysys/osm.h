@@ -65,7 +65,7 @@ CS_API cs_status cs_profile_way(const cs_profile *p, const char *const *keys, co
  * kmh, kph default; mph ×1.609344; knots ×1.852), implicit values through
  * the profile's table (exact, e.g. "de:urban", then the part after ':'),
  * "|"-separated lane values and ";"-separated values → the maximum.
- * Returns 0 in *kmh when not understood (then the highway speed applies).
+ * Returns 0 when not understood (then the highway speed applies).
  * p may be NULL (no implicit table).
  */
 CS_API double cs_profile_maxspeed(const cs_profile *p, const char *value);
@@ -145,6 +145,7 @@ typedef struct cs_lines_opts {
     const char *dir_field;     /**< direction: see docs/network.md; NULL both ways */
     const char *const *penalty_fields; /**< NULL-terminated list of fields added to the time (units time_unit_s) */
     const char *id_field;      /**< external id, NULL = feature id */
+    const char *where;         /**< OGR SQL attribute filter (e.g. "add = 0"), NULL = all features */
     cs_progress progress;
 } cs_lines_opts;
 CS_API void cs_lines_opts_default(cs_lines_opts *o);

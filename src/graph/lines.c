@@ -100,7 +100,14 @@ static cs_status end_node(cs_network *net, cellhash *h, double lon, double lat, 
     int64_t ix = (int64_t)floor(lon / cell), iy = (int64_t)floor(lat / cell);
     double c = cos(lat * M_PI / 180.0);
     int64_t rx = c > 1e-6 ? (int64_t)ceil(1.0 / c) : 1000;
-    if (tol_m > 0) {
+    if (!(tol_m > 0)) { /* no tolerance: only identical coordinates share a node */
+        uint32_t *hd = hash_find(h, cell_key(ix, iy), 0);
+        for (uint32_t x = hd ? *hd : CS_INVALID_ID; x != CS_INVALID_ID; x = h->next[x])
+            if (net->lon_deg[x] == lon && net->lat_deg[x] == lat) {
+                *id = x;
+                return CS_OK;
+            }
+    } else {
         uint32_t best = CS_INVALID_ID;
         double bd = INFINITY;
         for (int64_t dy = -1; dy <= 1; dy++)
@@ -181,6 +188,10 @@ cs_status cs_network_from_lines(const char *path, const cs_lines_opts *opts, cs_
     }
     OGRFeatureDefnH fd = OGR_L_GetLayerDefn(L);
     st = CS_OK;
+    if (opts->where && OGR_L_SetAttributeFilter(L, opts->where) != OGRERR_NONE) {
+        st = cs_error_set_at(CS_EINVAL, path, 0, 0, "bad attribute filter '%s': %s", opts->where, CPLGetLastErrorMsg());
+        goto done;
+    }
     int itime = fld(fd, opts->time_field, path, &st), ispeed = fld(fd, opts->speed_field, path, &st);
     int iclass = fld(fd, opts->class_field, path, &st), idir = fld(fd, opts->dir_field, path, &st);
     int iid = fld(fd, opts->id_field, path, &st);
@@ -346,7 +357,8 @@ cs_status cs_network_from_lines(const char *path, const cs_lines_opts *opts, cs_
         cs_sha256_init(&s);
         cs_sha256_str(&s, "citysys-network-lines-v1");
         if ((st = cs_sha256_file(&s, path))) goto done;
-        const char *o[] = {opts->layer, opts->time_field, opts->speed_field, opts->class_field, opts->dir_field, opts->id_field};
+        const char *o[] = {opts->layer, opts->time_field, opts->speed_field, opts->class_field, opts->dir_field,
+                           opts->id_field, opts->where};
         for (size_t i = 0; i < sizeof o / sizeof *o; i++) cs_sha256_str(&s, o[i] ? o[i] : "(null)");
         for (int k = 0; k < npen; k++) cs_sha256_str(&s, opts->penalty_fields[k]);
         char buf[128];

@@ -3,6 +3,7 @@
  * edges), the haversine length used everywhere, and degree-2 compression.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "citysys/alloc.h"
 #include "citysys/network.h"
@@ -476,5 +477,271 @@ done:
     cs_free(seen);
     cs_free(newid);
     cs_free(chain);
+    return st;
+}
+
+/* ------------------------------------------------------------------ attach */
+
+typedef struct {
+    uint32_t seg;
+    double frac;
+    size_t pt;
+} cut;
+
+static int cmp_cut(const void *a, const void *b)
+{
+    const cut *x = a, *y = b;
+    if (x->seg != y->seg) return x->seg < y->seg ? -1 : 1;
+    if (x->frac != y->frac) return x->frac < y->frac ? -1 : 1;
+    return (x->pt > y->pt) - (x->pt < y->pt);
+}
+
+/* copy of a network (deep) so attach can fail without changing n */
+static cs_status net_clone(const cs_network *n, cs_network **out)
+{
+    cs_network *o = NULL;
+    cs_status st = cs_network_new(&o);
+    if (st) return st;
+    for (uint32_t i = 0; i < n->n_nodes && !st; i++)
+        st = cs_network_add_node(o, n->lon_deg[i], n->lat_deg[i], n->osm_node_id ? n->osm_node_id[i] : CS_NO_OSM_ID, NULL);
+    if (!st) st = cs_network_set_classes(o, (const char *const *)n->class_names, n->n_classes);
+    for (uint32_t s = 0; s < n->n_segs && !st; s++) {
+        uint64_t g = n->geom_off[s];
+        st = cs_network_add_segment(o, n->seg_u[s], n->seg_v[s], n->seg_fwd_ms[s], n->seg_bwd_ms[s], n->seg_len_cm[s],
+                                    (cs_seg_mode)n->seg_mode[s], n->seg_class[s], n->seg_way_id[s], n->geom_lon_deg + g,
+                                    n->geom_lat_deg + g, (size_t)(n->geom_off[s + 1] - g));
+        if (!st && n->seg_ext_id && n->seg_ext_id[s]) st = cs_network_set_ext_id(o, s, n->seg_ext_id[s]);
+        if (!st && n->seg_extra_ms && n->seg_extra_ms[s]) st = cs_network_set_extra(o, s, n->seg_extra_ms[s]);
+    }
+    for (uint32_t i = 0; i < n->proposed.n && !st; i++)
+        st = cs_network_add_proposed(o, n->proposed.u[i], n->proposed.v[i], n->proposed.fwd_ms[i], n->proposed.bwd_ms[i],
+                                     n->proposed.len_cm[i], n->proposed.extra_ms[i], n->proposed.ext_id[i]);
+    if (st) {
+        cs_network_free(o);
+        return st;
+    }
+    memcpy(o->fingerprint, n->fingerprint, sizeof o->fingerprint);
+    *out = o;
+    return CS_OK;
+}
+
+static uint32_t part(uint32_t total, double f0, double f1)
+{
+    if (total == CS_NO_TIME) return CS_NO_TIME;
+    double a = llround((double)total * f0), b = llround((double)total * f1);
+    return (uint32_t)(b - a);
+}
+
+cs_status cs_network_attach(cs_network *n, const double *lon, const double *lat, size_t npts, const cs_snap *snaps,
+                            uint32_t *node_out)
+{
+    if (!n || (npts && (!lon || !lat || !snaps || !node_out))) return cs_error_set(CS_EINVAL, "cs_network_attach: NULL argument");
+    cs_status st;
+    cs_network *o = NULL;
+    cut *cuts = cs_mallocarray(npts + 1, sizeof *cuts);
+    uint32_t *at = cs_mallocarray(npts + 1, sizeof *at); /* network node at the snapped position */
+    uint32_t *fp = cs_mallocarray((size_t)n->n_segs + 1, sizeof *fp); /* first piece of a split segment */
+    double *glon = NULL, *glat = NULL, *cum = NULL;
+    if (!cuts || !at || !fp) {
+        st = CS_ENOMEM;
+        goto done;
+    }
+    for (uint32_t s2 = 0; s2 < n->n_segs; s2++) fp[s2] = CS_INVALID_ID;
+    size_t nc = 0;
+    for (size_t i = 0; i < npts; i++) {
+        node_out[i] = CS_INVALID_ID;
+        at[i] = CS_INVALID_ID;
+        if (snaps[i].flagged || snaps[i].seg == CS_INVALID_ID) continue;
+        if (snaps[i].seg >= n->n_segs || !(snaps[i].frac >= 0 && snaps[i].frac <= 1)) {
+            st = cs_error_set(CS_EINVAL, "attach: snap %zu does not belong to this network", i);
+            goto done;
+        }
+        cuts[nc].seg = snaps[i].seg;
+        cuts[nc].frac = snaps[i].frac;
+        cuts[nc].pt = i;
+        nc++;
+    }
+    qsort(cuts, nc, sizeof *cuts, cmp_cut);
+    if ((st = net_clone(n, &o))) goto done;
+    uint32_t conn = CS_INVALID_ID;
+    for (uint32_t c = 0; c < o->n_classes; c++)
+        if (!strcmp(o->class_names[c], "connector")) conn = c;
+    if (conn == CS_INVALID_ID) {
+        if (o->n_classes >= 256) {
+            st = cs_error_set(CS_EINVAL, "attach: no room for a 'connector' class (256 classes)");
+            goto done;
+        }
+        const char *names[256];
+        for (uint32_t c = 0; c < o->n_classes; c++) names[c] = o->class_names[c];
+        names[o->n_classes] = "connector";
+        if ((st = cs_network_set_classes(o, names, o->n_classes + 1))) goto done;
+        conn = o->n_classes - 1;
+    }
+    for (size_t a = 0; a < nc;) {
+        size_t b = a;
+        uint32_t s = cuts[a].seg;
+        while (b < nc && cuts[b].seg == s) b++;
+        /* geometry of the original segment with cumulative lengths */
+        uint64_t g0 = n->geom_off[s], g1 = n->geom_off[s + 1];
+        size_t m = (size_t)(g1 - g0);
+        double *q1 = cs_reallocarray(glon, m + 2, sizeof *glon);
+        if (q1) glon = q1;
+        double *q2 = q1 ? cs_reallocarray(glat, m + 2, sizeof *glat) : NULL;
+        if (q2) glat = q2;
+        double *q3 = q2 ? cs_reallocarray(cum, m + 1, sizeof *cum) : NULL;
+        if (q3) cum = q3;
+        if (!q1 || !q2 || !q3) {
+            st = CS_ENOMEM;
+            goto done;
+        }
+        cum[0] = 0;
+        for (size_t k = 1; k < m; k++)
+            cum[k] = cum[k - 1] + cs_geodesic_m(n->geom_lon_deg[g0 + k - 1], n->geom_lat_deg[g0 + k - 1],
+                                                n->geom_lon_deg[g0 + k], n->geom_lat_deg[g0 + k]);
+        double total = cum[m - 1];
+        /* distinct cut positions strictly inside (0,1); ends use the end nodes */
+        double prev_f = 0;
+        uint32_t prev_node = n->seg_u[s];
+        size_t prev_k = 0;          /* geometry index at/after prev cut */
+        double prev_lon = n->geom_lon_deg[g0], prev_lat = n->geom_lat_deg[g0];
+        int first_piece = 1;
+        for (size_t k = a; k <= b; k++) {
+            int last = k == b;
+            double f = last ? 1.0 : cuts[k].frac;
+            if (!last && f <= 0) {
+                at[cuts[k].pt] = n->seg_u[s];
+                continue;
+            }
+            if (!last && f >= 1) {
+                at[cuts[k].pt] = n->seg_v[s];
+                continue;
+            }
+            if (!last && prev_f > 0 && (f - prev_f) * total < 1e-3) { /* within 1 mm of the previous cut */
+                at[cuts[k].pt] = prev_node;
+                continue;
+            }
+            /* position of the cut on the geometry */
+            double dist = f * total, clon, clat;
+            size_t j = prev_k;
+            while (j + 1 < m && cum[j + 1] < dist) j++;
+            if (last) {
+                clon = n->geom_lon_deg[g1 - 1];
+                clat = n->geom_lat_deg[g1 - 1];
+                j = m - 1;
+            } else {
+                double pl = j + 1 < m ? cum[j + 1] - cum[j] : 0, t = pl > 0 ? (dist - cum[j]) / pl : 0;
+                if (t < 0) t = 0;
+                if (t > 1) t = 1;
+                (void)t;
+                clon = snaps[cuts[k].pt].snap_lon; /* exact great-circle position of the snap */
+                clat = snaps[cuts[k].pt].snap_lat;
+            }
+            uint32_t node;
+            if (last) node = n->seg_v[s];
+            else if ((st = cs_network_add_node(o, clon, clat, CS_NO_OSM_ID, &node))) goto done;
+            /* piece geometry: prev cut point, interior vertices (prev_k+1 .. j), this cut point */
+            size_t np = 0;
+            glon[np] = prev_lon;
+            glat[np++] = prev_lat;
+            for (size_t v = prev_k + 1; v <= j && v < m - (last ? 1 : 0); v++) {
+                glon[np] = n->geom_lon_deg[g0 + v];
+                glat[np++] = n->geom_lat_deg[g0 + v];
+            }
+            glon[np] = clon;
+            glat[np++] = clat;
+            uint32_t fw = part(n->seg_fwd_ms[s], prev_f, f), bw = part(n->seg_bwd_ms[s], prev_f, f);
+            uint32_t ln = part(n->seg_len_cm[s], prev_f, f);
+            uint32_t ex = n->seg_extra_ms ? part(n->seg_extra_ms[s], prev_f, f) : 0;
+            if ((st = cs_network_add_segment(o, prev_node, node, fw, bw, ln, (cs_seg_mode)n->seg_mode[s], n->seg_class[s],
+                                             n->seg_way_id[s], glon, glat, np)))
+                goto done;
+            uint32_t ps = o->n_segs - 1;
+            if (first_piece) {
+                fp[s] = ps; /* this piece takes index s (resolved below) */
+                first_piece = 0;
+            }
+            if (n->seg_ext_id && n->seg_ext_id[s] && (st = cs_network_set_ext_id(o, ps, n->seg_ext_id[s]))) goto done;
+            if (ex && (st = cs_network_set_extra(o, ps, ex))) goto done;
+            if (!last) at[cuts[k].pt] = node;
+            prev_f = f;
+            prev_node = node;
+            prev_k = j;
+            prev_lon = clon;
+            prev_lat = clat;
+        }
+        a = b;
+    }
+    /* connectors */
+    for (size_t i = 0; i < npts; i++) {
+        if (at[i] == CS_INVALID_ID) continue;
+        uint32_t pn;
+        if ((st = cs_network_add_node(o, lon[i], lat[i], CS_NO_OSM_ID, &pn))) goto done;
+        double cl[2] = {lon[i], o->lon_deg[at[i]]}, ca[2] = {lat[i], o->lat_deg[at[i]]};
+        double d = snaps[i].dist_m;
+        uint32_t len = isfinite(d) && d * 100 < (double)UINT32_MAX ? (uint32_t)llround(d * 100) : 0;
+        if ((st = cs_network_add_segment(o, pn, at[i], snaps[i].access_ms, snaps[i].access_ms, len, CS_SEG_CONNECTOR,
+                                         (uint8_t)conn, -1, cl, ca, 2)))
+            goto done;
+        node_out[i] = pn;
+    }
+    /* move the first piece of each split segment into its original index (rebuild the segment arrays) */
+    {
+        cs_network *r = NULL;
+        uint32_t S = o->n_segs;
+        uint32_t *order = cs_mallocarray((size_t)S + 1, sizeof *order);
+        uint8_t *moved = cs_calloc((size_t)S + 1, 1);
+        if (!order || !moved) {
+            cs_free(order);
+            cs_free(moved);
+            st = CS_ENOMEM;
+            goto done;
+        }
+        for (uint32_t s2 = 0; s2 < S; s2++) order[s2] = s2;
+        for (uint32_t s2 = 0; s2 < n->n_segs; s2++)
+            if (fp[s2] != CS_INVALID_ID) {
+                order[s2] = fp[s2];
+                moved[fp[s2]] = 1;
+            }
+        st = cs_network_new(&r);
+        for (uint32_t x = 0; x < o->n_nodes && !st; x++)
+            st = cs_network_add_node(r, o->lon_deg[x], o->lat_deg[x], o->osm_node_id ? o->osm_node_id[x] : CS_NO_OSM_ID, NULL);
+        if (!st) st = cs_network_set_classes(r, (const char *const *)o->class_names, o->n_classes);
+        for (uint32_t k = 0; k < S && !st; k++) {
+            uint32_t s2 = order[k];
+            if (k >= n->n_segs && moved[k]) continue; /* already placed at its original index */
+            uint64_t g = o->geom_off[s2];
+            st = cs_network_add_segment(r, o->seg_u[s2], o->seg_v[s2], o->seg_fwd_ms[s2], o->seg_bwd_ms[s2],
+                                        o->seg_len_cm[s2], (cs_seg_mode)o->seg_mode[s2], o->seg_class[s2],
+                                        o->seg_way_id[s2], o->geom_lon_deg + g, o->geom_lat_deg + g,
+                                        (size_t)(o->geom_off[s2 + 1] - g));
+            uint32_t ns = r->n_segs - 1;
+            if (!st && o->seg_ext_id && o->seg_ext_id[s2]) st = cs_network_set_ext_id(r, ns, o->seg_ext_id[s2]);
+            if (!st && o->seg_extra_ms && o->seg_extra_ms[s2]) st = cs_network_set_extra(r, ns, o->seg_extra_ms[s2]);
+        }
+        for (uint32_t i = 0; i < o->proposed.n && !st; i++)
+            st = cs_network_add_proposed(r, o->proposed.u[i], o->proposed.v[i], o->proposed.fwd_ms[i],
+                                         o->proposed.bwd_ms[i], o->proposed.len_cm[i], o->proposed.extra_ms[i],
+                                         o->proposed.ext_id[i]);
+        cs_free(order);
+        cs_free(moved);
+        if (st) {
+            cs_network_free(r);
+            goto done;
+        }
+        memcpy(r->fingerprint, n->fingerprint, sizeof r->fingerprint);
+        cs_network tmp = *n;
+        *n = *r;
+        *r = tmp;
+        cs_network_free(r);
+    }
+    st = CS_OK;
+done:
+    cs_network_free(o);
+    cs_free(cuts);
+    cs_free(at);
+    cs_free(fp);
+    cs_free(glon);
+    cs_free(glat);
+    cs_free(cum);
     return st;
 }

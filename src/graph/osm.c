@@ -641,6 +641,13 @@ static int pbf_block(blobres *r, const uint8_t *data, size_t len, const cs_profi
                     else if (f2 == 9) lons = s2;
                 }
                 int64_t id = 0, la = 0, lo = 0;
+                size_t cnt = 0;
+                for (const uint8_t *q = ids.p; q < ids.end; q++) cnt += !(*q & 0x80);
+                if (grow((void **)&r->nodes, &r->cap_nodes, r->n_nodes + cnt, sizeof(onode))) {
+                    r->st = CS_ENOMEM;
+                    snprintf(r->msg, sizeof r->msg, "out of memory");
+                    rc = -1;
+                }
                 while (!rc && ids.p < ids.end) {
                     uint64_t a, b2, c;
                     if (pb_varint(&ids, &a) || pb_varint(&lats, &b2) || pb_varint(&lons, &c)) {
@@ -650,9 +657,7 @@ static int pbf_block(blobres *r, const uint8_t *data, size_t len, const cs_profi
                     id += zz(a);
                     la += zz(b2);
                     lo += zz(c);
-                    if (grow((void **)&r->nodes, &r->cap_nodes, r->n_nodes + 1, sizeof(onode))) {
-                        r->st = CS_ENOMEM;
-                        snprintf(r->msg, sizeof r->msg, "out of memory");
+                    if (r->n_nodes >= r->cap_nodes) {
                         rc = -1;
                         break;
                     }
@@ -829,14 +834,16 @@ static cs_status read_pbf(const char *path, osm_ctx *c)
             goto done;
         }
     }
-    {
+    /* batches of blobs bound the memory held by decoded, not yet merged blobs */
+    for (size_t b0 = 0; b0 < nb; b0 += 64) {
+        size_t b1 = nb - b0 < 64 ? nb : b0 + 64;
         int cancel = 0;
-#pragma omp parallel
+#pragma omp parallel if (b1 - b0 >= 16)
         {
             uint8_t *raw = NULL, *dec = NULL;
             size_t cr = 0, cd = 0;
 #pragma omp for schedule(dynamic, 1)
-            for (size_t i = 0; i < nb; i++) {
+            for (size_t i = b0; i < b1; i++) {
                 int stop;
 #pragma omp atomic read
                 stop = cancel;
@@ -849,69 +856,72 @@ static cs_status read_pbf(const char *path, osm_ctx *c)
             cs_free(raw);
             cs_free(dec);
         }
-    }
-    /* merge in file order */
-    for (size_t i = 0; i < nb; i++) {
-        blobres *r = &res[i];
-        if (r->st) {
-            st = r->st == CS_ENOMEM ? cs_error_set(CS_ENOMEM, "out of memory (PBF)")
-                                    : cs_error_set_at(r->st, path, 0, 0, "%s (blob %zu)", r->msg, i);
-            goto done;
-        }
-        if (grow((void **)&c->nodes, &c->cap_nodes, c->n_nodes + r->n_nodes, sizeof(onode))) {
-            st = CS_ENOMEM;
-            goto done;
-        }
-        for (size_t k = 0; k < r->n_nodes; k++) {
-            if (c->n_nodes && c->nodes[c->n_nodes - 1].id >= r->nodes[k].id) c->sorted = 0;
-            c->nodes[c->n_nodes++] = r->nodes[k];
-        }
-        cs_free(r->nodes);
-        r->nodes = NULL;
-        c->stats->ways += r->ways_read;
-        c->stats->relations += r->relations;
-        size_t ro = 0;
-        for (size_t w = 0; w < r->n_ways; w++) {
-            size_t j = c->n_ways;
-            if (j + 1 > c->cap_ways) {
-                size_t nc = c->cap_ways ? c->cap_ways * 2 : 1024;
-                void *q;
-#define G(arr, sz)                                                        \
-    if (!(q = cs_reallocarray(c->arr, nc, sz))) { st = CS_ENOMEM; goto done; } \
-    c->arr = q;
-                G(way_id, 8) G(cls, 1) G(mode, 1) G(fwd_kmh, 8) G(bwd_kmh, 8) G(dur_s, 8)
-#undef G
-                if (!(q = cs_reallocarray(c->ref_off, nc + 1, 8))) {
-                    st = CS_ENOMEM;
-                    goto done;
-                }
-                c->ref_off = q;
-                c->cap_ways = nc;
+        /* merge in file order */
+        for (size_t i = b0; i < b1; i++) {
+            blobres *r = &res[i];
+            if (r->st) {
+                st = r->st == CS_ENOMEM ? cs_error_set(CS_ENOMEM, "out of memory (PBF)")
+                                        : cs_error_set_at(r->st, path, 0, 0, "%s (blob %zu)", r->msg, i);
+                goto done;
             }
-            if (grow((void **)&c->refs, &c->cap_refs, c->n_refs + r->ref_len[w], 8)) {
+            if (grow((void **)&c->nodes, &c->cap_nodes, c->n_nodes + r->n_nodes, sizeof(onode))) {
                 st = CS_ENOMEM;
                 goto done;
             }
-            if (j == 0) c->ref_off[0] = 0;
-            c->way_id[j] = r->way_id[w];
-            c->cls[j] = r->cls[w];
-            c->mode[j] = r->mode[w];
-            c->fwd_kmh[j] = r->fwd_kmh[w];
-            c->bwd_kmh[j] = r->bwd_kmh[w];
-            c->dur_s[j] = r->dur_s[w];
-            memcpy(c->refs + c->n_refs, r->refs + ro, r->ref_len[w] * 8);
-            ro += r->ref_len[w];
-            c->n_refs += r->ref_len[w];
-            c->ref_off[j + 1] = c->n_refs;
-            c->n_ways++;
-        }
-        c->stats->routable_ways += r->n_ways;
-        for (uint32_t k = 0; k < c->stats->n_classes; k++) c->stats->ways_per_class[k] += r->per_class[k];
-        blobres_free(r);
-        memset(r, 0, sizeof *r);
-        if (c->progress.fn && c->progress.fn(c->progress.user, "reading OSM", (double)(i + 1), (double)nb)) {
-            st = cs_error_set(CS_ECANCELED, "OSM import cancelled");
-            goto done;
+            if (r->n_nodes) {
+                if (c->n_nodes && c->nodes[c->n_nodes - 1].id >= r->nodes[0].id) c->sorted = 0;
+                for (size_t k = 1; k < r->n_nodes && c->sorted; k++)
+                    if (r->nodes[k - 1].id >= r->nodes[k].id) c->sorted = 0;
+                memcpy(c->nodes + c->n_nodes, r->nodes, r->n_nodes * sizeof(onode));
+                c->n_nodes += r->n_nodes;
+            }
+            cs_free(r->nodes);
+            r->nodes = NULL;
+            c->stats->ways += r->ways_read;
+            c->stats->relations += r->relations;
+            size_t ro = 0;
+            for (size_t w = 0; w < r->n_ways; w++) {
+                size_t j = c->n_ways;
+                if (j + 1 > c->cap_ways) {
+                    size_t nc = c->cap_ways ? c->cap_ways * 2 : 1024;
+                    void *q;
+    #define G(arr, sz)                                                        \
+        if (!(q = cs_reallocarray(c->arr, nc, sz))) { st = CS_ENOMEM; goto done; } \
+        c->arr = q;
+                    G(way_id, 8) G(cls, 1) G(mode, 1) G(fwd_kmh, 8) G(bwd_kmh, 8) G(dur_s, 8)
+    #undef G
+                    if (!(q = cs_reallocarray(c->ref_off, nc + 1, 8))) {
+                        st = CS_ENOMEM;
+                        goto done;
+                    }
+                    c->ref_off = q;
+                    c->cap_ways = nc;
+                }
+                if (grow((void **)&c->refs, &c->cap_refs, c->n_refs + r->ref_len[w], 8)) {
+                    st = CS_ENOMEM;
+                    goto done;
+                }
+                if (j == 0) c->ref_off[0] = 0;
+                c->way_id[j] = r->way_id[w];
+                c->cls[j] = r->cls[w];
+                c->mode[j] = r->mode[w];
+                c->fwd_kmh[j] = r->fwd_kmh[w];
+                c->bwd_kmh[j] = r->bwd_kmh[w];
+                c->dur_s[j] = r->dur_s[w];
+                memcpy(c->refs + c->n_refs, r->refs + ro, r->ref_len[w] * 8);
+                ro += r->ref_len[w];
+                c->n_refs += r->ref_len[w];
+                c->ref_off[j + 1] = c->n_refs;
+                c->n_ways++;
+            }
+            c->stats->routable_ways += r->n_ways;
+            for (uint32_t k = 0; k < c->stats->n_classes; k++) c->stats->ways_per_class[k] += r->per_class[k];
+            blobres_free(r);
+            memset(r, 0, sizeof *r);
+            if (c->progress.fn && c->progress.fn(c->progress.user, "reading OSM", (double)(i + 1), (double)nb)) {
+                st = cs_error_set(CS_ECANCELED, "OSM import cancelled");
+                goto done;
+            }
         }
     }
 done:

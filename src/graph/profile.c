@@ -566,7 +566,9 @@ cs_status cs_profile_way(const cs_profile *p, const char *const *k, const char *
         out->mode = CS_SEG_FERRY;
     } else {
         sp_f = sp_b = p->class_kmh[cls];
-        double ms = cs_profile_maxspeed(p, tag(k, v, n, "maxspeed"));
+        /* as OSRM (WayHandlers.maxspeed): an advisory speed, when tagged, comes before the legal limit */
+        double ms = cs_profile_maxspeed(p, tag(k, v, n, "maxspeed:advisory"));
+        if (!(ms > 0)) ms = cs_profile_maxspeed(p, tag(k, v, n, "maxspeed"));
         if (!(ms > 0)) ms = cs_profile_maxspeed(p, tag(k, v, n, "maxspeed:lanes"));
         double mf = cs_profile_maxspeed(p, tag(k, v, n, "maxspeed:forward"));
         double mb = cs_profile_maxspeed(p, tag(k, v, n, "maxspeed:backward"));

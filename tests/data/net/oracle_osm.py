@@ -116,7 +116,7 @@ def way_rule(prof, tags):
         sf = sb = prof.get("ferry_speed_kmh", 5)
     else:
         sf = sb = hs[cls]
-        ms = maxspeed(prof, tags.get("maxspeed"))
+        ms = maxspeed(prof, tags.get("maxspeed:advisory")) or maxspeed(prof, tags.get("maxspeed"))
         if not ms > 0:
             ms = maxspeed(prof, tags.get("maxspeed:lanes"))
         mf = maxspeed(prof, tags.get("maxspeed:forward")) or maxspeed(prof, tags.get("maxspeed:lanes:forward")) or ms
