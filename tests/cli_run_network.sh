@@ -10,6 +10,18 @@ check '[ $? -eq 0 ]'
 check '[ -f "$CS_TMP/out/matrix_time.csmat" ] && [ -f "$CS_TMP/out/network.csgraph" ] && [ -f "$CS_TMP/out/snaps.csv" ]'
 /usr/bin/python3 "$CS_SRC/tests/oracles/africa_matrix.py" "$CS_TMP/out/matrix_time.csmat" "$CS_SRC/examples/africa" 0.1
 check '[ $? -eq 0 ]'
+# road plus border time: the edge table's border_time added to the segment times
+mkdir -p "$CS_TMP/border"
+for f in "$CS_SRC"/examples/africa/*.csv; do ln -sf "$f" "$CS_TMP/border/"; done
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); d["network"]["include_border_time"] = True
+for k in ("indicators", "typology", "flows"): d.pop(k, None)
+json.dump(d, open(sys.argv[2], "w"))' "$CS_SRC/examples/africa/project.json" "$CS_TMP/border/project.json"
+"$CITYSYS" run "$CS_TMP/border/project.json" -o "$CS_TMP/outb" --cache-dir "$CS_TMP/cache" -q
+check '[ $? -eq 0 ]'
+/usr/bin/python3 "$CS_SRC/tests/oracles/africa_matrix.py" "$CS_TMP/outb/matrix_time.csmat" "$CS_SRC/examples/africa" 0.1 border
+check '[ $? -eq 0 ]'
 # unchanged re-run reuses every step
 "$CITYSYS" run "$CS_SRC/examples/africa/project.json" -o "$CS_TMP/out" --cache-dir "$CS_TMP/cache" 2>"$CS_TMP/err"
 check 'grep -q "(4 reused" "$CS_TMP/err" || grep -q "reused from the cache" "$CS_TMP/err"'

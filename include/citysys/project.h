@@ -10,7 +10,7 @@
  * missing required keys, unsupported schema versions and input files that do
  * not exist. Relative paths are resolved against the project file's folder.
  *
- * Reserved sections (network, matrix, indicators, typology, scenarios,
+ * Reserved sections (network, matrix, indicators, typology, flows, scenarios,
  * simulate, facilities, portfolio, report) are accepted as JSON objects and
  * kept verbatim for the module that owns them (cs_project_section). Inside a
  * section, every string value whose key is "path" or ends in "_path" names an

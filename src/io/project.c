@@ -429,7 +429,7 @@ static const keydef top_keys[] = {
     {"outputs", K_OBJ, 0, outputs_keys},  {"network", K_SECTION, 0, NULL},    {"matrix", K_SECTION, 0, NULL},
     {"indicators", K_SECTION, 0, NULL},   {"typology", K_SECTION, 0, NULL},   {"scenarios", K_SECTION, 0, NULL},
     {"simulate", K_SECTION, 0, NULL},     {"facilities", K_SECTION, 0, NULL}, {"portfolio", K_SECTION, 0, NULL},
-    {"report", K_SECTION, 0, NULL},       {NULL, 0, 0, NULL}};
+    {"report", K_SECTION, 0, NULL},       {"flows", K_SECTION, 0, NULL},        {NULL, 0, 0, NULL}};
 
 typedef struct vctx {
     cs_project *p;

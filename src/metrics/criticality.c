@@ -82,6 +82,7 @@ cs_status cs_closure_evaluate(cs_router *r, const cs_network *net, const cs_load
     cs_matrix_opts mo;
     cs_matrix_opts_default(&mo);
     mo.nonroad_flags = 0;
+    mo.threads = 1; /* a closure re-queries few rows: thread start-up and barriers would dominate */
     cs_status st = set_segments(r, net, segs, nsegs, 1);
     if (!st) st = cs_router_matrix(r, sl, m, loc, n, &mo, (cs_progress){0}, &rows, NULL);
     if (!st) st = cs_router_matrix(r, loc, n, &loc[R], 1, &mo, (cs_progress){0}, &col, NULL);

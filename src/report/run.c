@@ -94,6 +94,9 @@ static const cs_run_step *const steps[] = {
     &step_validate,
     &cs_step_network,
     &cs_step_matrix,
+    &cs_step_indicators,
+    &cs_step_typology,
+    &cs_step_flows,
     &step_export, /* late: a change of output formats must not redo the analyses (fingerprints chain) */
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])

@@ -70,5 +70,8 @@ typedef struct cs_run_step {
 /* Steps defined by the analysis modules (src/report/steps_*.c). */
 extern const cs_run_step cs_step_network;
 extern const cs_run_step cs_step_matrix;
+extern const cs_run_step cs_step_indicators;
+extern const cs_run_step cs_step_typology;
+extern const cs_run_step cs_step_flows;
 
 #endif

@@ -38,7 +38,7 @@ typedef struct net_cfg {
 static const char *const NET_KEYS[] = {"osm_path", "profile", "nodes_path", "edges_path", "lines_path",
                                        "include_border_time", "edge_time", "edge_length", "time_unit_s",
                                        "time_field", "speed_field", "class_field", "dir_field", "default_kmh",
-                                       "border_time_path", "border_distance_path", "snap", NULL};
+                                       "snap", NULL};
 static const char *const SNAP_KEYS[] = {"mode", "max_distance_m", "access_speed_kmh", "prefer_largest", "count_access", NULL};
 static const char *const MATRIX_KEYS[] = {"csv", NULL};
 
@@ -463,8 +463,13 @@ void cs_run_ctx_free_analysis(cs_run_ctx *ctx)
 
 /* ------------------------------------------------------------ section checks (validate step) */
 
+cs_status cs_run_check_analysis_sections(cs_run_ctx *ctx);
+cs_status cs_run_check_typology_section(cs_run_ctx *ctx);
+
 cs_status cs_run_check_sections(cs_run_ctx *ctx)
 {
-    cs_status st = cs_run_check_network_sections(ctx);
-    return st;
+    /* every section is checked, so that all problems are reported in one run */
+    cs_status a = cs_run_check_network_sections(ctx), b = cs_run_check_analysis_sections(ctx),
+              c = cs_run_check_typology_section(ctx);
+    return a ? a : b ? b : c;
 }

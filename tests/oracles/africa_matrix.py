@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent oracle for the Trans-African matrix (issue 3): SciPy's Dijkstra on the raw edge table
 (existing edges only, undirected, duration + border_time minutes), each city at its nearest node.
-usage: africa_matrix.py MATRIX.csmat EXAMPLE_DIR  -> prints the max abs difference in seconds; exit 1 if > tol"""
+usage: africa_matrix.py MATRIX.csmat EXAMPLE_DIR [TOL [border]]  -> prints the max abs difference in seconds; exit 1 if > tol"""
 import csv, struct, numpy as np, sys
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -12,6 +12,7 @@ def read_mat(path):
     v=np.frombuffer(b,dtype='<f8',count=rows*cols,offset=160+idsz+pad).reshape(rows,cols)
     return [i.decode() for i in ids[:rows]], v
 ids, T = read_mat(sys.argv[1])
+BORDER = len(sys.argv) > 4 and sys.argv[4] == 'border'
 d=sys.argv[2].rstrip('/')+'/'
 nodes=list(csv.DictReader(open(d+'africa_network_nodes.csv')))
 edges=list(csv.DictReader(open(d+'africa_network_edges.csv')))
@@ -19,7 +20,7 @@ u=[];v=[];w=[]
 for e in edges:
     if e['add']=='TRUE': continue
     a,b=int(e['from'])-1,int(e['to'])-1
-    t=float(e['duration'])+(float(e['border_time']) if e['border_time'] not in ('','NA') else 0)
+    t=float(e['duration'])+(float(e['border_time']) if BORDER and e['border_time'] not in ('','NA') else 0)
     u+= [a,b]; v+=[b,a]; w+=[t,t]
 G=coo_matrix((w,(u,v)),shape=(len(nodes),len(nodes))).tocsr()
 cities=list(csv.DictReader(open(d+'africa_cities_ports.csv')))
