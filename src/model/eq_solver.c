@@ -2,8 +2,6 @@
  * (docs/model-equilibrium.md, "Solver") and the calibration iteration. */
 #include <math.h>
 #include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include "citysys/alloc.h"
 #include "citysys/error.h"
 #include "model/eq_internal.h"
@@ -13,6 +11,25 @@
 #define EQ_BLOCKS 16
 /* Below this size the OpenMP fork costs more than the pass. */
 #define EQ_PAR_MIN 192
+
+/* One row of the fused pass. Compiled twice (AVX2 and baseline x86-64,
+ * chosen at load time) because the library is built without -march; no FMA
+ * contraction under -std=c17, and the simd reduction order is fixed per
+ * build, so results do not depend on the thread count. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static double row_kernel(const double *restrict Ki, const double *restrict y, double *restrict a, double xi, size_t n)
+{
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (size_t j = 0; j < n; j++) {
+        const double k = Ki[j];
+        s += k * y[j];
+        a[j] += k * xi;
+    }
+    return s;
+}
 
 size_t eq_acc_size(size_t n) { return (n < EQ_BLOCKS ? n : EQ_BLOCKS) * n; }
 
@@ -26,18 +43,7 @@ void eq_pass(const double *K, size_t n, const double *x, const double *y, double
         const size_t i0 = n * b / nb, i1 = n * (b + 1) / nb;
         double *a = acc + b * n;
         memset(a, 0, n * sizeof *a);
-        for (size_t i = i0; i < i1; i++) {
-            const double *Ki = K + i * n;
-            const double xi = x[i];
-            double s = 0.0;
-#pragma omp simd reduction(+ : s)
-            for (size_t j = 0; j < n; j++) {
-                const double k = Ki[j];
-                s += k * y[j];
-                a[j] += k * xi;
-            }
-            row[i] = s;
-        }
+        for (size_t i = i0; i < i1; i++) row[i] = row_kernel(K + i * n, y, a, x[i], n);
     }
 #pragma omp parallel for schedule(static) if (n >= EQ_PAR_MIN)
     for (size_t j = 0; j < n; j++) {
@@ -67,56 +73,180 @@ static void normalise_w(const eq_sys *S, double *logw, const double *logL)
     for (size_t i = 0; i < S->n; i++) logw[i] += sh;
 }
 
+/*
+ * Anderson acceleration (type II, Walker & Ni 2011, SIAM J. Numer. Anal.
+ * 49(4)) of a fixed-point iteration z <- g(z) on a d-vector, memory m. The
+ * least-squares problem is solved by normal equations with a small ridge
+ * (m <= 8 columns); history is dropped when the system is singular or the
+ * residual grows. All sums are sequential, so results do not depend on the
+ * number of threads.
+ */
+#define AA_M 20
+typedef struct aa_state {
+    size_t d;
+    int cnt, head, have_prev;
+    double best;
+    double *dF, *dG, *fprev, *gprev, *f; /* dF, dG: AA_M*d ring */
+    double gram[AA_M][AA_M];             /* dF_a . dF_b, updated one column at a time */
+} aa_state;
+
+static cs_status aa_init(aa_state *A, size_t d)
+{
+    memset(A, 0, sizeof *A);
+    A->d = d;
+    A->best = INFINITY;
+    A->dF = cs_mallocarray((2 * AA_M + 3) * d, sizeof(double));
+    if (!A->dF) return CS_ENOMEM;
+    A->dG = A->dF + AA_M * d;
+    A->fprev = A->dG + AA_M * d;
+    A->gprev = A->fprev + d;
+    A->f = A->gprev + d;
+    return CS_OK;
+}
+
+static void aa_free(aa_state *A) { cs_free(A->dF); }
+
+/* z: current iterate (overwritten with the next one); g = g(z); res = residual size used for restarts. */
+static void aa_step(aa_state *A, double *z, const double *g, double res)
+{
+    const size_t d = A->d;
+    double *f = A->f;
+    for (size_t k = 0; k < d; k++) f[k] = g[k] - z[k];
+    if (res > 1e3 * A->best || !isfinite(res)) {
+        A->cnt = 0; /* restart: the extrapolation went astray */
+        A->head = 0;
+        A->have_prev = 0;
+    }
+    if (res < A->best) A->best = res;
+    if (A->have_prev) {
+        const int h = A->head;
+        double *cf = A->dF + (size_t)h * d, *cg = A->dG + (size_t)h * d;
+        for (size_t k = 0; k < d; k++) {
+            cf[k] = f[k] - A->fprev[k];
+            cg[k] = g[k] - A->gprev[k];
+        }
+        A->head = (h + 1) % AA_M;
+        if (A->cnt < AA_M) A->cnt++;
+        for (int b = 0; b < A->cnt; b++) {
+            const double *fb = A->dF + (size_t)b * d;
+            double t = 0.0;
+            for (size_t k = 0; k < d; k++) t += cf[k] * fb[k];
+            A->gram[h][b] = A->gram[b][h] = t;
+        }
+    }
+    memcpy(A->fprev, f, d * sizeof *f);
+    memcpy(A->gprev, g, d * sizeof *g);
+    A->have_prev = 1;
+    const int m = A->cnt;
+    memcpy(z, g, d * sizeof *z);
+    if (m == 0) return;
+    double M[AA_M][AA_M], r[AA_M], gam[AA_M];
+    for (int a = 0; a < m; a++) {
+        const double *fa = A->dF + (size_t)a * d;
+        for (int b = 0; b < m; b++) M[a][b] = A->gram[a][b];
+        double t = 0.0;
+        for (size_t k = 0; k < d; k++) t += fa[k] * f[k];
+        r[a] = t;
+    }
+    double tr = 0.0;
+    for (int a = 0; a < m; a++) tr += M[a][a];
+    if (!(tr > 0.0)) return;
+    for (int a = 0; a < m; a++) M[a][a] += 1e-10 * tr;
+    /* Cholesky */
+    for (int a = 0; a < m; a++) {
+        for (int b = 0; b <= a; b++) {
+            double t = M[a][b];
+            for (int k = 0; k < b; k++) t -= M[a][k] * M[b][k];
+            if (a == b) {
+                if (!(t > 0.0)) {
+                    A->cnt = 0;
+                    A->head = 0;
+                    return;
+                }
+                M[a][a] = sqrt(t);
+            } else {
+                M[a][b] = t / M[b][b];
+            }
+        }
+    }
+    for (int a = 0; a < m; a++) {
+        double t = r[a];
+        for (int k = 0; k < a; k++) t -= M[a][k] * gam[k];
+        gam[a] = t / M[a][a];
+    }
+    for (int a = m - 1; a >= 0; a--) {
+        double t = gam[a];
+        for (int k = a + 1; k < m; k++) t -= M[k][a] * gam[k];
+        gam[a] = t / M[a][a];
+    }
+    for (int a = 0; a < m; a++) {
+        const double *ga = A->dG + (size_t)a * d;
+        for (size_t k = 0; k < d; k++) z[k] -= gam[a] * ga[k];
+    }
+}
+
 cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters, double *resid)
 {
     const size_t n = S->n;
     const double th = S->theta, al = S->alpha;
     cs_status st = CS_OK;
-    double *buf = cs_mallocarray(8 * n + S->ng + eq_acc_size(n), sizeof *buf);
+    /* Own elasticity of welfare to population, holding the rest of the system
+     * fixed: beta + (alpha theta - 1)/(1 + theta). The population step is the
+     * Newton step of the mobility condition on this diagonal (docs). */
+    const double ew = (al * th - 1.0) / (1.0 + th);
+    const double e = S->beta + ew;
+    const double denom = S->inv_kappa - e;
+    if (S->mobile && !(denom > 0.0))
+        return cs_error_set(CS_EINVAL,
+                            "equilibrium: beta + (alpha*theta - 1)/(1 + theta) - 1/kappa = %g must be < 0 "
+                            "for the long run to be stable (congestion must outweigh agglomeration)",
+                            -denom);
+    double *buf = cs_mallocarray(10 * n + S->ng + eq_acc_size(n), sizeof *buf);
     if (!buf) return CS_ENOMEM;
-    double *logw = buf, *logL = buf + n, *c = buf + 2 * n, *y = buf + 3 * n, *row = buf + 4 * n;
-    double *lw = buf + 5 * n, *lL = buf + 6 * n, *Phin = buf + 7 * n, *gs = buf + 8 * n;
-    double *acc = gs + S->ng;
+    aa_state A;
+    if (aa_init(&A, 3 * n)) {
+        cs_free(buf);
+        return CS_ENOMEM;
+    }
+    /* state z = (log w, log L, log Phi); g = one damped iteration from z */
+    double *z = buf, *g = buf + 3 * n, *c = buf + 6 * n, *y = buf + 7 * n, *row = buf + 8 * n;
+    double *lw = buf + 9 * n, *gs = buf + 10 * n, *acc = gs + S->ng;
+    double *logw = z, *logL = z + n, *logP = z + 2 * n;
+    double *gw = g, *gL = g + n, *gP = g + 2 * n;
     for (size_t i = 0; i < n; i++) {
         logw[i] = log(w[i]);
         logL[i] = log(L[i]);
     }
     if (S->mobile) normalise_L(S, logL, gs);
     normalise_w(S, logw, logL);
-    /* Own elasticity of welfare to population, holding the rest of the system
-     * fixed: beta + (alpha theta - 1)/(1 + theta). The population step is the
-     * Newton step of the mobility condition on this diagonal (docs). */
-    const double e = S->beta + (al * th - 1.0) / (1.0 + th);
-    const double denom = S->inv_kappa - e;
-    if (S->mobile && !(denom > 0.0)) {
-        cs_free(buf);
-        return cs_error_set(CS_EINVAL,
-                            "equilibrium: beta + (alpha*theta - 1)/(1 + theta) - 1/kappa = %g must be < 0 "
-                            "for the long run to be stable (congestion must outweigh agglomeration)",
-                            -denom);
-    }
     for (size_t i = 0; i < n; i++) {
         c[i] = exp(-th * (logw[i] - S->logp[i] - al * logL[i]));
         y[i] = 0.0;
     }
     eq_pass(S->K, n, c, y, row, Phi, acc);
-    double lam = S->step, prev = INFINITY, res = INFINITY;
+    for (size_t i = 0; i < n; i++) logP[i] = log(Phi[i]);
+    const double lam = S->step;
+    double res = INFINITY;
     size_t worst = 0;
     int it;
     for (it = 1; it <= S->max_iter; it++) {
         for (size_t i = 0; i < n; i++) {
             c[i] = exp(-th * (logw[i] - S->logp[i] - al * logL[i]));
-            y[i] = exp(logw[i] + logL[i]) / Phi[i];
+            y[i] = exp(logw[i] + logL[i] - logP[i]);
         }
-        eq_pass(S->K, n, c, y, row, Phin, acc);
+        eq_pass(S->K, n, c, y, row, Phi, acc);
         /* wage target from market clearing: w^(1+theta) = (p L^alpha)^theta row / L */
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             lw[i] = (th * (S->logp[i] + al * logL[i]) - logL[i] + log(row[i])) / (1.0 + th);
+            gP[i] = log(Phi[i]);
+        }
         normalise_w(S, lw, logL);
         res = 0.0;
         worst = 0;
         for (size_t i = 0; i < n; i++) {
-            const double d = fabs(lw[i] - logw[i]);
+            double d = fabs(lw[i] - logw[i]);
+            const double dp = fabs(gP[i] - logP[i]) / th; /* change of log P */
+            if (dp > d) d = dp;
             if (d > res || isnan(d)) {
                 res = d;
                 worst = i;
@@ -124,19 +254,18 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
         }
         if (S->mobile) {
             for (size_t i = 0; i < n; i++) {
-                const double logW = logw[i] + S->logq[i] + S->beta * logL[i] + log(Phin[i]) / th;
-                lL[i] = logL[i] + (logW - S->inv_kappa * logL[i]) / denom;
+                const double logW = logw[i] + S->logq[i] + S->beta * logL[i] + gP[i] / th;
+                gL[i] = logL[i] + (logW - S->inv_kappa * logL[i]) / denom;
             }
-            normalise_L(S, lL, gs);
+            normalise_L(S, gL, gs);
             for (size_t i = 0; i < n; i++) {
-                const double d = fabs(lL[i] - logL[i]);
+                const double d = fabs(gL[i] - logL[i]);
                 if (d > res || isnan(d)) {
                     res = d;
                     worst = i;
                 }
             }
         }
-        memcpy(Phi, Phin, n * sizeof *Phi);
         if (!isfinite(res)) {
             st = cs_error_set(CS_ECONVERGE,
                               "equilibrium solver diverged at iteration %d (residual %g at city %zu); "
@@ -144,23 +273,26 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
                               it, res, worst);
             break;
         }
-        if (getenv("CS_EQ_TRACE") && (it < 50 || it % 1000 == 0)) fprintf(stderr, "it %d res %g lam %g worst %zu\n", it, res, lam, worst);
         if (res < S->tol) break;
-        (void)prev;
-        for (size_t i = 0; i < n; i++) logw[i] += lam * (lw[i] - logw[i]);
+        /* damped step, then Anderson extrapolation */
         if (S->mobile) {
             /* Move people, and move the wage with them by its own partial
              * elasticity (alpha theta - 1)/(1 + theta): the population step
-             * assumed it, and leaving it to the next market-clearing update
-             * makes the iteration overshoot when congestion is weak. */
-            const double ew = (al * th - 1.0) / (1.0 + th);
-            for (size_t i = 0; i < n; i++) lL[i] = logL[i] + lam * (lL[i] - logL[i]);
-            normalise_L(S, lL, gs);
+             * assumed it. */
+            for (size_t i = 0; i < n; i++) gL[i] = logL[i] + lam * (gL[i] - logL[i]);
+            normalise_L(S, gL, gs);
+            for (size_t i = 0; i < n; i++) gw[i] = lw[i] + ew * (gL[i] - logL[i]);
+        } else {
             for (size_t i = 0; i < n; i++) {
-                logw[i] += ew * (lL[i] - logL[i]);
-                logL[i] = lL[i];
+                gL[i] = logL[i];
+                gw[i] = lw[i];
             }
         }
+        normalise_w(S, gw, gL);
+        aa_step(&A, z, g, res);
+        if (S->mobile) normalise_L(S, logL, gs);
+        else
+            for (size_t i = 0; i < n; i++) logL[i] = gL[i];
         normalise_w(S, logw, logL);
     }
     if (st == CS_OK && it > S->max_iter)
@@ -182,6 +314,7 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
     }
     *iters = it > S->max_iter ? S->max_iter : it;
     *resid = res;
+    aa_free(&A);
     cs_free(buf);
     return st;
 }
@@ -189,50 +322,63 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
 cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol, int max_iter, double *c,
                          double *Phi, int *iters, double *resid)
 {
-    double *buf = cs_mallocarray(4 * n + eq_acc_size(n), sizeof *buf);
+    double *buf = cs_mallocarray(7 * n + eq_acc_size(n), sizeof *buf);
     if (!buf) return CS_ENOMEM;
-    double *lc = buf, *y = buf + n, *row = buf + 2 * n, *Phin = buf + 3 * n, *acc = buf + 4 * n;
+    aa_state A;
+    if (aa_init(&A, 2 * n)) {
+        cs_free(buf);
+        return CS_ENOMEM;
+    }
+    /* state z = (log c, log Phi) */
+    double *z = buf, *g = buf + 2 * n, *y = buf + 4 * n, *row = buf + 5 * n, *acc = buf + 7 * n;
+    double *lc = z, *lP = z + n, *gc = g, *gP = g + n;
+    (void)acc;
     cs_status st = CS_OK;
     for (size_t i = 0; i < n; i++) {
         lc[i] = 0.0;
         c[i] = 1.0;
         y[i] = 0.0;
     }
-    eq_pass(K, n, c, y, row, Phi, acc);
+    eq_pass(K, n, c, y, row, Phi, buf + 7 * n);
+    for (size_t i = 0; i < n; i++) lP[i] = log(Phi[i]);
     double res = INFINITY;
     size_t worst = 0;
     int it;
     for (it = 1; it <= max_iter; it++) {
         for (size_t i = 0; i < n; i++) {
             c[i] = exp(lc[i]);
-            y[i] = Y[i] / Phi[i];
+            y[i] = Y[i] * exp(-lP[i]);
         }
-        eq_pass(K, n, c, y, row, Phin, acc);
-        /* target log c* = log Y - log row; c is defined up to scale, so the
-         * residual is the spread of the log change. */
-        double dmax = -INFINITY, dmin = INFINITY, mean = 0.0;
+        eq_pass(K, n, c, y, row, Phi, buf + 7 * n);
+        /* target log c* = log Y - log row (c is defined up to scale: mean log c = 0) */
+        double mean = 0.0;
         for (size_t i = 0; i < n; i++) {
-            const double t = log(Y[i]) - log(row[i]);
-            const double d = t - lc[i];
-            if (d > dmax) {
-                dmax = d;
-                worst = i;
-            }
-            if (d < dmin) dmin = d;
-            /* Half step: averages the two interleaved Sinkhorn chains that
-             * the lagged (one-pass) iteration would otherwise run. */
-            lc[i] += 0.5 * d;
-            mean += lc[i];
+            gc[i] = log(Y[i]) - log(row[i]);
+            mean += gc[i];
+            gP[i] = log(Phi[i]);
         }
         mean /= (double)n;
-        for (size_t i = 0; i < n; i++) lc[i] -= mean;
-        memcpy(Phi, Phin, n * sizeof *Phi);
-        res = dmax - dmin;
+        res = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            gc[i] -= mean;
+            double d = fabs(gc[i] - lc[i]);
+            const double dp = fabs(gP[i] - lP[i]);
+            if (dp > d) d = dp;
+            if (d > res || isnan(d)) {
+                res = d;
+                worst = i;
+            }
+        }
         if (!isfinite(res)) {
             st = cs_error_set(CS_ECONVERGE, "calibration diverged at iteration %d (city index %zu)", it, worst);
             break;
         }
         if (res < tol) break;
+        aa_step(&A, z, g, res);
+        mean = 0.0;
+        for (size_t i = 0; i < n; i++) mean += lc[i];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++) lc[i] -= mean;
     }
     if (st == CS_OK && it > max_iter)
         st = cs_error_set(CS_ECONVERGE,
@@ -243,9 +389,10 @@ cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol,
         c[i] = exp(lc[i]);
         y[i] = 0.0;
     }
-    if (st == CS_OK) eq_pass(K, n, c, y, row, Phi, acc);
+    if (st == CS_OK) eq_pass(K, n, c, y, row, Phi, buf + 7 * n);
     *iters = it > max_iter ? max_iter : it;
     *resid = res;
+    aa_free(&A);
     cs_free(buf);
     return st;
 }
