@@ -421,7 +421,7 @@ cs_status cs_eq_calibrate(const cs_eq_params *p, size_t n, const uint32_t *group
     for (size_t i = 0; i < n; i++) Y[i] = w[i] * L[i];
     st = eq_calibrate_c(K, n, Y, p->tol, p->max_iter, c, Phi, &s->iterations, &s->residual);
     if (st) {
-        cs_error_prefix("calibrating productivities: ");
+        cs_error_prefix("calibrating productivities");
         goto done;
     }
     /* A_i = w_i c_i^(1/theta); Abar = A / L^alpha, scaled to population-weighted mean 1. */
