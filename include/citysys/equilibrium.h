@@ -123,7 +123,7 @@ CS_API void cs_eq_state_free(cs_eq_state *s);
 typedef struct cs_eq_uniqueness {
     int symmetric;      /**< tau symmetric within 1e-12 relative */
     double alpha_plus_beta; /**< alpha + beta_eff, beta_eff = beta - 1/kappa for imperfect mobility */
-    double spectral_radius; /**< rho(|B Gamma^-1|) of Allen, Arkolakis & Li (2024), Theorem 1 */
+    double spectral_radius; /**< rho(|B Gamma^-1|) of Allen, Arkolakis & Li (2020), Theorem 1 */
     int holds;          /**< symmetric: alpha+beta_eff <= 0; otherwise rho <= 1 (+1e-12); short run: always */
 } cs_eq_uniqueness;
 

@@ -288,7 +288,7 @@ static cs_status uniqueness_note(const cs_eq_params *p, const cs_matrix *tau, cs
             else
                 st = cs_diag_add(diag, CS_SEV_WARNING, CS_OK, "", 0, 0, "",
                                  "equilibrium may not be unique: costs are asymmetric and the spectral radius "
-                                 "rho(|B Gamma^-1|) = %.6g > 1 (Allen, Arkolakis & Li 2024, Theorem 1)",
+                                 "rho(|B Gamma^-1|) = %.6g > 1 (Allen, Arkolakis & Li 2020, Theorem 1)",
                                  u.spectral_radius);
         }
     }
