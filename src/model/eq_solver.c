@@ -81,7 +81,15 @@ static void normalise_w(const eq_sys *S, double *logw, const double *logL)
  * residual grows. All sums are sequential, so results do not depend on the
  * number of threads.
  */
-#define AA_M 20
+#ifndef AA_RIDGE
+#define AA_RIDGE 1e-10
+#endif
+#ifndef AA_RESTART
+#define AA_RESTART 1e3
+#endif
+#ifndef AA_M
+#define AA_M 40
+#endif
 typedef struct aa_state {
     size_t d;
     int cnt, head, have_prev;
@@ -112,7 +120,7 @@ static void aa_step(aa_state *A, double *z, const double *g, double res)
     const size_t d = A->d;
     double *f = A->f;
     for (size_t k = 0; k < d; k++) f[k] = g[k] - z[k];
-    if (res > 1e3 * A->best || !isfinite(res)) {
+    if (res > AA_RESTART * A->best || !isfinite(res)) {
         A->cnt = 0; /* restart: the extrapolation went astray */
         A->head = 0;
         A->have_prev = 0;
@@ -151,7 +159,7 @@ static void aa_step(aa_state *A, double *z, const double *g, double res)
     double tr = 0.0;
     for (int a = 0; a < m; a++) tr += M[a][a];
     if (!(tr > 0.0)) return;
-    for (int a = 0; a < m; a++) M[a][a] += 1e-10 * tr;
+    for (int a = 0; a < m; a++) M[a][a] += AA_RIDGE * tr;
     /* Cholesky */
     for (int a = 0; a < m; a++) {
         for (int b = 0; b <= a; b++) {
