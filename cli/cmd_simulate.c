@@ -199,6 +199,7 @@ static int run_simulate(int argc, char **argv)
         p.mobility = CS_EQ_IMPERFECT;
     }
     if (!ok) return CLI_EXIT_USAGE;
+    p.progress = cli_progress();
     cs_status st = cs_eq_params_check(&p);
     if (st) return cli_usage_error(&cli_cmd_simulate, "%s", cs_error_last()->message);
 
@@ -280,6 +281,7 @@ static int run_simulate(int argc, char **argv)
     if ((st = cs_eq_counterfactual(model, base, s0m, s1m, horizon, NULL, NULL, CS_EQ_REUSE_TAU_AFTER, diag, &after)))
         goto fail;
     if ((st = cs_eq_compare(model, base, after, &chg))) goto fail;
+    cli_progress_done();
     cli_print_diag(diag); /* warnings (uniqueness) */
     const char *outp = cli_get(&a, "out", NULL);
     if (outp) {

@@ -457,6 +457,14 @@ static void test_uniqueness(void)
     cs_matrix_free(ta);
 }
 
+static int cancel_at_3(void *user, const char *stage, double done, double total)
+{
+    (void)total;
+    int *calls = user;
+    ++*calls;
+    return !strcmp(stage, "calibration") && done >= 3;
+}
+
 /* ---- non-convergence is an error with diagnostics; bad input refused ---- */
 static void test_errors(void)
 {
@@ -511,6 +519,12 @@ static void test_errors(void)
         }
         CHECK(st == CS_ENOMEM && !m2 && !s2);
     }
+    /* cancellation through the progress callback */
+    cs_eq_params_default(&p);
+    p.progress.fn = cancel_at_3;
+    int calls = 0;
+    p.progress.user = &calls;
+    CHECK(cs_eq_calibrate(&p, (size_t)n, NULL, L, w, t, NULL, &m2, &s2) == CS_ECANCELED && !m2 && calls == 3);
     cs_eq_model_free(m);
     cs_eq_state_free(s0);
     cs_matrix_free(t);

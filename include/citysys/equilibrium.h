@@ -53,7 +53,10 @@ typedef struct cs_eq_params {
     double kappa;  /**< Frechet shape for CS_EQ_IMPERFECT, > 0; default 3 (see docs) */
     double tol;    /**< convergence: max |log change| of w and L proposed by one iteration; default 1e-10 */
     int max_iter;  /**< iteration cap; default 100000 */
-    double step;   /**< initial damping in (0,1]; default 0.5 (halved automatically when the residual grows) */
+    double step;   /**< damping of the population step in (0,1]; default 0.5 */
+    cs_progress progress; /**< optional; called once per iteration with stage "calibration" or
+                               "equilibrium", done = iteration, total = max_iter; non-zero return
+                               cancels with CS_ECANCELED. Default {NULL, NULL} */
 } cs_eq_params;
 
 /** Defaults as documented above. */
@@ -209,7 +212,7 @@ typedef struct cs_eq_aggregate {
     double *income_before, *income_after; /**< sum w L */
     double *ev;                           /**< sum of the cities' ev */
     double *welfare_hat;                  /**< 1 + ev / income_before */
-    double *real_income_hat;              /**< (income_after/P-weighted) see docs: population-weighted mean of real income, after / before */
+    double *real_income_hat;              /**< real income per head (population-weighted mean of w/P), after / before */
 } cs_eq_aggregate;
 
 /** label[i] < nlabels for each city. */

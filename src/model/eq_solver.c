@@ -282,6 +282,10 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
             break;
         }
         if (res < S->tol) break;
+        if (S->progress.fn && S->progress.fn(S->progress.user, "equilibrium", it, S->max_iter)) {
+            st = cs_error_set(CS_ECANCELED, "equilibrium solver cancelled at iteration %d", it);
+            break;
+        }
         /* damped step, then Anderson extrapolation */
         if (S->mobile) {
             /* Move people, and move the wage with them by its own partial
@@ -327,8 +331,8 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
     return st;
 }
 
-cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol, int max_iter, double *c,
-                         double *Phi, int *iters, double *resid)
+cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol, int max_iter, cs_progress progress,
+                         double *c, double *Phi, int *iters, double *resid)
 {
     double *buf = cs_mallocarray(7 * n + eq_acc_size(n), sizeof *buf);
     if (!buf) return CS_ENOMEM;
@@ -382,6 +386,10 @@ cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol,
             break;
         }
         if (res < tol) break;
+        if (progress.fn && progress.fn(progress.user, "calibration", it, max_iter)) {
+            st = cs_error_set(CS_ECANCELED, "calibration cancelled at iteration %d", it);
+            break;
+        }
         aa_step(&A, z, g, res);
         mean = 0.0;
         for (size_t i = 0; i < n; i++) mean += lc[i];

@@ -19,6 +19,8 @@ void cs_eq_params_default(cs_eq_params *p)
     p->tol = 1e-10;
     p->max_iter = 100000;
     p->step = 0.5;
+    p->progress.fn = NULL;
+    p->progress.user = NULL;
 }
 
 cs_status cs_eq_params_check(const cs_eq_params *p)
@@ -366,7 +368,7 @@ cs_status cs_eq_solve(const cs_eq_model *m, const cs_matrix *tau, cs_eq_horizon 
     eq_sys S = {.n = n, .ng = m->ngroups, .group = m->group, .gpop = m->group_pop, .K = K,
                 .theta = p->theta, .alpha = p->alpha, .beta = p->beta, .inv_kappa = inv_kappa(p),
                 .mobile = horizon == CS_EQ_LONG_RUN, .logp = logp, .logq = logq, .Y = world_income,
-                .tol = p->tol, .step = p->step, .max_iter = p->max_iter};
+                .tol = p->tol, .step = p->step, .max_iter = p->max_iter, .progress = p->progress};
     st = eq_run(&S, s->w, s->L, Phi, &s->iterations, &s->residual);
     if (st) goto done;
     for (size_t i = 0; i < n; i++) s->P[i] = pow(Phi[i], -1.0 / p->theta);
@@ -419,7 +421,7 @@ cs_status cs_eq_calibrate(const cs_eq_params *p, size_t n, const uint32_t *group
     }
     double *Y = v, *c = v + n, *Phi = v + 2 * n;
     for (size_t i = 0; i < n; i++) Y[i] = w[i] * L[i];
-    st = eq_calibrate_c(K, n, Y, p->tol, p->max_iter, c, Phi, &s->iterations, &s->residual);
+    st = eq_calibrate_c(K, n, Y, p->tol, p->max_iter, p->progress, c, Phi, &s->iterations, &s->residual);
     if (st) {
         cs_error_prefix("calibrating productivities");
         goto done;
@@ -530,7 +532,7 @@ cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *base, co
     eq_sys S = {.n = n, .ng = m->ngroups, .group = m->group, .gpop = gpop, .K = K,
                 .theta = th, .alpha = p->alpha, .beta = p->beta, .inv_kappa = inv_kappa(p),
                 .mobile = horizon == CS_EQ_LONG_RUN, .logp = logp, .logq = logq, .Y = base->world_income,
-                .tol = p->tol, .step = p->step, .max_iter = p->max_iter};
+                .tol = p->tol, .step = p->step, .max_iter = p->max_iter, .progress = p->progress};
     st = eq_run(&S, s->w, s->L, Phi, &s->iterations, &s->residual);
     cs_free(gpop);
     if (st) goto done;
