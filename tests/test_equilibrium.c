@@ -561,6 +561,37 @@ static void test_threads(void)
     cs_matrix_free(t1);
 }
 
+/* ---- a disconnected cost matrix: real outcomes determined, nominal levels across components not ---- */
+static void test_disconnected(void)
+{
+    int n = 5;
+    cs_matrix *t, *t1;
+    CHECK_OK(cs_matrix_new(5, 5, CS_MATRIX_TRADECOST, &t));
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) t->v[i * n + j] = i == j ? 1 : (i == 4 || j == 4) ? INFINITY : 1.5 + 0.1 * (i + j);
+    CHECK_OK(cs_matrix_clone(t, &t1));
+    t1->v[0 * n + 1] = t1->v[1 * n + 0] = 1.2;
+    double L[5] = {1, 2, 3, 4, 5}, w[5] = {2, 2, 1, 1, 3};
+    uint32_t g[5] = {0, 0, 1, 1, 1};
+    cs_eq_params p;
+    cs_eq_params_default(&p);
+    p.tol = 1e-12;
+    for (int h = 0; h < 2; h++) {
+        cs_eq_model *m;
+        cs_eq_state *s0, *s1, *s2;
+        CHECK_OK(cs_eq_calibrate(&p, 5, g, L, w, t, NULL, &m, &s0));
+        CHECK_OK(cs_eq_counterfactual(m, s0, t, t1, (cs_eq_horizon)h, NULL, NULL, 0, NULL, &s1));
+        CHECK_OK(cs_eq_solve(m, t1, (cs_eq_horizon)h, L, NULL, NULL, s0->world_income, NULL, &s2));
+        CHECK(max_rel(s1->W, s2->W, 5) < 1e-9 && max_rel(s1->L, s2->L, 5) < 1e-9);
+        /* the isolated city lives in autarky: W = A u */
+        CHECK_NEAR(s1->W[4], s1->A[4] * s1->u[4], 1e-12);
+        cs_eq_state_free(s0), cs_eq_state_free(s1), cs_eq_state_free(s2);
+        cs_eq_model_free(m);
+    }
+    cs_matrix_free(t);
+    cs_matrix_free(t1);
+}
+
 /* ---- aggregation, ranking, groups (hand-worked) ---- */
 static void test_helpers(void)
 {
@@ -609,5 +640,6 @@ int main(void)
     test_oracle();
     test_lower_costs();
     test_threads();
+    test_disconnected();
     TEST_MAIN_END();
 }
