@@ -106,6 +106,12 @@ static void test_two_cities(void)
             CHECK_NEAR(c->total_welfare_hat_pop, expect, 1e-12);
             CHECK_NEAR(c->total_ev, (expect - 1) * 3000, 1e-9);
             CHECK_NEAR(c->group_welfare_hat[groups - 1], expect, 1e-12);
+            cs_eq_aggregate *ag;
+            CHECK_OK(cs_eq_aggregate_by(s0, s1, c, g, (size_t)groups, &ag));
+            CHECK_NEAR(ag->ev[groups - 1], c->group_ev[groups - 1], 1e-12);
+            CHECK_NEAR(ag->welfare_hat[0], expect, 1e-12);
+            CHECK_NEAR(ag->pop_after[0], groups == 1 ? 1000 : 500, 1e-12);
+            cs_eq_aggregate_free(ag);
             cs_eq_change_free(c);
             cs_eq_state_free(s1);
             cs_eq_state_free(s2);

@@ -333,7 +333,7 @@ cs_status cs_eq_solve(const cs_eq_model *m, const cs_matrix *tau, cs_eq_horizon 
     if (!st) st = check_positive(a_shift, n, "productivity shifter", 1);
     if (!st) st = check_positive(b_shift, n, "amenity shifter", 1);
     if (!st) st = check_positive(L_init, n, "population", horizon != CS_EQ_SHORT_RUN);
-    if (!st) st = check_positive(m->group_pop, m->ngroups, "group population", 0);
+    if (!st && horizon == CS_EQ_LONG_RUN) st = check_positive(m->group_pop, m->ngroups, "group population", 0);
     if (st) return st;
     if (!(world_income > 0.0) || !isfinite(world_income))
         return cs_error_set(CS_EINVAL, "equilibrium: world income must be positive, got %g", world_income);
