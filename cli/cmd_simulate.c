@@ -328,6 +328,8 @@ static int run_simulate(int argc, char **argv)
 fail:
     if (af) cs_atomic_abort(af);
     ret = cli_fail(st);
+    /* options were validated above: an invalid argument here is bad input data (a cost below 1, ...) */
+    if (st == CS_EINVAL) ret = CLI_EXIT_INPUT;
 done:
     csv_free(&t);
     cs_matrix_free(m0);
