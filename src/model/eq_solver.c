@@ -82,13 +82,13 @@ static void normalise_w(const eq_sys *S, double *logw, const double *logL)
  * number of threads.
  */
 #ifndef AA_RIDGE
-#define AA_RIDGE 1e-10
+#define AA_RIDGE 1e-12
 #endif
 #ifndef AA_RESTART
 #define AA_RESTART 1e3
 #endif
 #ifndef AA_M
-#define AA_M 40
+#define AA_M 80
 #endif
 typedef struct aa_state {
     size_t d;
@@ -212,15 +212,16 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
     double *buf = cs_mallocarray(10 * n + S->ng + eq_acc_size(n), sizeof *buf);
     if (!buf) return CS_ENOMEM;
     aa_state A;
-    if (aa_init(&A, 3 * n)) {
+    /* Anderson acts on (log w, log Phi) and, in the long run, log L (state laid out in that order) */
+    if (aa_init(&A, (S->mobile ? 3 : 2) * n)) {
         cs_free(buf);
         return CS_ENOMEM;
     }
-    /* state z = (log w, log L, log Phi); g = one damped iteration from z */
+    /* state z = (log w, log Phi, log L); g = one damped iteration from z */
     double *z = buf, *g = buf + 3 * n, *c = buf + 6 * n, *y = buf + 7 * n, *row = buf + 8 * n;
     double *lw = buf + 9 * n, *gs = buf + 10 * n, *acc = gs + S->ng;
-    double *logw = z, *logL = z + n, *logP = z + 2 * n;
-    double *gw = g, *gL = g + n, *gP = g + 2 * n;
+    double *logw = z, *logP = z + n, *logL = z + 2 * n;
+    double *gw = g, *gP = g + n, *gL = g + 2 * n;
     for (size_t i = 0; i < n; i++) {
         logw[i] = log(w[i]);
         logL[i] = log(L[i]);
