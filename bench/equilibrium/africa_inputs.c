@@ -7,7 +7,9 @@
  * a border. "After": the border factor removed among the East African
  * Community (BDI, KEN, RWA, TZA, UGA, SSD, COD). Used only for timing.
  *
- *   africa_inputs CITIES.csv OUTDIR     (CITIES.csv: id,lon,lat,population,gdp_cap,iso3c; id may be quoted)
+ *   africa_inputs CITIES.csv OUTDIR [strong]   (CITIES.csv: id,lon,lat,population,gdp_cap,iso3c; id may be quoted)
+ *
+ * "strong": asymmetric border factor 2.0 from a lower to a higher city index, 1.5 the other way.
  */
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@ static int eac(const char *c)
 int main(int argc, char **argv)
 {
     if (argc < 3) return 2;
+    const int strong = argc > 3 && !strcmp(argv[3], "strong");
     FILE *f = fopen(argv[1], "r");
     if (!f) return 1;
     char line[1024], ids[1000][128], ctry[1000][8];
@@ -69,8 +72,9 @@ int main(int argc, char **argv)
             double km = 2 * 6371.0 * asin(fmin(1, sqrt(h)));
             double t = i == j ? 1.0 : 1.0 + 0.5 * km * 1.3 / 1000;
             int border = strcmp(ctry[i], ctry[j]) != 0;
-            a->v[i * n + j] = border ? t * 1.2 : t;
-            b->v[i * n + j] = border && !(eac(ctry[i]) && eac(ctry[j])) ? t * 1.2 : t;
+            double bf = strong ? 1.5 + 0.5 * (i < j) : 1.2;
+            a->v[i * n + j] = border ? t * bf : t;
+            b->v[i * n + j] = border && !(eac(ctry[i]) && eac(ctry[j])) ? t * bf : t;
         }
     char p[4096];
     snprintf(p, sizeof p, "%s/tau_before.csmat", argv[2]);
