@@ -40,6 +40,6 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
 
 /* Sinkhorn-type calibration of c_i = (w_i/A_i)^-theta: market clearing Y_i = c_i sum_j K_ij Y_j/Phi_j.
  * Out: c (mean log c = 0) and Phi = K^T c. */
-cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol, int max_iter, cs_progress progress,
-                         double *c, double *Phi, int *iters, double *resid);
+cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, const uint32_t *group, size_t ng, double tol,
+                         int max_iter, cs_progress progress, double *c, double *Phi, int *iters, double *resid);
 #endif

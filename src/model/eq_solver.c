@@ -11,6 +11,11 @@
 #define EQ_BLOCKS 16
 /* Below this size the OpenMP fork costs more than the pass. */
 #define EQ_PAR_MIN 192
+/* Two-level correction when the rows form between 2 and this many clusters. */
+#define EQ_COARSE_MAX 64
+#ifndef EQ_COARSE_EVERY
+#define EQ_COARSE_EVERY 1
+#endif
 
 /* One row of the fused pass. Compiled twice (AVX2 and baseline x86-64,
  * chosen at load time) because the library is built without -march; no FMA
@@ -33,17 +38,25 @@ static double row_kernel(const double *restrict Ki, const double *restrict y, do
 
 size_t eq_acc_size(size_t n) { return (n < EQ_BLOCKS ? n : EQ_BLOCKS) * n; }
 
-void eq_pass(const double *K, size_t n, const double *x, const double *y, double *row, double *col, double *acc)
+/* The pass over row parts: part p = rows order[start[p] .. start[p+1]) (or
+ * fixed blocks when order is NULL); acc + p*n receives the part's column sums. */
+static void eq_pass_part(const double *K, size_t n, const double *x, const double *y, double *row, double *col,
+                         double *acc, const uint32_t *order, const size_t *start, size_t nparts)
 {
-    const size_t nb = n < EQ_BLOCKS ? n : EQ_BLOCKS;
-    /* One read of K serves both sums: row sums against y, column sums
-     * against x accumulated per block (acc stays in cache: n doubles). */
-#pragma omp parallel for schedule(static) if (n >= EQ_PAR_MIN)
+    const size_t nb = order ? nparts : (n < EQ_BLOCKS ? n : EQ_BLOCKS);
+#pragma omp parallel for schedule(dynamic) if (n >= EQ_PAR_MIN)
     for (size_t b = 0; b < nb; b++) {
-        const size_t i0 = n * b / nb, i1 = n * (b + 1) / nb;
         double *a = acc + b * n;
         memset(a, 0, n * sizeof *a);
-        for (size_t i = i0; i < i1; i++) row[i] = row_kernel(K + i * n, y, a, x[i], n);
+        if (order) {
+            for (size_t k = start[b]; k < start[b + 1]; k++) {
+                const size_t i = order[k];
+                row[i] = row_kernel(K + i * n, y, a, x[i], n);
+            }
+        } else {
+            const size_t i0 = n * b / nb, i1 = n * (b + 1) / nb;
+            for (size_t i = i0; i < i1; i++) row[i] = row_kernel(K + i * n, y, a, x[i], n);
+        }
     }
 #pragma omp parallel for schedule(static) if (n >= EQ_PAR_MIN)
     for (size_t j = 0; j < n; j++) {
@@ -53,6 +66,82 @@ void eq_pass(const double *K, size_t n, const double *x, const double *y, double
     }
 }
 
+void eq_pass(const double *K, size_t n, const double *x, const double *y, double *row, double *col, double *acc)
+{
+    /* One read of K serves both sums: row sums against y, column sums
+     * against x accumulated per block (acc stays in cache: n doubles). Each
+     * block is summed by one thread in a fixed order, so the result does not
+     * depend on the number of threads or on the schedule. */
+    eq_pass_part(K, n, x, y, row, col, acc, NULL, NULL, 0);
+}
+
+/* Dense solve A x = b (m x m, partial pivoting), A and b overwritten; 0 if singular. */
+static int small_solve(double *A, double *b, size_t m)
+{
+    for (size_t k = 0; k < m; k++) {
+        size_t p = k;
+        for (size_t i = k + 1; i < m; i++)
+            if (fabs(A[i * m + k]) > fabs(A[p * m + k])) p = i;
+        if (!(fabs(A[p * m + k]) > 1e-300)) return 0;
+        if (p != k) {
+            for (size_t j = 0; j < m; j++) {
+                const double t = A[k * m + j];
+                A[k * m + j] = A[p * m + j];
+                A[p * m + j] = t;
+            }
+            const double t = b[k];
+            b[k] = b[p];
+            b[p] = t;
+        }
+        for (size_t i = k + 1; i < m; i++) {
+            const double f = A[i * m + k] / A[k * m + k];
+            for (size_t j = k; j < m; j++) A[i * m + j] -= f * A[k * m + j];
+            b[i] -= f * b[k];
+        }
+    }
+    for (size_t i = m; i-- > 0;) {
+        double t = b[i];
+        for (size_t j = i + 1; j < m; j++) t -= A[i * m + j] * b[j];
+        b[i] = t / A[i * m + i];
+    }
+    return 1;
+}
+
+/*
+ * Coarse (two-level) correction of calibration: one Newton step for one
+ * factor s_G per cluster G on the cluster-aggregated market clearing
+ * S_G(s) = s_G sum_j phi_Gj Y_j / Phi_j(s) = Y_G, Phi_j(s) = sum_H s_H phi_Hj,
+ * where phi_Gj = sum_{i in G} K_ij c_i are the pass's per-part column sums.
+ * These are the slow modes of the plain iteration (clusters of cities that
+ * trade little with each other). Out: delta = log s (sum 0). work: G*G + 2G.
+ */
+static int coarse_calib(const double *phi, size_t G, size_t n, const double *Y, const double *YG, const double *Phi,
+                        double *delta, double *work)
+{
+    double *J = work, *SG = work + G * G, *v = work + G * G + G;
+    (void)v;
+    for (size_t a = 0; a < G; a++) {
+        double t = 0.0;
+        const double *pa = phi + a * n;
+        for (size_t j = 0; j < n; j++) t += pa[j] * Y[j] / Phi[j];
+        SG[a] = t;
+        delta[a] = -(log(t) - log(YG[a]));
+    }
+    for (size_t a = 0; a < G; a++)
+        for (size_t b = 0; b <= a; b++) {
+            const double *pa = phi + a * n, *pb = phi + b * n;
+            double t = 0.0;
+            for (size_t j = 0; j < n; j++) t += pa[j] * pb[j] * Y[j] / (Phi[j] * Phi[j]);
+            J[a * G + b] = t;
+            J[b * G + a] = t;
+        }
+    for (size_t a = 0; a < G; a++)
+        for (size_t b = 0; b < G; b++)
+            J[a * G + b] = (a == b) - J[a * G + b] / SG[a] + 1.0 / (double)G; /* + 11'/G fixes the free scale */
+    if (!small_solve(J, delta, G)) return 0;
+    for (size_t a = 0; a < G; a++) delta[a] = fmax(-2.0, fmin(2.0, delta[a]));
+    return 1;
+}
 static inline size_t grp(const eq_sys *S, size_t i) { return S->group ? S->group[i] : 0; }
 
 /* Shift log L within each group so that sum_{i in g} L_i = Lbar_g. */
@@ -64,13 +153,14 @@ static void normalise_L(const eq_sys *S, double *logL, double *gsum)
     for (size_t i = 0; i < S->n; i++) logL[i] += gsum[grp(S, i)];
 }
 
-/* Shift log w so that sum_i w_i L_i = Y. */
-static void normalise_w(const eq_sys *S, double *logw, const double *logL)
+/* Shift log w so that sum_i w_i L_i = Y; returns the shift. */
+static double normalise_w(const eq_sys *S, double *logw, const double *logL)
 {
     double t = 0.0;
     for (size_t i = 0; i < S->n; i++) t += exp(logw[i] + logL[i]);
     const double sh = log(S->Y) - log(t);
     for (size_t i = 0; i < S->n; i++) logw[i] += sh;
+    return sh;
 }
 
 /*
@@ -193,6 +283,45 @@ static void aa_step(aa_state *A, double *z, const double *g, double res)
     }
 }
 
+/*
+ * Coarse correction of the wage level of each cluster G (s_G multiplies w in
+ * G; L fixed): one Newton step on F_G = log S_G(s) - log(s_G Y_G) with
+ * S_G(s) = sum_j s_G^-theta phi_Gj s_H(j) Y_j / Phi_j(s), Phi_j(s) = sum_H s_H^-theta phi_Hj.
+ * At s = 1: dF_G/dlog s_H = -(1+theta) d_GH + X_GH/S_G + theta M_GH/S_G with
+ * X_GH = sum_{j in H} phi_Gj Y_j/Phi_j and M_GH = sum_j phi_Gj phi_Hj Y_j/Phi_j^2.
+ */
+static int coarse_wage(const double *phi, size_t G, size_t n, const uint32_t *group, const double *Yc,
+                       const double *YG, const double *Phi, double theta, double *delta, double *work)
+{
+    double *J = work, *SG = work + G * G;
+    for (size_t a = 0; a < G * G; a++) J[a] = 0.0;
+    for (size_t a = 0; a < G; a++) {
+        const double *pa = phi + a * n;
+        double t = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            const double x = pa[j] * Yc[j] / Phi[j];
+            t += x;
+            J[a * G + group[j]] += x; /* X_GH */
+        }
+        SG[a] = t;
+        delta[a] = -(log(t) - log(YG[a]));
+    }
+    for (size_t a = 0; a < G; a++)
+        for (size_t b = 0; b <= a; b++) {
+            const double *pa = phi + a * n, *pb = phi + b * n;
+            double t = 0.0;
+            for (size_t j = 0; j < n; j++) t += pa[j] * pb[j] * Yc[j] / (Phi[j] * Phi[j]);
+            J[a * G + b] += theta * t;
+            if (a != b) J[b * G + a] += theta * t;
+        }
+    for (size_t a = 0; a < G; a++)
+        for (size_t b = 0; b < G; b++)
+            J[a * G + b] = J[a * G + b] / SG[a] - (a == b) * (1.0 + theta) + 1.0 / (double)G;
+    if (!small_solve(J, delta, G)) return 0;
+    for (size_t a = 0; a < G; a++) delta[a] = fmax(-1.0, fmin(1.0, delta[a]));
+    return 1;
+}
+
 cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters, double *resid)
 {
     const size_t n = S->n;
@@ -209,17 +338,30 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
                             "equilibrium: beta + (alpha*theta - 1)/(1 + theta) - 1/kappa = %g must be < 0 "
                             "for the long run to be stable (congestion must outweigh agglomeration)",
                             -denom);
-    double *buf = cs_mallocarray(10 * n + S->ng + eq_acc_size(n), sizeof *buf);
-    if (!buf) return CS_ENOMEM;
+    const size_t ng = S->ng;
+    const int coarse = S->group && ng >= 2 && ng <= EQ_COARSE_MAX;
+    const size_t nacc = coarse && ng * n > eq_acc_size(n) ? ng * n : eq_acc_size(n);
+    double *buf = cs_mallocarray(11 * n + ng + nacc + (coarse ? ng * ng + 3 * ng : 0), sizeof *buf);
+    uint32_t *order = coarse ? cs_mallocarray(n, sizeof *order) : NULL;
+    size_t *start = coarse ? cs_calloc(ng + 1, sizeof *start) : NULL;
+    size_t *fill = coarse ? cs_mallocarray(ng, sizeof *fill) : NULL;
     aa_state A;
     /* Anderson acts on (log w, log Phi) and, in the long run, log L (state laid out in that order) */
-    if (aa_init(&A, (S->mobile ? 3 : 2) * n)) {
-        cs_free(buf);
+    if (!buf || (coarse && (!order || !start || !fill)) || aa_init(&A, (S->mobile ? 3 : 2) * n)) {
+        cs_free(buf), cs_free(order), cs_free(start), cs_free(fill);
         return CS_ENOMEM;
     }
     /* state z = (log w, log Phi, log L); g = one damped iteration from z */
     double *z = buf, *g = buf + 3 * n, *c = buf + 6 * n, *y = buf + 7 * n, *row = buf + 8 * n;
-    double *lw = buf + 9 * n, *gs = buf + 10 * n, *acc = gs + S->ng;
+    double *lw = buf + 9 * n, *Yc = buf + 10 * n, *gs = buf + 11 * n, *acc = gs + ng;
+    double *cw = acc + nacc, *YG = cw + ng * ng + ng, *delta = YG + ng;
+    if (coarse) {
+        /* rows grouped by cluster (the mobility groups), stable order */
+        for (size_t i = 0; i < n; i++) start[S->group[i] + 1]++;
+        for (size_t k = 0; k < ng; k++) start[k + 1] += start[k];
+        memcpy(fill, start, ng * sizeof *fill);
+        for (size_t i = 0; i < n; i++) order[fill[S->group[i]]++] = (uint32_t)i;
+    }
     double *logw = z, *logP = z + n, *logL = z + 2 * n;
     double *gw = g, *gP = g + n, *gL = g + 2 * n;
     for (size_t i = 0; i < n; i++) {
@@ -243,7 +385,10 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
             c[i] = exp(-th * (logw[i] - S->logp[i] - al * logL[i]));
             y[i] = exp(logw[i] + logL[i] - logP[i]);
         }
-        eq_pass(S->K, n, c, y, row, Phi, acc);
+        if (coarse)
+            eq_pass_part(S->K, n, c, y, row, Phi, acc, order, start, ng);
+        else
+            eq_pass(S->K, n, c, y, row, Phi, acc);
         /* wage target from market clearing: w^(1+theta) = (p L^alpha)^theta row / L */
         for (size_t i = 0; i < n; i++) {
             lw[i] = (th * (S->logp[i] + al * logL[i]) - logL[i] + log(row[i])) / (1.0 + th);
@@ -301,7 +446,30 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
                 gw[i] = lw[i];
             }
         }
-        normalise_w(S, gw, gL);
+        if (coarse) {
+            /* two-level: the wage level of each cluster (mobility group), one Newton step */
+            for (size_t k = 0; k < ng; k++) YG[k] = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                Yc[i] = exp(logw[i] + logL[i]);
+                YG[S->group[i]] += Yc[i];
+            }
+            if ((it % EQ_COARSE_EVERY) == 0 && coarse_wage(acc, ng, n, S->group, Yc, YG, Phi, th, delta, cw)) {
+                for (size_t i = 0; i < n; i++) gw[i] += delta[S->group[i]];
+                const double sh = normalise_w(S, gw, gL);
+                /* Phi of the rescaled wages, exactly: sum_k s_k^-theta phi_kj (then the numeraire shift) */
+                for (size_t j = 0; j < n; j++) gP[j] = 0.0;
+                for (size_t k = 0; k < ng; k++) {
+                    const double f = exp(-th * delta[k]);
+                    const double *pk = acc + k * n;
+                    for (size_t j = 0; j < n; j++) gP[j] += f * pk[j];
+                }
+                for (size_t j = 0; j < n; j++) gP[j] = log(gP[j]) - th * sh;
+            } else {
+                normalise_w(S, gw, gL);
+            }
+        } else {
+            normalise_w(S, gw, gL);
+        }
         aa_step(&A, z, g, res);
         if (S->mobile) normalise_L(S, logL, gs);
         else
@@ -329,30 +497,55 @@ cs_status eq_run(const eq_sys *S, double *w, double *L, double *Phi, int *iters,
     *resid = res;
     aa_free(&A);
     cs_free(buf);
+    cs_free(order);
+    cs_free(start);
+    cs_free(fill);
     return st;
 }
 
-cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol, int max_iter, cs_progress progress,
-                         double *c, double *Phi, int *iters, double *resid)
+cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, const uint32_t *group, size_t ng, double tol,
+                         int max_iter, cs_progress progress, double *c, double *Phi, int *iters, double *resid)
 {
-    double *buf = cs_mallocarray(7 * n + eq_acc_size(n), sizeof *buf);
-    if (!buf) return CS_ENOMEM;
+    const int coarse = group && ng >= 2 && ng <= EQ_COARSE_MAX;
+    const size_t nacc = coarse && ng * n > eq_acc_size(n) ? ng * n : eq_acc_size(n);
+    double *buf = cs_mallocarray(7 * n + nacc + (coarse ? ng * ng + 4 * ng : 0), sizeof *buf);
+    uint32_t *order = coarse ? cs_mallocarray(n, sizeof *order) : NULL;
+    size_t *start = coarse ? cs_calloc(ng + 1, sizeof *start) : NULL;
     aa_state A;
-    if (aa_init(&A, 2 * n)) {
+    if (!buf || (coarse && (!order || !start)) || aa_init(&A, 2 * n)) {
         cs_free(buf);
+        cs_free(order);
+        cs_free(start);
         return CS_ENOMEM;
     }
     /* state z = (log c, log Phi) */
     double *z = buf, *g = buf + 2 * n, *y = buf + 4 * n, *row = buf + 5 * n, *acc = buf + 7 * n;
     double *lc = z, *lP = z + n, *gc = g, *gP = g + n;
-    (void)acc;
+    double *cw = acc + nacc, *YG = cw + ng * ng + 2 * ng, *delta = YG + ng;
+    if (coarse) {
+        /* rows grouped by cluster (stable order) */
+        for (size_t i = 0; i < n; i++) start[group[i] + 1]++;
+        for (size_t k = 0; k < ng; k++) start[k + 1] += start[k];
+        size_t *fill = cs_mallocarray(ng, sizeof *fill);
+        if (!fill) {
+            cs_free(buf), cs_free(order), cs_free(start), aa_free(&A);
+            return CS_ENOMEM;
+        }
+        memcpy(fill, start, ng * sizeof *fill);
+        for (size_t k = 0; k < ng; k++) YG[k] = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            order[fill[group[i]]++] = (uint32_t)i;
+            YG[group[i]] += Y[i];
+        }
+        cs_free(fill);
+    }
     cs_status st = CS_OK;
     for (size_t i = 0; i < n; i++) {
         lc[i] = 0.0;
         c[i] = 1.0;
         y[i] = 0.0;
     }
-    eq_pass(K, n, c, y, row, Phi, buf + 7 * n);
+    eq_pass(K, n, c, y, row, Phi, acc);
     for (size_t i = 0; i < n; i++) lP[i] = log(Phi[i]);
     double res = INFINITY;
     size_t worst = 0;
@@ -362,7 +555,10 @@ cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol,
             c[i] = exp(lc[i]);
             y[i] = Y[i] * exp(-lP[i]);
         }
-        eq_pass(K, n, c, y, row, Phi, buf + 7 * n);
+        if (coarse)
+            eq_pass_part(K, n, c, y, row, Phi, acc, order, start, ng);
+        else
+            eq_pass(K, n, c, y, row, Phi, acc);
         /* target log c* = log Y - log row (c is defined up to scale: mean log c = 0) */
         double mean = 0.0;
         for (size_t i = 0; i < n; i++) {
@@ -391,6 +587,17 @@ cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol,
             st = cs_error_set(CS_ECANCELED, "calibration cancelled at iteration %d", it);
             break;
         }
+        if (coarse && (it % EQ_COARSE_EVERY) == 0 && coarse_calib(acc, ng, n, Y, YG, Phi, delta, cw)) {
+            /* add the cluster factors to the fine step; Phi of the rescaled c exactly */
+            for (size_t i = 0; i < n; i++) gc[i] += delta[group[i]];
+            for (size_t j = 0; j < n; j++) gP[j] = 0.0;
+            for (size_t k = 0; k < ng; k++) {
+                const double f = exp(delta[k]);
+                const double *pk = acc + k * n;
+                for (size_t j = 0; j < n; j++) gP[j] += f * pk[j];
+            }
+            for (size_t j = 0; j < n; j++) gP[j] = log(gP[j]);
+        }
         aa_step(&A, z, g, res);
         mean = 0.0;
         for (size_t i = 0; i < n; i++) mean += lc[i];
@@ -406,10 +613,12 @@ cs_status eq_calibrate_c(const double *K, size_t n, const double *Y, double tol,
         c[i] = exp(lc[i]);
         y[i] = 0.0;
     }
-    if (st == CS_OK) eq_pass(K, n, c, y, row, Phi, buf + 7 * n);
+    if (st == CS_OK) eq_pass(K, n, c, y, row, Phi, acc);
     *iters = it > max_iter ? max_iter : it;
     *resid = res;
     aa_free(&A);
     cs_free(buf);
+    cs_free(order);
+    cs_free(start);
     return st;
 }

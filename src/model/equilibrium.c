@@ -421,7 +421,7 @@ cs_status cs_eq_calibrate(const cs_eq_params *p, size_t n, const uint32_t *group
     }
     double *Y = v, *c = v + n, *Phi = v + 2 * n;
     for (size_t i = 0; i < n; i++) Y[i] = w[i] * L[i];
-    st = eq_calibrate_c(K, n, Y, p->tol, p->max_iter, p->progress, c, Phi, &s->iterations, &s->residual);
+    st = eq_calibrate_c(K, n, Y, m->group, ng, p->tol, p->max_iter, p->progress, c, Phi, &s->iterations, &s->residual);
     if (st) {
         cs_error_prefix("calibrating productivities");
         goto done;
