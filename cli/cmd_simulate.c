@@ -25,6 +25,7 @@ static const cli_option simulate_opts[] = {
     {"kappa", 0, "X", "imperfect mobility: Frechet taste dispersion (default: perfect mobility)"},
     {"tol", 0, "X", "solver tolerance, max |log change| (default 1e-10)"},
     {"out", 'o', "FILE", "write the per-city CSV here (default: stdout)"},
+    {"groups-out", 0, "FILE", "also write per-group aggregates (population, income, EV, welfare change) as CSV"},
     {0}};
 
 /* ---- a small CSV reader (RFC 4180 quoting within one line) ---- */
@@ -169,9 +170,11 @@ static long csv_col(const csv_table *t, const char *name, const char *fallback)
 static void print_city(FILE *o, const char *id, const char *grp, const cs_eq_state *s0, const cs_eq_state *s1,
                        const cs_eq_change *c, size_t i)
 {
-    fprintf(o, "%s,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g\n", id, grp, s0->L[i], s1->L[i],
-            c->L_hat[i], s0->w[i], s1->w[i], c->w_hat[i], c->P_hat[i], c->real_income_hat[i], c->welfare_hat[i],
-            c->resident_welfare_hat[i], c->ev[i]);
+    fprintf(o, "%s,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,"
+               "%.10g,%.10g,%.10g,%.10g\n",
+            id, grp, s0->L[i], s1->L[i], c->L_hat[i], s0->w[i], s1->w[i], c->w_hat[i], s0->P[i], s1->P[i],
+            c->P_hat[i], s0->real_income[i], s1->real_income[i], c->real_income_hat[i], s0->W[i], s1->W[i],
+            c->welfare_hat[i], s0->output[i], s1->output[i], c->resident_welfare_hat[i], c->ev[i]);
 }
 
 static int run_simulate(int argc, char **argv)
@@ -288,7 +291,8 @@ static int run_simulate(int argc, char **argv)
         if ((st = cs_atomic_open(outp, &af))) goto fail;
         o = cs_atomic_stream(af);
     }
-    fprintf(o, "id,group,L_before,L_after,L_hat,w_before,w_after,w_hat,P_hat,real_income_hat,welfare_hat,"
+    fprintf(o, "id,group,L_before,L_after,L_hat,w_before,w_after,w_hat,P_before,P_after,P_hat,real_income_before,"
+               "real_income_after,real_income_hat,W_before,W_after,welfare_hat,output_before,output_after,"
                "resident_welfare_hat,ev\n");
     for (size_t i = 0; i < n; i++) print_city(o, ids[i], gnames[grp[i]], base, after, chg, i);
     if (af) {
@@ -297,6 +301,28 @@ static int run_simulate(int argc, char **argv)
             goto fail;
         }
         af = NULL;
+    }
+    const char *gout = cli_get(&a, "groups-out", NULL);
+    if (gout) {
+        cs_eq_aggregate *ag = NULL;
+        if ((st = cs_eq_aggregate_by(base, after, chg, grp, ng, &ag))) goto fail;
+        if ((st = cs_atomic_open(gout, &af))) {
+            cs_eq_aggregate_free(ag);
+            goto fail;
+        }
+        FILE *go = cs_atomic_stream(af);
+        fprintf(go, "group,cities,pop_before,pop_after,income_before,income_after,ev,welfare_hat,real_income_hat\n");
+        for (size_t k = 0; k < ng; k++) {
+            size_t cnt = 0;
+            for (size_t i = 0; i < n; i++) cnt += grp[i] == k;
+            fprintf(go, "%s,%zu,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g\n", gnames[k], cnt, ag->pop_before[k],
+                    ag->pop_after[k], ag->income_before[k], ag->income_after[k], ag->ev[k], ag->welfare_hat[k],
+                    ag->real_income_hat[k]);
+        }
+        cs_eq_aggregate_free(ag);
+        st = cs_atomic_commit(af);
+        af = NULL;
+        if (st) goto fail;
     }
     /* summary */
     FILE *so = outp ? stdout : stderr;
