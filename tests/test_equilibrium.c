@@ -438,6 +438,12 @@ static void test_uniqueness(void)
     CHECK_NEAR(u.spectral_radius, 5.8, 1e-12);
     CHECK_OK(cs_eq_check_uniqueness(&p, ts, CS_EQ_LONG_RUN, &u));
     CHECK(!u.holds && u.symmetric);
+    /* boundary alpha + beta = 0: B = Gamma, |B Gamma^-1| = I, rho = 1 exactly, condition holds */
+    p.alpha = 0.2, p.beta = -0.2;
+    CHECK_OK(cs_eq_check_uniqueness(&p, ta, CS_EQ_LONG_RUN, &u));
+    CHECK(u.holds);
+    CHECK_NEAR(u.spectral_radius, 1.0, 1e-14);
+    p.alpha = 0.3, p.beta = -0.1;
     CHECK_OK(cs_eq_check_uniqueness(&p, ts, CS_EQ_SHORT_RUN, &u));
     CHECK(u.holds);
     CHECK_NEAR(u.spectral_radius, 1.0, 1e-12);

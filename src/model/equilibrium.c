@@ -230,9 +230,10 @@ static int tau_symmetric(const cs_matrix *t)
 /* Spectral radius of a non-negative 2x2 matrix. */
 static double rho2(double a, double b, double c, double d)
 {
-    const double tr = a + d, det = a * d - b * c;
-    const double disc = tr * tr / 4.0 - det;
-    return tr / 2.0 + sqrt(fmax(disc, 0.0));
+    /* ((a-d)/2)^2 + bc instead of tr^2/4 - det: no cancellation (b, c >= 0), so a matrix at the
+     * boundary (e.g. the identity when alpha + beta = 0) gives rho = 1, not 1 + sqrt(eps) */
+    const double h = (a - d) / 2.0;
+    return (a + d) / 2.0 + sqrt(h * h + b * c);
 }
 
 cs_status cs_eq_check_uniqueness(const cs_eq_params *p, const cs_matrix *tau, cs_eq_horizon horizon,
