@@ -285,6 +285,7 @@ static void test_hat_vs_levels(void)
             cs_eq_state *si;
             CHECK_OK(cs_eq_counterfactual(m, s0, t, t2, (cs_eq_horizon)h, a, b, CS_EQ_REUSE_TAU_AFTER, NULL, &si));
             CHECK(si && !memcmp(si->w, sh->w, sizeof(double) * n) && !memcmp(si->L, sh->L, sizeof(double) * n));
+            CHECK(si && si->flags == sh->flags && si->spectral_radius == sh->spectral_radius);
             cs_eq_state_free(si);
             cs_matrix_free(t2);
             cs_eq_state_free(sh);

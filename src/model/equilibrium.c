@@ -484,6 +484,8 @@ cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *base, co
     double *K = NULL, *v = NULL;
     if ((st = state_new(n, m->ngroups, &s))) return st;
     s->horizon = horizon;
+    /* before tau_after's buffer may be reused for the kernel */
+    if ((st = uniqueness_note(p, tau_after, horizon, diag, s))) goto done;
     v = cs_mallocarray(4 * n, sizeof *v);
     if (!v) {
         st = CS_ENOMEM;
@@ -540,7 +542,6 @@ cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *base, co
     /* P' = P0 * Phi_hat^(-1/theta) */
     for (size_t i = 0; i < n; i++) s->P[i] = base->P[i] * pow(Phi[i], -1.0 / th);
     state_finish(m, s, a_shift, b_shift);
-    st = uniqueness_note(p, tau_after, horizon, diag, s);
 done:
     if (!reuse) cs_free(K);
     cs_free(v);
