@@ -273,7 +273,7 @@ cs_status cs_eq_check_uniqueness(const cs_eq_params *p, const cs_matrix *tau, cs
 }
 
 static cs_status uniqueness_note(const cs_eq_params *p, const cs_matrix *tau, cs_eq_horizon h, cs_diag *diag,
-                                 cs_eq_state *s)
+                                 cs_eq_state *s, const char *what)
 {
     cs_eq_uniqueness u;
     cs_status st = cs_eq_check_uniqueness(p, tau, h, &u);
@@ -285,14 +285,14 @@ static cs_status uniqueness_note(const cs_eq_params *p, const cs_matrix *tau, cs
         if (diag) {
             if (u.symmetric)
                 st = cs_diag_add(diag, CS_SEV_WARNING, CS_OK, "", 0, 0, "",
-                                 "equilibrium may not be unique: alpha + beta%s = %g > 0 (Allen & Arkolakis 2014 "
-                                 "need <= 0 for symmetric costs)",
-                                 p->mobility == CS_EQ_IMPERFECT ? " - 1/kappa" : "", u.alpha_plus_beta);
+                                 "%s: equilibrium may not be unique: alpha + beta%s = %g > 0 (Allen & Arkolakis "
+                                 "2014 need <= 0 for symmetric costs)",
+                                 what, p->mobility == CS_EQ_IMPERFECT ? " - 1/kappa" : "", u.alpha_plus_beta);
             else
                 st = cs_diag_add(diag, CS_SEV_WARNING, CS_OK, "", 0, 0, "",
-                                 "equilibrium may not be unique: costs are asymmetric and the spectral radius "
+                                 "%s: equilibrium may not be unique: costs are asymmetric and the spectral radius "
                                  "rho(|B Gamma^-1|) = %.6g > 1 (Allen, Arkolakis & Li 2020, Theorem 1)",
-                                 u.spectral_radius);
+                                 what, u.spectral_radius);
         }
     }
     return st;
@@ -374,7 +374,7 @@ cs_status cs_eq_solve(const cs_eq_model *m, const cs_matrix *tau, cs_eq_horizon 
     if (st) goto done;
     for (size_t i = 0; i < n; i++) s->P[i] = pow(Phi[i], -1.0 / p->theta);
     state_finish(m, s, a_shift, b_shift);
-    st = uniqueness_note(p, tau, horizon, diag, s);
+    st = uniqueness_note(p, tau, horizon, diag, s, "costs");
 done:
     cs_free(K);
     cs_free(v);
@@ -450,7 +450,7 @@ cs_status cs_eq_calibrate(const cs_eq_params *p, size_t n, const uint32_t *group
         m->ubar[i] = Wi * s->P[i] / (w[i] * pow(L[i], p->beta));
     }
     state_finish(m, s, NULL, NULL);
-    st = uniqueness_note(p, tau, CS_EQ_LONG_RUN, diag, s);
+    st = uniqueness_note(p, tau, CS_EQ_LONG_RUN, diag, s, "baseline costs");
 done:
     cs_free(K);
     cs_free(v);
@@ -485,7 +485,7 @@ cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *base, co
     if ((st = state_new(n, m->ngroups, &s))) return st;
     s->horizon = horizon;
     /* before tau_after's buffer may be reused for the kernel */
-    if ((st = uniqueness_note(p, tau_after, horizon, diag, s))) goto done;
+    if ((st = uniqueness_note(p, tau_after, horizon, diag, s, "scenario costs"))) goto done;
     v = cs_mallocarray(4 * n, sizeof *v);
     if (!v) {
         st = CS_ENOMEM;
