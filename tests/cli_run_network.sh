@@ -10,6 +10,12 @@ check '[ $? -eq 0 ]'
 check '[ -f "$CS_TMP/out/matrix_time.csmat" ] && [ -f "$CS_TMP/out/network.csgraph" ] && [ -f "$CS_TMP/out/snaps.csv" ]'
 /usr/bin/python3 "$CS_SRC/tests/oracles/africa_matrix.py" "$CS_TMP/out/matrix_time.csmat" "$CS_SRC/examples/africa" 0.1
 check '[ $? -eq 0 ]'
+# the report step: results.gpkg with every layer, summary.json, maps, charts, report.html
+check 'ogrinfo -so "$CS_TMP/out/results.gpkg" | grep -q "cities (Point)"'
+check 'ogrinfo -so "$CS_TMP/out/results.gpkg" | grep -q "roads (Line String)"'
+check '[ -s "$CS_TMP/out/report.html" ] && [ -s "$CS_TMP/out/map_typology.png" ] && [ -s "$CS_TMP/out/chart_lorenz.svg" ] && [ -s "$CS_TMP/out/map_roads.pdf" ]'
+check '/usr/bin/python3 -c "import json,sys; d=json.load(open(\"$CS_TMP/out/summary.json\")); sys.exit(0 if d[\"cities\"]==453 and d[\"indicators\"][\"inequality\"][\"cities_used\"]==453 else 1)"'
+check '! grep -q "src=\"http" "$CS_TMP/out/report.html"'
 # road plus border time: the edge table's border_time added to the segment times
 mkdir -p "$CS_TMP/border"
 for f in "$CS_SRC"/examples/africa/*.csv; do ln -sf "$f" "$CS_TMP/border/"; done

@@ -56,6 +56,14 @@ CS_API cs_status cs_remove_tree(const char *path);
 /** mkdir -p */
 CS_API cs_status cs_mkdir_p(const char *path);
 
+/**
+ * Find a bundled data file (e.g. "boundaries/ne_50m_countries.geojson.gz") in, in order:
+ * $CITYSYS_DATA_DIR, <dir of the executable>/../share/citysys, <dir of the executable>/../share,
+ * <dir of the executable>/../../share (build trees), and the source tree this library was built from.
+ * *path receives an owned string. CS_ENOTFOUND lists the places searched.
+ */
+CS_API cs_status cs_data_find(const char *relpath, char **path);
+
 /** SHA-256. */
 typedef struct cs_sha256 {
     uint32_t h[8];

@@ -497,3 +497,46 @@ uint64_t cs_checksum64(const void *data, size_t n, uint64_t seed)
     h ^= h >> 29;
     return h;
 }
+
+cs_status cs_data_find(const char *rel, char **path)
+{
+    *path = NULL;
+    if (!rel || !*rel) return cs_error_set(CS_EINVAL, "empty data file name");
+    char exe[4096] = "";
+    ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (r > 0) {
+        exe[r] = 0;
+        char *sl = strrchr(exe, '/');
+        if (sl) *sl = 0;
+    }
+    const char *env = getenv("CITYSYS_DATA_DIR");
+    char *cand[6] = {0};
+    int nc = 0;
+    if (env && *env) cand[nc++] = cs_asprintf("%s/%s", env, rel);
+    if (*exe) {
+        cand[nc++] = cs_asprintf("%s/../share/citysys/%s", exe, rel);
+        cand[nc++] = cs_asprintf("%s/../share/%s", exe, rel);
+        cand[nc++] = cs_asprintf("%s/../../share/%s", exe, rel);
+    }
+#ifdef CS_SOURCE_SHARE_DIR
+    cand[nc++] = cs_asprintf("%s/%s", CS_SOURCE_SHARE_DIR, rel);
+#endif
+    cs_status st = CS_ENOTFOUND;
+    for (int i = 0; i < nc; i++) {
+        if (!cand[i]) {
+            st = CS_ENOMEM;
+            break;
+        }
+        if (access(cand[i], R_OK) == 0) {
+            *path = cand[i];
+            cand[i] = NULL;
+            st = CS_OK;
+            break;
+        }
+    }
+    if (st == CS_ENOTFOUND)
+        cs_error_set(CS_ENOTFOUND, "bundled data file '%s' not found (set CITYSYS_DATA_DIR to the installed "
+                     "share/citysys folder)", rel);
+    for (int i = 0; i < nc; i++) cs_free(cand[i]);
+    return st;
+}

@@ -98,6 +98,7 @@ static const cs_run_step *const steps[] = {
     &cs_step_typology,
     &cs_step_flows,
     &step_export, /* late: a change of output formats must not redo the analyses (fingerprints chain) */
+    &cs_step_report,
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
