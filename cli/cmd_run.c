@@ -47,7 +47,7 @@ static int run(int argc, char **argv)
     if (st) {
         rc = cs_diag_errors(d) ? cli_exit_code(st) : cli_fail(st);
     } else {
-        cli_note("%zu steps (%zu reused from the cache), %zu files", sum.nsteps, sum.nreused, sum.noutputs);
+        cli_note("%zu steps (%zu of %zu cached steps reused from the cache), %zu files", sum.nsteps, sum.nreused, sum.ncached, sum.noutputs);
         printf("%s\n", out);
         rc = CLI_EXIT_OK;
     }

@@ -42,6 +42,7 @@ CS_API void cs_run_opts_init(cs_run_opts *o);
 typedef struct cs_run_summary {
     size_t nsteps;          /**< steps run or reused */
     size_t nreused;         /**< steps whose outputs came from the cache */
+    size_t ncached;         /**< steps that keep their outputs in the cache (the others always run) */
     size_t noutputs;        /**< files in the output folder, manifest.json included */
     char fingerprint[65];   /**< project fingerprint (hex SHA-256) */
 } cs_run_summary;

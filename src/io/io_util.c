@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
 #include "io/io_internal.h"
@@ -80,7 +81,13 @@ cs_status io_report_finish(io_report *r)
 
 /* ---- GDAL ---- */
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
-static void gdal_register(void) { GDALAllRegister(); }
+static void gdal_register(void)
+{
+    GDALAllRegister();
+    /* reproducible GeoPackages: the GPKG driver stamps gpkg_contents.last_change with the current time
+       unless OGR_CURRENT_DATE is set; a user's own setting is kept */
+    if (!CPLGetConfigOption("OGR_CURRENT_DATE", NULL)) CPLSetConfigOption("OGR_CURRENT_DATE", "2000-01-01T00:00:00.000Z");
+}
 
 void io_gdal_begin(void)
 {

@@ -55,7 +55,12 @@ cs_status cs_canvas_open(cs_canvas *c, const char *path, int width, int height)
             return CS_ENOMEM;
         }
         if (c->format == CS_IMG_SVG) c->surface = cairo_svg_surface_create(c->tmp_path, width, height);
-        else c->surface = cairo_pdf_surface_create(c->tmp_path, width, height);
+        else {
+            c->surface = cairo_pdf_surface_create(c->tmp_path, width, height);
+            /* reproducible PDFs: no creation date (same input, same bytes) */
+            if (cairo_surface_status(c->surface) == CAIRO_STATUS_SUCCESS)
+                cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_CREATE_DATE, "");
+        }
     }
     cairo_status_t cs = cairo_surface_status(c->surface);
     if (cs != CAIRO_STATUS_SUCCESS) {

@@ -489,7 +489,7 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
     char *cache = NULL;
     cs_atomic_dir *ad = NULL;
     json_t *jsteps = json_array();
-    size_t nrun = 0, nreused = 0;
+    size_t nrun = 0, nreused = 0, ncached = 0;
     cs_status st = jsteps ? CS_OK : cs_error_set(CS_ENOMEM, "out of memory");
     if (!st) st = check_outdir(outdir);
     if (!st) st = cs_project_fingerprint(p, projfp);
@@ -546,6 +546,7 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
         }
         nrun++;
         nreused += (size_t)reused;
+        ncached += s->cached ? 1u : 0u;
         json_t *js = json_object();
         json_object_set_new(js, "name", json_string(s->name));
         json_object_set_new(js, "version", json_integer(s->version));
@@ -570,6 +571,7 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
     if (!st && summary) {
         summary->nsteps = nrun;
         summary->nreused = nreused;
+        summary->ncached = ncached;
         summary->noutputs = nout;
         memcpy(summary->fingerprint, projfp, sizeof projfp);
     }

@@ -252,7 +252,9 @@ static cs_status ind_run(cs_run_ctx *ctx, const char *dir)
     cs_hierarchy *hi = NULL;
     double *value = cs_mallocarray(n ? n : 1, sizeof *value);
     if (!value) return CS_ENOMEM;
-    city_numbers(c, g.ineq_value, value);
+    int have_value = city_numbers(c, g.ineq_value, value);
+    if (!have_value)
+        for (size_t i = 0; i < n; i++) value[i] = NAN; /* no income column: inequality is not computed */
     st = read_border(ctx->project, g.border_time_path, CS_MATRIX_TIME, &bt);
     if (!st) st = read_border(ctx->project, g.border_dist_path, CS_MATRIX_DISTANCE, &bd);
     /* generalised cost in time-equivalent minutes */
@@ -328,6 +330,7 @@ static cs_status ind_run(cs_run_ctx *ctx, const char *dir)
         }
         if (!y || !w || !lab) st = CS_ENOMEM;
         json_object_set_new(ji, "value", json_string(g.ineq_value));
+        if (!have_value) json_object_set_new(ji, "note", json_string("the city table has no such column"));
         json_object_set_new(ji, "cities_used", json_integer((json_int_t)m));
         json_object_set_new(ji, "cities_without_positive_value", json_integer((json_int_t)dropped));
         cs_ineq_summary su, sw;
@@ -640,6 +643,11 @@ static cs_status flows_run(cs_run_ctx *ctx, const char *dir)
                                "unreachable_flow", num(ctx->load->unreachable_flow), "unreachable_pairs",
                                (json_int_t)ctx->load->unreachable_pairs, "segments_evaluated_for_criticality",
                                (json_int_t)(ctx->crit ? ctx->crit->n : 0));
+        char *txt = json_dumps(jf, JSON_INDENT(2) | JSON_SORT_KEYS);
+        char *jp = cs_asprintf("%s/flows.json", dir);
+        st = (!txt || !jp) ? CS_ENOMEM : cs_write_file_atomic(jp, txt, strlen(txt));
+        free(txt);
+        cs_free(jp);
         json_object_set_new(summary(ctx), "flows", jf);
     }
     cs_matrix_free(rm);
@@ -710,6 +718,14 @@ static cs_status flows_load(cs_run_ctx *ctx, const char *dir)
             }
             ctx->crit = cr;
         }
+    }
+    if (!st) {
+        char *jp = cs_asprintf("%s/flows.json", dir);
+        json_error_t je;
+        json_t *j = jp ? json_load_file(jp, 0, &je) : NULL;
+        if (!j) st = jp ? cs_error_set_at(CS_EFORMAT, jp, je.line, je.column, "%s", je.text) : CS_ENOMEM;
+        else json_object_set_new(summary(ctx), "flows", j);
+        cs_free(jp);
     }
     cs_matrix_free(rm);
     return st;
