@@ -188,7 +188,14 @@ int main(int argc, char **argv)
            t_build, t_load, N, N, t_query, t_write, threads);
     printf("memory: router %.1f bytes/node, peak RSS %.1f MB (%.1f bytes/node)\n",
            (double)info.memory_bytes / info.nodes, peak_kb() / 1024.0, peak_kb() * 1024.0 / info.nodes);
-    printf("checksum: sum of finite times %.3f s, unreachable %zu\n", sum, unr);
+    printf("checksum: sum of finite times %.3f s, unreachable %zu; rowsums", sum, unr);
+    for (size_t i = 0; i < 3 && i < N; i++) {
+        double rs = 0;
+        for (size_t j = 0; j < N; j++)
+            if (!isinf(T->v[i * N + j])) rs += T->v[i * N + j];
+        printf(" %.1f", rs);
+    }
+    printf("\n");
     if (change) {
         /* a loaded segment: the middle of the route between the first two points */
         cs_dijkstra *d = NULL;

@@ -398,28 +398,81 @@ static void base_metric(const cs_router *r, uint64_t *up, uint64_t *dn, int road
     }
 }
 
-/* Lower-triangle customization, pushing from each node w in rank order. */
-static void triangles(const cs_router *r, uint64_t *up, uint64_t *dn)
+static inline void atomic_min64(uint64_t *p, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v < cur && !__atomic_compare_exchange_n(p, &cur, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+/* Push the lower triangles of node w: arcs {u,v} with u,v upper neighbours of w. */
+static inline void push_node(const cs_router *r, uint32_t w, uint64_t *up, uint64_t *dn, int atomic)
 {
     const uint32_t *fu = r->first_up, *hd = r->up_head;
-    for (uint32_t w = 0; w < r->n; w++) {
-        uint32_t b = fu[w], e = fu[w + 1];
-        for (uint32_t i = b; i < e; i++) {
-            uint32_t u = hd[i];
-            uint64_t dwu = dn[i], uwu = up[i];
-            if (dwu == RT_INF && uwu == RT_INF) continue;
-            uint32_t p = fu[u];
-            for (uint32_t j = i + 1; j < e; j++) {
-                uint32_t v = hd[j];
-                while (hd[p] < v) p++;
-                /* arc p = {u, v}, u < v */
-                uint64_t a = rt_add(dwu, up[j]);
+    uint32_t b = fu[w], e = fu[w + 1];
+    for (uint32_t i = b; i < e; i++) {
+        uint32_t u = hd[i];
+        uint64_t dwu = dn[i], uwu = up[i];
+        if (dwu == RT_INF && uwu == RT_INF) continue;
+        uint32_t p = fu[u];
+        for (uint32_t j = i + 1; j < e; j++) {
+            uint32_t v = hd[j];
+            while (hd[p] < v) p++;
+            /* arc p = {u, v}, u < v: u->w->v and v->w->u */
+            uint64_t a = rt_add(dwu, up[j]);
+            uint64_t c = rt_add(dn[j], uwu);
+            if (atomic) {
+                if (a < up[p]) atomic_min64(&up[p], a);
+                if (c < dn[p]) atomic_min64(&dn[p], c);
+            } else {
                 if (a < up[p]) up[p] = a;
-                uint64_t c = rt_add(dn[j], uwu);
                 if (c < dn[p]) dn[p] = c;
             }
         }
     }
+}
+
+/*
+ * Lower-triangle customization. A node's arcs are final once all its
+ * descendants in the elimination tree have pushed, so nodes are processed
+ * by height above the leaves; nodes of equal height are never ancestors of
+ * one another and run in parallel, their pushes into shared ancestor arcs
+ * merged with an atomic minimum (order-independent, hence deterministic).
+ */
+static cs_status triangles(const cs_router *r, uint64_t *up, uint64_t *dn, int threads)
+{
+    uint32_t n = r->n;
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+    if (nt <= 1 || n < 4096) {
+        for (uint32_t w = 0; w < n; w++) push_node(r, w, up, dn, 0);
+        return CS_OK;
+    }
+    uint32_t *lev = cs_calloc(n, 4), *first = NULL, *byl = cs_mallocarray(n, 4);
+    if (!lev || !byl) { cs_free(lev); cs_free(byl); return CS_ENOMEM; }
+    uint32_t maxl = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        if (lev[v] > maxl) maxl = lev[v];
+        uint32_t p = r->parent[v];
+        if (p != CS_INVALID_ID && lev[p] < lev[v] + 1) lev[p] = lev[v] + 1;
+    }
+    first = cs_calloc((size_t)maxl + 2, 4);
+    if (!first) { cs_free(lev); cs_free(byl); return CS_ENOMEM; }
+    for (uint32_t v = 0; v < n; v++) first[lev[v] + 1]++;
+    for (uint32_t l = 0; l <= maxl; l++) first[l + 1] += first[l];
+    for (uint32_t v = 0; v < n; v++) byl[first[lev[v]]++] = v;
+    for (uint32_t l = maxl + 1; l > 0; l--) first[l] = first[l - 1];
+    first[0] = 0;
+    for (uint32_t l = 0; l <= maxl; l++) {
+        uint32_t b = first[l], e = first[l + 1];
+        if (e - b < 2048) { /* few nodes: a fork/join would cost more than it saves */
+            for (uint32_t k = b; k < e; k++) push_node(r, byl[k], up, dn, 0);
+            continue;
+        }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
+        for (uint32_t k = b; k < e; k++) push_node(r, byl[k], up, dn, 1);
+    }
+    cs_free(lev); cs_free(first); cs_free(byl);
+    return CS_OK;
 }
 
 cs_status rt_customize(cs_router *r, int threads)
@@ -435,13 +488,12 @@ cs_status rt_customize(cs_router *r, int threads)
         r->r_dn = cs_mallocarray(m, 8);
         if (!r->r_up || !r->r_dn) return CS_ENOMEM;
     }
-    int two = r->has_nonroad;
-    /* the two metrics are independent: one per thread when there are two */
-#pragma omp parallel for num_threads(two && threads != 1 ? 2 : 1) schedule(static, 1)
-    for (int k = 0; k < 1 + two; k++) {
-        uint64_t *up = k ? r->r_up : r->w_up, *dn = k ? r->r_dn : r->w_dn;
-        base_metric(r, up, dn, k);
-        triangles(r, up, dn);
+    cs_status st;
+    base_metric(r, r->w_up, r->w_dn, 0);
+    if ((st = triangles(r, r->w_up, r->w_dn, threads))) return st;
+    if (r->has_nonroad) {
+        base_metric(r, r->r_up, r->r_dn, 1);
+        if ((st = triangles(r, r->r_up, r->r_dn, threads))) return st;
     }
     return CS_OK;
 }
@@ -593,72 +645,110 @@ static qitem heap_pop(qitem *h, size_t *n)
     return top;
 }
 
-/* Recompute arcs seeded in `queue` (lower endpoint order), propagating changes upward. */
+/* Exact weight of hierarchy arc e = {x,y} (x < y) from its segments and lower triangles. */
+static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uint32_t e, uint32_t x, int road_only,
+                 uint64_t *nu_out, uint64_t *nd_out)
+{
+    uint32_t y = r->up_head[e];
+    uint64_t nu = RT_INF, nd = RT_INF;
+    for (uint32_t k = r->arc_first_seg[e]; k < r->arc_first_seg[e + 1]; k++) {
+        uint32_t s = r->arc_segs[k];
+        if (road_only && rt_nonroad_mode(r->seg_mode[s])) continue;
+        uint64_t kf, kb;
+        rt_seg_keys(r, s, &kf, &kb);
+        if (r->rank[r->seg_u[s]] > r->rank[r->seg_v[s]]) { uint64_t t = kf; kf = kb; kb = t; }
+        if (kf < nu) nu = kf;
+        if (kb < nd) nd = kb;
+    }
+    /* lower triangles: w in down(x) and down(y) */
+    uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1];
+    while (i < ie && j < je) {
+        uint32_t a = r->dn_tail[i], b = r->dn_tail[j];
+        if (a < b) i++;
+        else if (b < a) j++;
+        else {
+            uint32_t ewx = r->dn_arc[i], ewy = r->dn_arc[j];
+            uint64_t t1 = rt_add(dn[ewx], up[ewy]);
+            if (t1 < nu) nu = t1;
+            uint64_t t2 = rt_add(dn[ewy], up[ewx]);
+            if (t2 < nd) nd = t2;
+            i++; j++;
+        }
+    }
+    *nu_out = nu;
+    *nd_out = nd;
+}
+
+/*
+ * Partial re-customization. Seeded arcs are recomputed exactly (pull over
+ * their segments and lower triangles), in increasing order of their lower
+ * node, so the arcs a triangle reads are final. When arcs {x,y} of node x
+ * change, every arc {y,z} (z another upper neighbour of x) whose triangle
+ * through x either improves or was tight (its old value equalled the arc's
+ * weight, so an increase may raise it) is queued; other arcs cannot change.
+ */
 static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int road_only)
 {
     uint64_t *up = road_only ? r->r_up : r->w_up, *dn = road_only ? r->r_dn : r->w_dn;
     size_t cap = nseed + 64, hn = 0;
     qitem *h = cs_mallocarray(cap, sizeof *h);
     uint8_t *queued = cs_calloc(r->ncch ? r->ncch : 1, 1);
-    if (!h || !queued) { cs_free(h); cs_free(queued); return CS_ENOMEM; }
+    uint32_t maxdeg = 0;
+    for (uint32_t v = 0; v < r->n; v++)
+        if (r->first_up[v + 1] - r->first_up[v] > maxdeg) maxdeg = r->first_up[v + 1] - r->first_up[v];
+    uint64_t *oup = cs_mallocarray(maxdeg + 1, 8), *odn = cs_mallocarray(maxdeg + 1, 8);
+    uint32_t *chg = cs_mallocarray(maxdeg + 1, 4);
+    cs_status st = CS_OK;
+    if (!h || !queued || !oup || !odn || !chg) { st = CS_ENOMEM; goto out; }
     for (size_t i = 0; i < nseed; i++)
         if (!queued[seed[i]]) { queued[seed[i]] = 1; heap_push(h, &hn, (qitem){arc_tail(r, seed[i]), seed[i]}); }
     while (hn) {
-        qitem it = heap_pop(h, &hn);
-        uint32_t e = it.e, x = it.tail, y = r->up_head[e];
-        queued[e] = 0;
-        r->last.arcs_recomputed++;
-        /* base */
-        uint64_t nu = RT_INF, nd = RT_INF;
-        for (uint32_t k = r->arc_first_seg[e]; k < r->arc_first_seg[e + 1]; k++) {
-            uint32_t s = r->arc_segs[k];
-            if (road_only && rt_nonroad_mode(r->seg_mode[s])) continue;
-            uint64_t kf, kb;
-            rt_seg_keys(r, s, &kf, &kb);
-            if (r->rank[r->seg_u[s]] > r->rank[r->seg_v[s]]) { uint64_t t = kf; kf = kb; kb = t; }
-            if (kf < nu) nu = kf;
-            if (kb < nd) nd = kb;
+        uint32_t x = h[0].tail, b = r->first_up[x], e_end = r->first_up[x + 1], nchg = 0;
+        for (uint32_t k = b; k < e_end; k++) { oup[k - b] = up[k]; odn[k - b] = dn[k]; }
+        /* recompute every queued arc of x */
+        while (hn && h[0].tail == x) {
+            qitem it = heap_pop(h, &hn);
+            uint32_t e = it.e;
+            queued[e] = 0;
+            r->last.arcs_recomputed++;
+            uint64_t nu, nd;
+            pull(r, up, dn, e, x, road_only, &nu, &nd);
+            if (nu == up[e] && nd == dn[e]) continue;
+            up[e] = nu;
+            dn[e] = nd;
+            chg[nchg++] = e;
+            r->last.arcs_changed++;
         }
-        /* lower triangles: w in down(x) and down(y) */
-        uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1];
-        while (i < ie && j < je) {
-            uint32_t a = r->dn_tail[i], b = r->dn_tail[j];
-            if (a < b) i++;
-            else if (b < a) j++;
-            else {
-                uint32_t ewx = r->dn_arc[i], ewy = r->dn_arc[j];
-                uint64_t t1 = rt_add(dn[ewx], up[ewy]);
-                if (t1 < nu) nu = t1;
-                uint64_t t2 = rt_add(dn[ewy], up[ewx]);
-                if (t2 < nd) nd = t2;
-                i++; j++;
+        /* queue the arcs whose triangle through x changed */
+        for (uint32_t c = 0; c < nchg; c++) {
+            uint32_t e = chg[c], y = r->up_head[e];
+            for (uint32_t k = b; k < e_end; k++) {
+                if (k == e) continue;
+                uint32_t z = r->up_head[k];
+                uint32_t lo = y < z ? y : z, hi = y < z ? z : y;
+                uint32_t f = rt_find_arc(r, lo, hi);
+                if (f == CS_INVALID_ID || queued[f]) continue;
+                /* lo->x->hi uses dn(x,lo) + up(x,hi); hi->x->lo uses dn(x,hi) + up(x,lo) */
+                uint32_t el = y < z ? e : k, eh = y < z ? k : e;
+                uint64_t nu = rt_add(dn[el], up[eh]), nd = rt_add(dn[eh], up[el]);
+                uint64_t ou = rt_add(odn[el - b], oup[eh - b]), od = rt_add(odn[eh - b], oup[el - b]);
+                int need = nu < up[f] || nd < dn[f] || (ou == up[f] && nu != ou) || (od == dn[f] && nd != od);
+                if (!need) continue;
+                if (hn == cap) {
+                    size_t nc = cap * 2;
+                    qitem *h2 = cs_reallocarray(h, nc, sizeof *h2);
+                    if (!h2) { st = CS_ENOMEM; goto out; }
+                    h = h2;
+                    cap = nc;
+                }
+                queued[f] = 1;
+                heap_push(h, &hn, (qitem){lo, f});
             }
-        }
-        if (nu == up[e] && nd == dn[e]) continue;
-        up[e] = nu;
-        dn[e] = nd;
-        r->last.arcs_changed++;
-        /* arc {x,y} is in the lower triangle of {y,z} / {z,y} for every other upper neighbour z of x */
-        for (uint32_t k = r->first_up[x]; k < r->first_up[x + 1]; k++) {
-            uint32_t z = r->up_head[k];
-            if (z == y) continue;
-            uint32_t a = y < z ? y : z, b = y < z ? z : y;
-            uint32_t f = rt_find_arc(r, a, b);
-            if (f == CS_INVALID_ID || queued[f]) continue;
-            if (hn == cap) {
-                size_t nc = cap * 2;
-                qitem *h2 = cs_reallocarray(h, nc, sizeof *h2);
-                if (!h2) { cs_free(h); cs_free(queued); return CS_ENOMEM; }
-                h = h2;
-                cap = nc;
-            }
-            queued[f] = 1;
-            heap_push(h, &hn, (qitem){a, f});
         }
     }
-    cs_free(h);
-    cs_free(queued);
-    return CS_OK;
+out:
+    cs_free(h); cs_free(queued); cs_free(oup); cs_free(odn); cs_free(chg);
+    return st;
 }
 
 /* Copy every array living in the file mapping to the heap. */
