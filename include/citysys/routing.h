@@ -14,9 +14,9 @@
  * Weights are exact integers: time in milliseconds, length in centimetres.
  * Routes are compared lexicographically by (time, length): among routes of
  * equal time the shortest length wins (the tie rule). Path sums are exact up
- * to 2^32-1 ms (49.7 days) and 2^32-1 cm (42,949 km) per route; a route
- * beyond either limit is reported as CS_EUNSUPPORTED by the build (arcs) or
- * saturates (documented in docs/routing.md).
+ * to 2^32-1 ms (49.7 days) and 2^32-1 cm (42,949 km) per route (the pair
+ * is packed as time << 32 | length in one 64-bit integer; see
+ * docs/routing.md for what happens beyond).
  *
  * Threads: a cs_router is immutable during queries and can be shared by any
  * number of threads; cs_router_apply must not run concurrently with queries.
@@ -83,14 +83,15 @@ CS_API const uint32_t *cs_router_scc(const cs_router *r);
 
 /**
  * A source or target: either a node (node != CS_INVALID_ID) or a point on
- * a segment at fraction `frac` (0 = node u, 1 = node v) plus a connector
- * time `access_ms` added once at that end. Leaving a point on segment s
- * towards v costs fwd - round(frac*fwd) ms (and len - round(frac*len) cm);
- * towards u costs round((1-frac)*bwd)... exactly: the part u->p of the
- * forward time is round(frac*fwd) and p->v is the rest; the part v->p of
- * the backward time is round((1-frac)*bwd) and p->u the rest (rounding half
- * away from zero), so the parts always add up to the whole segment. Two
- * points on the same segment are also joined along it directly.
+ * segment `seg` at fraction `frac` of its length (0 = node u, 1 = node v),
+ * plus a connector leg (access_ms, access_cm) added once at that end.
+ * Partial segment legs, with round() = nearest integer, halves away from 0:
+ *   forward time u->p = round(frac*fwd), p->v = fwd - round(frac*fwd);
+ *   backward time v->p = round((1-frac)*bwd), p->u = bwd - round((1-frac)*bwd);
+ * lengths the same way with len_cm. The parts add up exactly to the whole
+ * segment. Two points on the same segment are also joined directly along it.
+ * A location with seg == CS_INVALID_ID (not joined) gives an unreachable
+ * row/column.
  */
 typedef struct cs_location {
     uint32_t node;      /**< node id, or CS_INVALID_ID to use seg/frac */

@@ -185,45 +185,17 @@ static int nthreads(int t) { return t > 0 ? t : omp_get_max_threads(); }
 static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int threads,
                                int prune, buckets *B)
 {
-    uint32_t n = r->n, H = r->et_height + 1;
+    uint32_t n = r->n, H = 2 * r->et_height + 2; /* two seeds: two ancestor chains */
     const uint64_t *w = road_only ? r->r_dn : r->w_dn, *sw = road_only ? r->r_up : r->w_up;
     size_t *cnt = cs_calloc(m + 1, sizeof *cnt);
     B->first = cs_calloc((size_t)n + 2, sizeof *B->first);
     if (!cnt || !B->first) { cs_free(cnt); return CS_ENOMEM; }
     int nt = nthreads(threads);
     cs_status st = CS_OK;
-    uint32_t *tn = NULL;
-    uint64_t *tk = NULL;
-    /* pass 1: counts per target */
-#pragma omp parallel num_threads(nt)
-    {
-        uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
-        uint32_t *on = cs_mallocarray(H, 4);
-        uint64_t *ok = cs_mallocarray(H, 8);
-        if (!dist || !ex || !on || !ok) {
-#pragma omp atomic write
-            st = CS_ENOMEM;
-        } else {
-            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
-        }
-#pragma omp for schedule(dynamic, 16)
-        for (size_t j = 0; j < m; j++) {
-            if (!dist || !ex || !on || !ok) continue;
-            seeds sd;
-            loc_seeds(r, &dst[j], 1, road_only, &sd);
-            cnt[j + 1] = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
-        }
-        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
-    }
-    if (st) { cs_free(cnt); return st; }
-    for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
-    size_t tot = cnt[m];
-    tn = cs_mallocarray(tot ? tot : 1, 4);
-    tk = cs_mallocarray(tot ? tot : 1, 8);
-    B->tgt = cs_mallocarray(tot ? tot : 1, 4);
-    B->key = cs_mallocarray(tot ? tot : 1, 8);
-    if (!tn || !tk || !B->tgt || !B->key) { st = CS_ENOMEM; goto done; }
-    /* pass 2: entries per target */
+    uint32_t **tn = cs_calloc(m, sizeof *tn);
+    uint64_t **tk = cs_calloc(m, sizeof *tk);
+    if (!tn || !tk) { st = CS_ENOMEM; goto done; }
+    /* one search per target, its entries kept in a block of their own */
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
@@ -241,22 +213,38 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             seeds sd;
             loc_seeds(r, &dst[j], 1, road_only, &sd);
             uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
-            memcpy(tn + cnt[j], on, (size_t)c * 4);
-            memcpy(tk + cnt[j], ok, (size_t)c * 8);
+            tn[j] = cs_mallocarray(c ? c : 1, 4);
+            tk[j] = cs_mallocarray(c ? c : 1, 8);
+            if (!tn[j] || !tk[j]) {
+#pragma omp atomic write
+                st = CS_ENOMEM;
+                continue;
+            }
+            memcpy(tn[j], on, (size_t)c * 4);
+            memcpy(tk[j], ok, (size_t)c * 8);
+            cnt[j + 1] = c;
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
     }
     if (st) goto done;
+    for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
+    size_t tot = cnt[m];
+    B->tgt = cs_mallocarray(tot ? tot : 1, 4);
+    B->key = cs_mallocarray(tot ? tot : 1, 8);
+    if (!B->tgt || !B->key) { st = CS_ENOMEM; goto done; }
     /* buckets by node, targets in increasing order within each */
-    for (size_t e = 0; e < tot; e++) B->first[tn[e] + 2]++;
+    for (size_t j = 0; j < m; j++)
+        for (size_t e = 0; e < cnt[j + 1] - cnt[j]; e++) B->first[tn[j][e] + 2]++;
     for (uint32_t v = 0; v < n; v++) B->first[v + 2] += B->first[v + 1];
     for (size_t j = 0; j < m; j++)
-        for (size_t e = cnt[j]; e < cnt[j + 1]; e++) {
-            size_t p = B->first[tn[e] + 1]++;
+        for (size_t e = 0; e < cnt[j + 1] - cnt[j]; e++) {
+            size_t p = B->first[tn[j][e] + 1]++;
             B->tgt[p] = (uint32_t)j;
-            B->key[p] = tk[e];
+            B->key[p] = tk[j][e];
         }
 done:
+    if (tn) for (size_t j = 0; j < m; j++) cs_free(tn[j]);
+    if (tk) for (size_t j = 0; j < m; j++) cs_free(tk[j]);
     cs_free(cnt); cs_free(tn); cs_free(tk);
     if (st) buckets_free(B);
     return st;
@@ -315,7 +303,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     for (size_t j = 0; j < m; j++)
         if (dst[j].node == CS_INVALID_ID && dst[j].seg != CS_INVALID_ID) st_list[nst++] = (segtgt){dst[j].seg, (uint32_t)j};
     qsort(st_list, nst, sizeof *st_list, cmp_segtgt);
-    uint32_t nn = r->n, H = r->et_height + 1;
+    uint32_t nn = r->n, H = 2 * r->et_height + 2; /* two seeds: two ancestor chains */
     int nt = nthreads(o->threads);
     volatile int cancel = 0;
     size_t done_rows = 0;
