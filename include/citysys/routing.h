@@ -177,6 +177,34 @@ typedef struct cs_apply_stats {
 } cs_apply_stats;
 CS_API void cs_router_last_apply(const cs_router *r, cs_apply_stats *out);
 
+/**
+ * A matrix kept up to date across changes: it stores every source's and
+ * target's search space (unpruned) and the cells, so that after
+ * cs_router_apply only the rows and columns whose searches can change are
+ * recomputed. A search is affected when one of the hierarchy arcs changed by
+ * the apply leaves a node it reached and either improves the arc's head or
+ * was tight there before (or when its point lies on a changed segment); an
+ * unaffected search is provably identical. Memory: (n + m) x search space x
+ * 12 bytes + n x m x 8 bytes per metric. The router is borrowed and must
+ * outlive the session.
+ */
+typedef struct cs_matrix_session cs_matrix_session;
+
+/** Compute the matrix (as cs_router_matrix; `prune` is ignored) and keep what an update needs. */
+CS_API cs_status cs_matrix_session_new(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
+                                       size_t m, const cs_matrix_opts *opts, cs_matrix_session **out);
+/**
+ * Bring the matrix up to date after cs_router_apply. Exactly one apply since
+ * the last compute is handled incrementally; more, or an apply that rebuilt
+ * the hierarchy, recompute everything.
+ */
+CS_API cs_status cs_matrix_session_update(cs_matrix_session *s);
+/** Rows and columns recomputed by the last update (n and m after a full compute). */
+CS_API void cs_matrix_session_stats(const cs_matrix_session *s, size_t *rows, size_t *cols);
+/** Current matrices (owned by the caller), with the flags of cs_router_matrix. */
+CS_API cs_status cs_matrix_session_get(const cs_matrix_session *s, cs_matrix **time, cs_matrix **dist);
+CS_API void cs_matrix_session_free(cs_matrix_session *s);
+
 /* ---- save / load ---- */
 
 /** Binary file format version written by this library. */

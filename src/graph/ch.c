@@ -714,6 +714,21 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
             uint64_t nu, nd;
             pull(r, up, dn, e, x, road_only, &nu, &nd);
             if (nu == up[e] && nd == dn[e]) continue;
+            int k = road_only;
+            if (r->log_n[k] == r->log_cap[k]) {
+                size_t nc = r->log_cap[k] ? 2 * r->log_cap[k] : 256;
+                uint32_t *a2 = cs_reallocarray(r->log_arc[k], nc, 4);
+                if (a2) r->log_arc[k] = a2;
+                uint64_t *u2 = cs_reallocarray(r->log_up[k], nc, 8);
+                if (u2) r->log_up[k] = u2;
+                uint64_t *d2 = cs_reallocarray(r->log_dn[k], nc, 8);
+                if (d2) r->log_dn[k] = d2;
+                if (!a2 || !u2 || !d2) { st = CS_ENOMEM; goto out; }
+                r->log_cap[k] = nc;
+            }
+            r->log_arc[k][r->log_n[k]] = e;
+            r->log_up[k][r->log_n[k]] = up[e];
+            r->log_dn[k][r->log_n[k]++] = dn[e];
             up[e] = nu;
             dn[e] = nd;
             chg[nchg++] = e;
@@ -797,6 +812,9 @@ static cs_status grow(void **p, size_t n, size_t elem)
 cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
 {
     memset(&r->last, 0, sizeof r->last);
+    rt_log_clear(r);
+    r->gen++;
+    r->log_full = 1; /* until the partial path completes */
     /* validate everything first: on failure nothing changes */
     for (size_t i = 0; i < c->nops; i++)
         if (c->ops[i].seg >= r->nseg)
@@ -830,7 +848,10 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     /* from here on only memory failures can occur; they leave a consistent but partial metric
        only in the topology path, which then rebuilds from the segments. */
     uint32_t *seeds = cs_mallocarray(c->nops + c->nadds + 1, sizeof *seeds);
-    if (!seeds) return CS_ENOMEM;
+    r->log_seg = cs_mallocarray(c->nops + c->nadds + 1, sizeof *r->log_seg);
+    if (!seeds || !r->log_seg) { cs_free(seeds); return CS_ENOMEM; }
+    for (size_t i = 0; i < c->nops; i++) r->log_seg[r->log_nseg++] = c->ops[i].seg;
+    for (size_t i = 0; i < c->nadds; i++) r->log_seg[r->log_nseg++] = r->nseg + (uint32_t)i;
     size_t ns = 0;
     for (size_t i = 0; i < c->nops; i++) {
         const rt_op *o = &c->ops[i];
@@ -873,5 +894,6 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     if (!st && r->r_up) st = partial(r, seeds, ns, 1);
     cs_free(seeds);
     if (st) return st;
+    r->log_full = 0;
     return rt_compute_scc(r);
 }

@@ -427,3 +427,381 @@ fail:
     cs_matrix_free(D);
     return st;
 }
+
+/* ---- matrix sessions: re-answer after cs_router_apply ---- */
+
+typedef struct {
+    uint32_t *node; /* reached ranks, increasing */
+    uint64_t *key;
+    uint32_t n;
+} sspace;
+
+struct cs_matrix_session {
+    const cs_router *r;
+    uint64_t gen;
+    size_t n, m;
+    cs_location *src, *dst;
+    cs_matrix_opts opts;
+    char **src_ids, **dst_ids;
+    int two;              /* second (road-only) metric */
+    sspace *ss[2], *ts[2]; /* per metric: source and target search spaces (unpruned) */
+    uint64_t *cell[2];    /* per metric: n*m keys */
+    size_t rows_done, cols_done;
+};
+
+static void ss_free(sspace *s) { cs_free(s->node); cs_free(s->key); s->node = NULL; s->key = NULL; s->n = 0; }
+
+/* Search from location l (dir 0 source, 1 target) on metric k into s (replacing it). */
+static cs_status ss_compute(const cs_router *r, const cs_location *l, int dir, int k, uint64_t *dist, uint64_t *ex,
+                            uint32_t *on, uint64_t *ok, sspace *s)
+{
+    seeds sd;
+    loc_seeds(r, l, dir, k, &sd);
+    const uint64_t *w = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+    const uint64_t *sw = dir == 0 ? (k ? r->r_dn : r->w_dn) : (k ? r->r_up : r->w_up);
+    uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, 0);
+    ss_free(s);
+    s->node = cs_mallocarray(c ? c : 1, 4);
+    s->key = cs_mallocarray(c ? c : 1, 8);
+    if (!s->node || !s->key) { ss_free(s); return CS_ENOMEM; }
+    memcpy(s->node, on, (size_t)c * 4);
+    memcpy(s->key, ok, (size_t)c * 8);
+    s->n = c;
+    return CS_OK;
+}
+
+/* Buckets from stored target search spaces; only targets with sel[j] (NULL = all). */
+static cs_status ss_buckets(const cs_router *r, const sspace *ts, size_t m, const uint8_t *sel, buckets *B)
+{
+    memset(B, 0, sizeof *B);
+    B->first = cs_calloc((size_t)r->n + 2, sizeof *B->first);
+    if (!B->first) return CS_ENOMEM;
+    size_t tot = 0;
+    for (size_t j = 0; j < m; j++)
+        if (!sel || sel[j]) {
+            tot += ts[j].n;
+            for (uint32_t e = 0; e < ts[j].n; e++) B->first[ts[j].node[e] + 2]++;
+        }
+    for (uint32_t v = 0; v < r->n; v++) B->first[v + 2] += B->first[v + 1];
+    B->tgt = cs_mallocarray(tot ? tot : 1, 4);
+    B->key = cs_mallocarray(tot ? tot : 1, 8);
+    if (!B->tgt || !B->key) { buckets_free(B); return CS_ENOMEM; }
+    for (size_t j = 0; j < m; j++)
+        if (!sel || sel[j])
+            for (uint32_t e = 0; e < ts[j].n; e++) {
+                size_t p = B->first[ts[j].node[e] + 1]++;
+                B->tgt[p] = (uint32_t)j;
+                B->key[p] = ts[j].key[e];
+            }
+    return CS_OK;
+}
+
+/* Row i of metric k: cells of the targets in B (all, or the selected ones) from the stored source space. */
+static void ss_row(const cs_matrix_session *S, int k, size_t i, const buckets *B, const uint8_t *sel)
+{
+    const cs_router *r = S->r;
+    uint64_t *row = S->cell[k] + i * S->m;
+    for (size_t j = 0; j < S->m; j++)
+        if (!sel || sel[j]) row[j] = RT_INF;
+    const sspace *s = &S->ss[k][i];
+    for (uint32_t q = 0; q < s->n; q++) {
+        uint64_t f = s->key[q];
+        for (size_t e = B->first[s->node[q]]; e < B->first[s->node[q] + 1]; e++) {
+            uint64_t x = f + B->key[e];
+            if (x < f) x = RT_INF;
+            if (x < row[B->tgt[e]]) row[B->tgt[e]] = x;
+        }
+    }
+    const cs_location *a = &S->src[i];
+    if (a->node == CS_INVALID_ID && a->seg != CS_INVALID_ID)
+        for (size_t j = 0; j < S->m; j++) {
+            const cs_location *b = &S->dst[j];
+            if ((sel && !sel[j]) || b->node != CS_INVALID_ID || b->seg != a->seg) continue;
+            uint64_t d = same_seg(r, a, b, k);
+            if (d < row[j]) row[j] = d;
+        }
+}
+
+/* Is the stored search space affected by the logged arc changes of metric k? dir 0: up weights. */
+static int ss_affected(const cs_router *r, const sspace *s, int dir, int k, const size_t *lfirst, const uint32_t *lidx,
+                       uint64_t *dense)
+{
+    for (uint32_t q = 0; q < s->n; q++) dense[s->node[q]] = s->key[q];
+    const uint64_t *cur = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+    const uint64_t *old = dir == 0 ? r->log_up[k] : r->log_dn[k];
+    int hit = 0;
+    for (uint32_t q = 0; q < s->n && !hit; q++) {
+        uint32_t x = s->node[q];
+        for (size_t t = lfirst[x]; t < lfirst[x + 1]; t++) {
+            uint32_t li = lidx[t], e = r->log_arc[k][li], y = r->up_head[e];
+            uint64_t fx = dense[x], fy = dense[y];
+            uint64_t nw = rt_add(fx, cur[e]), ow = rt_add(fx, old[li]);
+            if (nw < fy || (ow == fy && nw != ow)) { hit = 1; break; }
+        }
+    }
+    for (uint32_t q = 0; q < s->n; q++) dense[s->node[q]] = RT_INF;
+    return hit;
+}
+
+static cs_status session_full(cs_matrix_session *S);
+
+void cs_matrix_session_free(cs_matrix_session *S)
+{
+    if (!S) return;
+    for (int k = 0; k < 2; k++) {
+        if (S->ss[k]) for (size_t i = 0; i < S->n; i++) ss_free(&S->ss[k][i]);
+        if (S->ts[k]) for (size_t j = 0; j < S->m; j++) ss_free(&S->ts[k][j]);
+        cs_free(S->ss[k]); cs_free(S->ts[k]); cs_free(S->cell[k]);
+    }
+    if (S->src_ids) for (size_t i = 0; i < S->n; i++) cs_free(S->src_ids[i]);
+    if (S->dst_ids) for (size_t j = 0; j < S->m; j++) cs_free(S->dst_ids[j]);
+    cs_free(S->src_ids); cs_free(S->dst_ids);
+    cs_free(S->src); cs_free(S->dst);
+    cs_free(S);
+}
+
+/* Recompute rows (selrow) fully and, for the other rows, the selected columns (selcol). */
+static cs_status session_rows(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol)
+{
+    buckets all, part;
+    memset(&part, 0, sizeof part);
+    cs_status st = ss_buckets(S->r, S->ts[k], S->m, NULL, &all);
+    if (st) return st;
+    int anycol = 0;
+    if (selcol)
+        for (size_t j = 0; j < S->m && !anycol; j++) anycol = selcol[j];
+    if (anycol && (st = ss_buckets(S->r, S->ts[k], S->m, selcol, &part))) { buckets_free(&all); return st; }
+    int nt = nthreads(S->opts.threads);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 8)
+    for (size_t i = 0; i < S->n; i++) {
+        if (!selrow || selrow[i]) ss_row(S, k, i, &all, NULL);
+        else if (anycol) ss_row(S, k, i, &part, selcol);
+    }
+    buckets_free(&all);
+    buckets_free(&part);
+    return CS_OK;
+}
+
+/* (Re)compute the search spaces selected (NULL = all) for metric k. */
+static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol)
+{
+    const cs_router *r = S->r;
+    uint32_t nn = r->n, H = 2 * r->et_height + 2;
+    int nt = nthreads(S->opts.threads);
+    cs_status st = CS_OK;
+    size_t tot = S->n + S->m;
+#pragma omp parallel num_threads(nt)
+    {
+        uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
+        uint32_t *on = cs_mallocarray(H, 4);
+        uint64_t *ok = cs_mallocarray(H, 8);
+        int okm = dist && ex && on && ok;
+        if (!okm) {
+#pragma omp atomic write
+            st = CS_ENOMEM;
+        } else
+            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
+#pragma omp for schedule(dynamic, 8)
+        for (size_t q = 0; q < tot; q++) {
+            if (!okm) continue;
+            cs_status s2;
+            if (q < S->n) {
+                if (selrow && !selrow[q]) continue;
+                s2 = ss_compute(r, &S->src[q], 0, k, dist, ex, on, ok, &S->ss[k][q]);
+            } else {
+                size_t j = q - S->n;
+                if (selcol && !selcol[j]) continue;
+                s2 = ss_compute(r, &S->dst[j], 1, k, dist, ex, on, ok, &S->ts[k][j]);
+            }
+            if (s2) {
+#pragma omp atomic write
+                st = s2;
+            }
+        }
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+    }
+    return st;
+}
+
+static cs_status session_full(cs_matrix_session *S)
+{
+    S->two = S->r->has_nonroad && S->opts.nonroad_flags;
+    for (int k = 0; k < 1 + S->two; k++) {
+        if (!S->ss[k]) {
+            S->ss[k] = cs_calloc(S->n ? S->n : 1, sizeof(sspace));
+            S->ts[k] = cs_calloc(S->m ? S->m : 1, sizeof(sspace));
+            S->cell[k] = cs_mallocarray(S->n && S->m ? S->n * S->m : 1, 8);
+            if (!S->ss[k] || !S->ts[k] || !S->cell[k]) return CS_ENOMEM;
+        }
+        cs_status st;
+        if ((st = session_spaces(S, k, NULL, NULL)) || (st = session_rows(S, k, NULL, NULL))) return st;
+    }
+    S->rows_done = S->n;
+    S->cols_done = S->m;
+    S->gen = S->r->gen;
+    return CS_OK;
+}
+
+cs_status cs_matrix_session_new(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
+                                size_t m, const cs_matrix_opts *opts, cs_matrix_session **out)
+{
+    *out = NULL;
+    cs_status st;
+    if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
+    cs_matrix_session *S = cs_calloc(1, sizeof *S);
+    if (!S) return CS_ENOMEM;
+    S->r = r;
+    S->n = n;
+    S->m = m;
+    if (opts) S->opts = *opts;
+    else cs_matrix_opts_default(&S->opts);
+    S->src = cs_mallocarray(n ? n : 1, sizeof *src);
+    S->dst = cs_mallocarray(m ? m : 1, sizeof *dst);
+    if (!S->src || !S->dst) { cs_matrix_session_free(S); return CS_ENOMEM; }
+    if (n) memcpy(S->src, src, n * sizeof *src);
+    if (m) memcpy(S->dst, dst, m * sizeof *dst);
+    if (S->opts.src_ids || S->opts.dst_ids) {
+        S->src_ids = cs_calloc(n ? n : 1, sizeof(char *));
+        S->dst_ids = cs_calloc(m ? m : 1, sizeof(char *));
+        if (!S->src_ids || !S->dst_ids) { cs_matrix_session_free(S); return CS_ENOMEM; }
+        for (size_t i = 0; i < n; i++)
+            if (!(S->src_ids[i] = S->opts.src_ids ? cs_strdup(S->opts.src_ids[i]) : cs_asprintf("%zu", i))) {
+                cs_matrix_session_free(S);
+                return CS_ENOMEM;
+            }
+        for (size_t j = 0; j < m; j++)
+            if (!(S->dst_ids[j] = S->opts.dst_ids ? cs_strdup(S->opts.dst_ids[j]) : cs_asprintf("%zu", j))) {
+                cs_matrix_session_free(S);
+                return CS_ENOMEM;
+            }
+    }
+    S->opts.src_ids = S->opts.dst_ids = NULL;
+    if ((st = session_full(S))) { cs_matrix_session_free(S); return st; }
+    *out = S;
+    return CS_OK;
+}
+
+static int on_changed_seg(const cs_router *r, const cs_location *l, const uint8_t *segmark)
+{
+    return l->node == CS_INVALID_ID && l->seg != CS_INVALID_ID && l->seg < r->nseg && segmark[l->seg];
+}
+
+cs_status cs_matrix_session_update(cs_matrix_session *S)
+{
+    const cs_router *r = S->r;
+    if (S->gen == r->gen) { S->rows_done = S->cols_done = 0; return CS_OK; }
+    int two = r->has_nonroad && S->opts.nonroad_flags;
+    if (S->gen + 1 != r->gen || r->log_full || two != S->two) return session_full(S);
+    cs_status st = CS_OK;
+    uint8_t *segmark = cs_calloc(r->nseg ? r->nseg : 1, 1);
+    uint8_t *selrow = cs_calloc(S->n ? S->n : 1, 1), *selcol = cs_calloc(S->m ? S->m : 1, 1);
+    size_t *lfirst = cs_calloc((size_t)r->n + 2, sizeof *lfirst);
+    uint32_t *lidx = NULL;
+    if (!segmark || !selrow || !selcol || !lfirst) { st = CS_ENOMEM; goto out; }
+    for (size_t q = 0; q < r->log_nseg; q++)
+        if (r->log_seg[q] < r->nseg) segmark[r->log_seg[q]] = 1;
+    /* rows/columns whose searches see a changed arc, or whose point lies on a changed segment */
+    for (int k = 0; k < 1 + S->two; k++) {
+        size_t nl = r->log_n[k];
+        cs_free(lidx);
+        lidx = cs_mallocarray(nl ? nl : 1, 4);
+        if (!lidx) { st = CS_ENOMEM; goto out; }
+        memset(lfirst, 0, ((size_t)r->n + 2) * sizeof *lfirst);
+        /* changed arcs grouped by their lower node */
+        uint32_t *tails = cs_mallocarray(nl ? nl : 1, 4);
+        if (!tails) { st = CS_ENOMEM; goto out; }
+        for (size_t q = 0; q < nl; q++) {
+            uint32_t e = r->log_arc[k][q], lo = 0, hi = r->n;
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (r->first_up[mid] <= e) lo = mid;
+                else hi = mid;
+            }
+            tails[q] = lo;
+            lfirst[lo + 2]++;
+        }
+        for (uint32_t v = 0; v < r->n; v++) lfirst[v + 2] += lfirst[v + 1];
+        for (size_t q = 0; q < nl; q++) lidx[lfirst[tails[q] + 1]++] = (uint32_t)q;
+        cs_free(tails);
+        int nt = nthreads(S->opts.threads);
+        size_t tot = S->n + S->m;
+        uint32_t nn = r->n;
+#pragma omp parallel num_threads(nt)
+        {
+            uint64_t *dense = cs_mallocarray(nn ? nn : 1, 8);
+            if (!dense) {
+#pragma omp atomic write
+                st = CS_ENOMEM;
+            } else
+                for (uint32_t v = 0; v < nn; v++) dense[v] = RT_INF;
+#pragma omp for schedule(dynamic, 16)
+            for (size_t q = 0; q < tot; q++) {
+                if (!dense) continue;
+                if (q < S->n) {
+                    if (on_changed_seg(r, &S->src[q], segmark) ||
+                        ss_affected(r, &S->ss[k][q], 0, k, lfirst, lidx, dense))
+                        selrow[q] = 1;
+                } else {
+                    size_t j = q - S->n;
+                    if (on_changed_seg(r, &S->dst[j], segmark) ||
+                        ss_affected(r, &S->ts[k][j], 1, k, lfirst, lidx, dense))
+                        selcol[j] = 1;
+                }
+            }
+            cs_free(dense);
+        }
+        if (st) goto out;
+    }
+    for (int k = 0; k < 1 + S->two && !st; k++) {
+        if ((st = session_spaces(S, k, selrow, selcol))) break;
+        st = session_rows(S, k, selrow, selcol);
+    }
+    if (!st) {
+        S->rows_done = S->cols_done = 0;
+        for (size_t i = 0; i < S->n; i++) S->rows_done += selrow[i];
+        for (size_t j = 0; j < S->m; j++) S->cols_done += selcol[j];
+        S->gen = r->gen;
+    }
+out:
+    cs_free(segmark); cs_free(selrow); cs_free(selcol); cs_free(lfirst); cs_free(lidx);
+    return st;
+}
+
+void cs_matrix_session_stats(const cs_matrix_session *S, size_t *rows, size_t *cols)
+{
+    if (rows) *rows = S->rows_done;
+    if (cols) *cols = S->cols_done;
+}
+
+cs_status cs_matrix_session_get(const cs_matrix_session *S, cs_matrix **time, cs_matrix **dist)
+{
+    cs_matrix *T = NULL, *D = NULL;
+    cs_status st = CS_OK;
+    if (time) *time = NULL;
+    if (dist) *dist = NULL;
+    size_t n = S->n, m = S->m;
+    if (time && ((st = cs_matrix_new(n, m, CS_MATRIX_TIME, &T)) || (st = cs_matrix_ensure_flags(T)) ||
+                 (S->src_ids && (st = cs_matrix_set_ids(T, (const char *const *)S->src_ids,
+                                                        (const char *const *)S->dst_ids)))))
+        goto fail;
+    if (dist && ((st = cs_matrix_new(n, m, CS_MATRIX_DISTANCE, &D)) || (st = cs_matrix_ensure_flags(D)) ||
+                 (S->src_ids && (st = cs_matrix_set_ids(D, (const char *const *)S->src_ids,
+                                                        (const char *const *)S->dst_ids)))))
+        goto fail;
+    for (size_t c = 0; c < n * m; c++) {
+        uint64_t kk = S->cell[0][c];
+        int unr = kk == RT_INF, nr = S->two && !unr && kk < S->cell[1][c];
+        uint8_t fl = (uint8_t)((unr ? CS_CELL_UNREACHABLE : 0) | (nr ? CS_CELL_NONROAD : 0));
+        if (T) { T->v[c] = unr ? INFINITY : (double)(kk >> 32) / 1000.0; T->flags[c] = fl; }
+        if (D) { D->v[c] = unr ? INFINITY : (double)(kk & 0xffffffffu) / 100.0; D->flags[c] = fl; }
+    }
+    if (T) memcpy(T->fingerprint, S->r->fingerprint, 65);
+    if (D) memcpy(D->fingerprint, S->r->fingerprint, 65);
+    if (time) *time = T;
+    if (dist) *dist = D;
+    return CS_OK;
+fail:
+    cs_matrix_free(T);
+    cs_matrix_free(D);
+    return st;
+}
