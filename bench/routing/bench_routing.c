@@ -131,13 +131,14 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1], *save = NULL, *load = NULL, *out = NULL;
     size_t N = strtoul(argv[2], NULL, 10);
-    int threads = 0, change = 0;
+    int threads = 0, change = 0, leaf = 16;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
         else if (!strcmp(argv[i], "--load") && i + 1 < argc) load = argv[++i];
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--change")) change = 1;
+        else if (!strcmp(argv[i], "--leaf") && i + 1 < argc) leaf = atoi(argv[++i]);
     }
     double t0 = now();
     cs_router *r = NULL;
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
         cs_router_opts o;
         cs_router_opts_default(&o);
         o.threads = threads;
+        o.leaf_size = (uint32_t)leaf;
         double t1 = now();
         phase_t0 = t1;
         if (cs_router_build(net, &o, (cs_progress){phase_cb, NULL}, &r)) die("build");
@@ -209,6 +211,11 @@ int main(int argc, char **argv)
             if (k == len / 2) seg = ps[x];
         cs_dijkstra_free(d);
         free(ps); free(pn);
+        /* a session keeps the searches so that the change is re-answered incrementally */
+        cs_matrix_session *sess = NULL;
+        double t6 = now();
+        if (cs_matrix_session_new(r, P, N, P, N, &mo, &sess)) die("session");
+        double t_sess = now() - t6;
         cs_route_changes *c = NULL;
         cs_route_changes_new(&c);
         cs_route_changes_close(c, seg);
@@ -217,17 +224,31 @@ int main(int argc, char **argv)
         double t_apply = now() - t4;
         cs_apply_stats as;
         cs_router_last_apply(r, &as);
-        cs_matrix *T2 = NULL;
         double t5 = now();
-        if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T2, NULL)) die("matrix");
+        if (cs_matrix_session_update(sess)) die("update");
         double t_q2 = now() - t5;
-        size_t changed = 0;
-        for (size_t q = 0; q < N * N; q++) changed += T2->v[q] != T->v[q];
+        size_t rows = 0, cols = 0;
+        cs_matrix_session_stats(sess, &rows, &cols);
+        cs_matrix *T2 = NULL;
+        if (cs_matrix_session_get(sess, &T2, NULL)) die("get");
+        /* check against a fresh query on the changed router */
+        cs_matrix *T3 = NULL;
+        double t7 = now();
+        if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T3, NULL)) die("matrix");
+        double t_fresh = now() - t7;
+        size_t changed = 0, differ = 0;
+        for (size_t q = 0; q < N * N; q++) {
+            changed += T2->v[q] != T->v[q];
+            differ += T2->v[q] != T3->v[q];
+        }
         double scratch = t_build + t_query;
-        printf("change: closed segment %u; apply %.3f s (%llu arcs recomputed, %llu changed); re-query %.3f s; "
-               "re-answer %.3f s vs from scratch %.3f s = %.1fx; %zu cells changed\n",
-               seg, t_apply, (unsigned long long)as.arcs_recomputed, (unsigned long long)as.arcs_changed, t_q2,
-               t_apply + t_q2, scratch, scratch / (t_apply + t_q2), changed);
+        printf("change: closed segment %u; session setup %.3f s; apply %.3f s (%llu arcs recomputed, %llu changed); "
+               "update %.3f s (%zu rows, %zu columns recomputed); re-answer %.3f s vs from scratch (build + query) "
+               "%.3f s = %.1fx; full re-query would be %.3f s; %zu cells changed; %zu cells differ from a fresh query\n",
+               seg, t_sess, t_apply, (unsigned long long)as.arcs_recomputed, (unsigned long long)as.arcs_changed, t_q2,
+               rows, cols, t_apply + t_q2, scratch, scratch / (t_apply + t_q2), t_fresh, changed, differ);
+        cs_matrix_free(T3);
+        cs_matrix_session_free(sess);
         cs_route_changes_free(c);
         cs_matrix_free(T2);
     }

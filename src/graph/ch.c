@@ -178,6 +178,89 @@ out:
     return st;
 }
 
+typedef struct { uint32_t *a; uint32_t n, cap; } u32vec;
+
+static int vec_push(u32vec *v, uint32_t x)
+{
+    if (v->n == v->cap) {
+        uint32_t nc = v->cap ? v->cap * 2 : 4;
+        uint32_t *p = cs_reallocarray(v->a, nc, sizeof *p);
+        if (!p) return -1;
+        v->a = p;
+        v->cap = nc;
+    }
+    v->a[v->n++] = x;
+    return 0;
+}
+
+/*
+ * Peel nodes of degree <= 2 (dead ends and chain nodes) before the
+ * dissection: they get the lowest ranks in removal order, a chain node's two
+ * neighbours become adjacent (the fill its contraction creates), and the
+ * dissection runs on the remaining core. Rebuilds first/adj as the core
+ * graph (node ids unchanged, peeled nodes without neighbours) and returns the
+ * number of peeled nodes; their ranks are written to rank[].
+ */
+static cs_status peel(uint32_t n, uint32_t **first_io, uint32_t **adj_io, uint32_t *rank, uint8_t *peeled,
+                      uint32_t *npeeled)
+{
+    uint32_t *first = *first_io, *adj = *adj_io;
+    u32vec *nb = cs_calloc(n, sizeof *nb);
+    uint32_t *queue = cs_mallocarray(3 * (size_t)n + 1, 4);
+    cs_status st = CS_OK;
+    uint32_t low = 0;
+    if (!nb || !queue) { st = CS_ENOMEM; goto out; }
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t a = first[v]; a < first[v + 1]; a++)
+            if (vec_push(&nb[v], adj[a])) { st = CS_ENOMEM; goto out; }
+    size_t qh = 0, qt = 0;
+    for (uint32_t v = 0; v < n; v++)
+        if (nb[v].n <= 2) queue[qt++] = v;
+    while (qh < qt) {
+        uint32_t v = queue[qh++];
+        if (peeled[v] || nb[v].n > 2) continue;
+        peeled[v] = 1;
+        rank[v] = low++;
+        for (uint32_t i = 0; i < nb[v].n; i++) {
+            u32vec *w = &nb[nb[v].a[i]];
+            for (uint32_t k = 0; k < w->n; k++)
+                if (w->a[k] == v) { w->a[k] = w->a[--w->n]; break; }
+        }
+        if (nb[v].n == 2) {
+            uint32_t a = nb[v].a[0], b = nb[v].a[1], have = 0;
+            for (uint32_t k = 0; k < nb[a].n; k++) have |= nb[a].a[k] == b;
+            if (!have && (vec_push(&nb[a], b) || vec_push(&nb[b], a))) { st = CS_ENOMEM; goto out; }
+        }
+        for (uint32_t i = 0; i < nb[v].n; i++) {
+            uint32_t w = nb[v].a[i];
+            if (!peeled[w] && nb[w].n <= 2) queue[qt++] = w; /* <= n initial + 2 per removal: fits 3n */
+        }
+        nb[v].n = 0;
+    }
+    /* core CSR */
+    {
+        uint64_t tot = 0;
+        for (uint32_t v = 0; v < n; v++) tot += nb[v].n;
+        uint32_t *f2 = cs_calloc((size_t)n + 1, 4), *a2 = cs_mallocarray(tot ? tot : 1, 4);
+        if (!f2 || !a2) { cs_free(f2); cs_free(a2); st = CS_ENOMEM; goto out; }
+        uint32_t p = 0;
+        for (uint32_t v = 0; v < n; v++) {
+            f2[v] = p;
+            qsort(nb[v].a, nb[v].n, 4, cmp_u32);
+            for (uint32_t k = 0; k < nb[v].n; k++) a2[p++] = nb[v].a[k];
+        }
+        f2[n] = p;
+        cs_free(first); cs_free(adj);
+        *first_io = f2;
+        *adj_io = a2;
+    }
+    *npeeled = low;
+out:
+    if (nb) for (uint32_t v = 0; v < n; v++) cs_free(nb[v].a);
+    cs_free(nb); cs_free(queue);
+    return st;
+}
+
 cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uint32_t leaf, uint32_t *rank)
 {
     uint32_t n = r->n;
@@ -191,22 +274,26 @@ cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uin
     uint8_t *insep = cs_calloc(n, 1);
     uint32_t *loc = cs_mallocarray(n, sizeof *loc);
     nd_task *stack = cs_mallocarray(2 * 64 + (size_t)n / leaf + 64, sizeof *stack);
+    uint32_t low = 0;
     if (!x || !y || !perm || !stamp || !kb || !insep || !loc || !stack) { st = CS_ENOMEM; goto done; }
+    if ((st = peel(n, &first, &adj, rank, insep, &low))) goto done;
     double mlat = 0;
     if (lat) {
         for (uint32_t i = 0; i < n; i++) mlat += isfinite(lat[i]) ? lat[i] : 0;
         mlat /= n;
     }
     double c = cos(mlat * M_PI / 180.0);
+    uint32_t p0 = low;
     for (uint32_t i = 0; i < n; i++) {
         x[i] = lon && isfinite(lon[i]) ? lon[i] * c : 0;
         y[i] = lat && isfinite(lat[i]) ? lat[i] : 0;
-        perm[i] = i;
-        stamp[i] = 1;
+        stamp[i] = insep[i] ? 0 : 1; /* peeled nodes are outside every part */
+        if (!insep[i]) perm[p0++] = i;
+        insep[i] = 0;
     }
     uint32_t nstamp = 1;
     size_t sp = 0;
-    stack[sp++] = (nd_task){0, n, 1};
+    stack[sp++] = (nd_task){low, n, 1};
     while (sp) {
         nd_task t = stack[--sp];
         uint32_t size = t.hi - t.lo;
@@ -271,21 +358,6 @@ done:
 }
 
 /* ---- symbolic contraction: chordal completion in rank order ---- */
-
-typedef struct { uint32_t *a; uint32_t n, cap; } u32vec;
-
-static int vec_push(u32vec *v, uint32_t x)
-{
-    if (v->n == v->cap) {
-        uint32_t nc = v->cap ? v->cap * 2 : 4;
-        uint32_t *p = cs_reallocarray(v->a, nc, sizeof *p);
-        if (!p) return -1;
-        v->a = p;
-        v->cap = nc;
-    }
-    v->a[v->n++] = x;
-    return 0;
-}
 
 cs_status rt_contract(cs_router *r)
 {
