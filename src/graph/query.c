@@ -115,8 +115,8 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
  * up-down route whose entry is dropped can be moved to that higher
  * neighbour without changing the route's weight; the peak rank only grows,
  * so some optimal route has a peak kept on both sides (docs/routing.md).
- * Writes the kept (rank, key) pairs to on/ok (capacity et_height + 1) and
- * returns their count.
+ * Writes the kept (rank, key) pairs to on/ok (capacity 2 * et_height + 2:
+ * two seeds have two ancestor chains) and returns their count.
  */
 static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, const seeds *sd, uint64_t *dist,
                      uint64_t *ex, uint32_t *on, uint64_t *ok, int prune)
