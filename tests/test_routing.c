@@ -254,6 +254,22 @@ static void test_oneway_disconnected(void)
     el_free(&e);
 }
 
+/* routes longer than 6.2 days take the scalar path of the many-to-many kernel */
+static void test_long_times(void)
+{
+    elist e;
+    el_init(&e, 40);
+    for (uint32_t i = 0; i < 40; i++) { e.lon[i] = i; e.lat[i] = (i * 7) % 5; }
+    for (uint32_t i = 0; i + 1 < 40; i++) el_add(&e, i, i + 1, i == 20 ? 600000000u : 1000 + i, 2000, 1000, 0);
+    el_add(&e, 0, 39, 900000000u, NOT, 5000, CS_SEG_FERRY);
+    cs_router *r = el_router(&e);
+    cs_location L[40];
+    for (uint32_t i = 0; i < 40; i++) L[i] = cs_location_node(i);
+    CHECK(compare(r, &e, L, 40, L, 40, 2) == 0);
+    cs_router_free(r);
+    el_free(&e);
+}
+
 static void test_tie_rule(void)
 {
     /* 0 -> 5 over four parallel two-edge routes of 20 s, lengths 400, 300, 500, 350 m -> 300 m */
@@ -550,6 +566,7 @@ int main(void)
     test_grid();
     test_oneway_disconnected();
     test_tie_rule();
+    test_long_times();
     test_multimodal();
     test_dijkstra_tree();
     test_random(15, 0);

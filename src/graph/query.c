@@ -284,6 +284,36 @@ static cs_status validate(const cs_router *r, const cs_location *l, size_t k, co
     return CS_OK;
 }
 
+/* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
+#define BS 32
+#define LANE_LIMIT (UINT64_C(1) << 61)
+#define LANE_INF ((int64_t)1 << 62)
+
+typedef struct { uint32_t v, lane; uint64_t f; } lane_item;
+
+static int cmp_lane_item(const void *a, const void *b)
+{
+    const lane_item *x = a, *y = b;
+    if (x->v != y->v) return x->v < y->v ? -1 : 1;
+    return x->lane < y->lane ? -1 : x->lane > y->lane;
+}
+
+/* blk[t*BS + l] = min(blk[t*BS + l], F[l] + key) over the bucket entries [b, e). Keys and F are below
+   2^62, so the sums stay below 2^63 and the signed minimum is exact; unused lanes hold LANE_INF. */
+__attribute__((target_clones("avx2", "default")))
+static void lanes_min(int64_t *restrict blk, const uint32_t *restrict bt, const uint64_t *restrict bk, size_t b,
+                      size_t e, const int64_t *restrict F)
+{
+    for (size_t q = b; q < e; q++) {
+        int64_t k = (int64_t)bk[q];
+        int64_t *restrict row = blk + (size_t)bt[q] * BS;
+        for (int l = 0; l < BS; l++) {
+            int64_t x = F[l] + k;
+            row[l] = x < row[l] ? x : row[l];
+        }
+    }
+}
+
 static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
                      const cs_matrix_opts *o, cs_progress progress, const sinks *out)
 {
@@ -303,71 +333,136 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     for (size_t j = 0; j < m; j++)
         if (dst[j].node == CS_INVALID_ID && dst[j].seg != CS_INVALID_ID) st_list[nst++] = (segtgt){dst[j].seg, (uint32_t)j};
     qsort(st_list, nst, sizeof *st_list, cmp_segtgt);
-    uint32_t nn = r->n, H = 2 * r->et_height + 2; /* two seeds: two ancestor chains */
+    uint32_t nn = r->n, H = 2 * r->et_height + 2;
     int nt = nthreads(o->threads);
     volatile int cancel = 0;
     size_t done_rows = 0;
+    /* the lane kernel needs every key below 2^61 (route times below 6.2 days); else the scalar path */
+    int fast[2] = {1, 1};
+    for (int k = 0; k < 1 + two; k++) {
+        size_t tot = B[k].first[r->n];
+        for (size_t e = 0; e < tot && fast[k]; e++) fast[k] = B[k].key[e] < LANE_LIMIT;
+    }
+    size_t nblocks = (n + BS - 1) / BS;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
-        uint32_t *on = cs_mallocarray(H, 4);
-        uint64_t *ok = cs_mallocarray(H, 8);
-        uint64_t *row = cs_mallocarray(m * (size_t)(1 + two), 8);
-        int okmem = dist && ex && on && ok && row;
+        uint32_t *on = cs_mallocarray((size_t)H * BS, 4);
+        uint64_t *ok = cs_mallocarray((size_t)H * BS, 8);
+        uint32_t cnt[BS];
+        uint64_t *row = cs_mallocarray(m * (size_t)(1 + two) * BS, 8);
+        int64_t *blk = cs_mallocarray(m * (size_t)BS, 8);
+        lane_item *items = cs_mallocarray((size_t)H * BS, sizeof *items);
+        int okmem = dist && ex && on && ok && row && blk && items;
         if (!okmem) {
 #pragma omp atomic write
             st = CS_ENOMEM;
         } else {
             for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
         }
-#pragma omp for schedule(dynamic, 8)
-        for (size_t i = 0; i < n; i++) {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblocks; b++) {
             if (!okmem || cancel) continue;
+            size_t i0 = b * BS, bn = n - i0 < BS ? n - i0 : BS;
             for (int k = 0; k < 1 + two; k++) {
-                uint64_t *rw = row + (size_t)k * m;
-                for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
-                seeds sd;
-                loc_seeds(r, &src[i], 0, k, &sd);
-                uint32_t c = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on, ok, prune);
                 const size_t *bf = B[k].first;
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
-                for (uint32_t q = 0; q < c; q++) {
-                    uint64_t f = ok[q];
-                    for (size_t e = bf[on[q]]; e < bf[on[q] + 1]; e++) {
-                        uint64_t s = f + bk[e]; /* both < 2^63 in practice; checked below */
-                        if (s < f) s = RT_INF;
-                        if (s < rw[bt[e]]) rw[bt[e]] = s;
+                int lanes = fast[k];
+                for (size_t l = 0; l < bn; l++) {
+                    seeds sd;
+                    loc_seeds(r, &src[i0 + l], 0, k, &sd);
+                    cnt[l] = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on + l * H,
+                                  ok + l * H, prune);
+                    for (uint32_t q = 0; q < cnt[l] && lanes; q++) lanes = ok[l * H + q] < LANE_LIMIT;
+                }
+                if (lanes) {
+                    /* all sources of the block at once: each bucket is read once, BS rows updated per entry */
+                    for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
+                    size_t ni = 0;
+                    for (size_t l = 0; l < bn; l++)
+                        for (uint32_t q = 0; q < cnt[l]; q++)
+                            items[ni++] = (lane_item){on[l * H + q], (uint32_t)l, ok[l * H + q]};
+                    qsort(items, ni, sizeof *items, cmp_lane_item);
+                    int64_t F[BS];
+                    for (size_t g = 0; g < ni;) {
+                        size_t h = g;
+                        while (h < ni && items[h].v == items[g].v) h++;
+                        uint32_t v = items[g].v;
+                        if (h - g >= 6) {
+                            for (int l = 0; l < BS; l++) F[l] = LANE_INF;
+                            for (size_t q = g; q < h; q++) F[items[q].lane] = (int64_t)items[q].f;
+                            lanes_min(blk, bt, bk, bf[v], bf[v + 1], F);
+                        } else {
+                            for (size_t q = g; q < h; q++) {
+                                int64_t f = (int64_t)items[q].f;
+                                uint32_t l = items[q].lane;
+                                for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                    int64_t x = f + (int64_t)bk[e];
+                                    int64_t *c = &blk[(size_t)bt[e] * BS + l];
+                                    if (x < *c) *c = x;
+                                }
+                            }
+                        }
+                        g = h;
+                    }
+                    for (size_t l = 0; l < bn; l++) {
+                        uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                        for (size_t j = 0; j < m; j++) {
+                            int64_t x = blk[j * BS + l];
+                            rw[j] = x >= LANE_INF ? RT_INF : (uint64_t)x;
+                        }
+                    }
+                } else {
+                    for (size_t l = 0; l < bn; l++) {
+                        uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                        for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
+                        for (uint32_t q = 0; q < cnt[l]; q++) {
+                            uint64_t f = ok[l * H + q];
+                            uint32_t v = on[l * H + q];
+                            for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                uint64_t x = f + bk[e];
+                                if (x < f) x = RT_INF;
+                                if (x < rw[bt[e]]) rw[bt[e]] = x;
+                            }
+                        }
                     }
                 }
-                if (src[i].node == CS_INVALID_ID && src[i].seg != CS_INVALID_ID && nst) {
-                    /* targets on the same segment */
-                    size_t lo = 0, hi = nst;
-                    while (lo < hi) {
-                        size_t mid = (lo + hi) / 2;
-                        if (st_list[mid].seg < src[i].seg) lo = mid + 1;
-                        else hi = mid;
-                    }
-                    for (size_t t = lo; t < nst && st_list[t].seg == src[i].seg; t++) {
-                        uint64_t d = same_seg(r, &src[i], &dst[st_list[t].j], k);
-                        if (d < rw[st_list[t].j]) rw[st_list[t].j] = d;
+                for (size_t l = 0; l < bn; l++) {
+                    size_t i = i0 + l;
+                    uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                    if (src[i].node == CS_INVALID_ID && src[i].seg != CS_INVALID_ID && nst) {
+                        /* targets on the same segment */
+                        size_t lo = 0, hi = nst;
+                        while (lo < hi) {
+                            size_t mid = (lo + hi) / 2;
+                            if (st_list[mid].seg < src[i].seg) lo = mid + 1;
+                            else hi = mid;
+                        }
+                        for (size_t t = lo; t < nst && st_list[t].seg == src[i].seg; t++) {
+                            uint64_t d = same_seg(r, &src[i], &dst[st_list[t].j], k);
+                            if (d < rw[st_list[t].j]) rw[st_list[t].j] = d;
+                        }
                     }
                 }
             }
-            size_t base = i * m;
-            for (size_t j = 0; j < m; j++) {
-                uint64_t kk = row[j];
-                int unr = kk == RT_INF;
-                int nr = two && !unr && kk < row[m + j];
-                uint64_t t = unr ? RT_INF : kk >> 32, l = unr ? RT_INF : kk & 0xffffffffu;
-                if (out->time_ms) out->time_ms[base + j] = t;
-                if (out->len_cm) out->len_cm[base + j] = l;
-                if (out->nonroad) out->nonroad[base + j] = (uint8_t)nr;
-                uint8_t fl = (uint8_t)((unr ? CS_CELL_UNREACHABLE : 0) | (nr ? CS_CELL_NONROAD : 0));
-                if (out->time_s) out->time_s[base + j] = unr ? INFINITY : (double)t / 1000.0;
-                if (out->dist_m) out->dist_m[base + j] = unr ? INFINITY : (double)l / 100.0;
-                if (out->tflags) out->tflags[base + j] = fl;
-                if (out->dflags) out->dflags[base + j] = fl;
+            for (size_t l = 0; l < bn; l++) {
+                const uint64_t *r0 = row + l * (size_t)(1 + two) * m, *r1 = r0 + m;
+                size_t base = (i0 + l) * m;
+                for (size_t j = 0; j < m; j++) {
+                    uint64_t kk = r0[j];
+                    int unr = kk == RT_INF;
+                    int nr = two && !unr && kk < r1[j];
+                    uint64_t t = unr ? RT_INF : kk >> 32, len = unr ? RT_INF : kk & 0xffffffffu;
+                    if (out->time_ms) out->time_ms[base + j] = t;
+                    if (out->len_cm) out->len_cm[base + j] = len;
+                    if (out->nonroad) out->nonroad[base + j] = (uint8_t)nr;
+                    uint8_t fl = (uint8_t)((unr ? CS_CELL_UNREACHABLE : 0) | (nr ? CS_CELL_NONROAD : 0));
+                    if (out->time_s) out->time_s[base + j] = unr ? INFINITY : (double)t / 1000.0;
+                    if (out->dist_m) out->dist_m[base + j] = unr ? INFINITY : (double)len / 100.0;
+                    if (out->tflags) out->tflags[base + j] = fl;
+                    if (out->dflags) out->dflags[base + j] = fl;
+                }
             }
             if (progress.fn && omp_get_thread_num() == 0) {
                 size_t dr;
@@ -376,9 +471,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 if (progress.fn(progress.user, "matrix", (double)dr, (double)n)) cancel = 1;
             }
 #pragma omp atomic update
-            done_rows++;
+            done_rows += bn;
         }
-        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row);
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row); cs_free(blk); cs_free(items);
     }
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
 done:
