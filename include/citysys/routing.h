@@ -110,8 +110,9 @@ typedef struct cs_matrix_opts {
     int threads;        /**< OpenMP threads, 0 = OpenMP default */
     int nonroad_flags;  /**< 1 (default): set CS_CELL_NONROAD when every optimal route uses a
                              non-road segment (ferry, rail, air, other); costs a second metric */
-    int prune;          /**< exact pruning of search entries (costs a second pass per search, saves bucket
-                             scans): -1 auto (default: on for >= 4 million cells), 0 off, 1 on */
+    int prune;          /**< exact pruning of search entries (a second pass per search, fewer bucket
+                             entries): 1 on; 0 or -1 (default) off, which measured faster with the
+                             block kernel on synth-grid-v1 */
     const char *const *src_ids; /**< optional row ids (copied), NULL = "0","1",... */
     const char *const *dst_ids; /**< optional column ids */
 } cs_matrix_opts;

@@ -321,7 +321,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
     if (!n || !m) return CS_OK;
     int two = r->has_nonroad && o->nonroad_flags && (out->nonroad || out->tflags || out->dflags);
-    int prune = o->prune < 0 ? (double)n * (double)m >= 4.0e6 : o->prune != 0;
+    int prune = o->prune > 0; /* auto = off: with the block kernel, bucket scans are cheaper than the pruning pass */
     buckets B[2];
     memset(B, 0, sizeof B);
     segtgt *st_list = NULL;
