@@ -246,7 +246,7 @@ static cs_status peel(uint32_t n, uint32_t **first_io, uint32_t **adj_io, uint32
         uint32_t p = 0;
         for (uint32_t v = 0; v < n; v++) {
             f2[v] = p;
-            qsort(nb[v].a, nb[v].n, 4, cmp_u32);
+            if (nb[v].n > 1) qsort(nb[v].a, nb[v].n, 4, cmp_u32);
             for (uint32_t k = 0; k < nb[v].n; k++) a2[p++] = nb[v].a[k];
         }
         f2[n] = p;
@@ -382,7 +382,7 @@ cs_status rt_contract(cs_router *r)
     uint64_t total = 0;
     for (uint32_t v = 0; v < n; v++) {
         u32vec *u = &up[v];
-        qsort(u->a, u->n, sizeof *u->a, cmp_u32);
+        if (u->n > 1) qsort(u->a, u->n, sizeof *u->a, cmp_u32);
         uint32_t w = 0;
         for (uint32_t i = 0; i < u->n; i++)
             if (i == 0 || u->a[i] != u->a[i - 1]) u->a[w++] = u->a[i];
@@ -919,6 +919,15 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     }
     /* from here on only memory failures can occur; they leave a consistent but partial metric
        only in the topology path, which then rebuilds from the segments. */
+    /* components change only when a direction opens or closes, or a segment is added */
+    int scc_dirty = c->nadds > 0;
+    for (size_t i = 0; i < c->nops && !scc_dirty; i++) {
+        const rt_op *o = &c->ops[i];
+        uint32_t nf = o->kind == 0 ? o->fwd : scale_ms(r->seg_fwd[o->seg], o->factor);
+        uint32_t nb = o->kind == 0 ? o->bwd : scale_ms(r->seg_bwd[o->seg], o->factor);
+        scc_dirty = (nf == CS_NO_TIME) != (r->seg_fwd[o->seg] == CS_NO_TIME) ||
+                    (nb == CS_NO_TIME) != (r->seg_bwd[o->seg] == CS_NO_TIME);
+    }
     uint32_t *seeds = cs_mallocarray(c->nops + c->nadds + 1, sizeof *seeds);
     r->log_seg = cs_mallocarray(c->nops + c->nadds + 1, sizeof *r->log_seg);
     if (!seeds || !r->log_seg) { cs_free(seeds); return CS_ENOMEM; }
@@ -967,5 +976,5 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     cs_free(seeds);
     if (st) return st;
     r->log_full = 0;
-    return rt_compute_scc(r);
+    return scc_dirty ? rt_compute_scc(r) : CS_OK;
 }
