@@ -717,6 +717,25 @@ static qitem heap_pop(qitem *h, size_t *n)
     return top;
 }
 
+/* First position p in [lo, hi) with a[p] >= key (a increasing), searching forward from lo. */
+static inline uint32_t gallop(const uint32_t *a, uint32_t lo, uint32_t hi, uint32_t key)
+{
+    uint32_t step = 1, p = lo;
+    while (p < hi && a[p] < key) {
+        lo = p + 1;
+        p = lo + step - 1 < hi ? lo + step - 1 : hi;
+        step *= 2;
+    }
+    /* a[lo-1] < key, and a[p] >= key or p == hi: binary search in [lo, p] */
+    uint32_t h = p < hi ? p + 1 : hi;
+    while (lo < h) {
+        uint32_t mid = lo + (h - lo) / 2;
+        if (a[mid] < key) lo = mid + 1;
+        else h = mid;
+    }
+    return lo;
+}
+
 /* Exact weight of hierarchy arc e = {x,y} (x < y) from its segments and lower triangles. */
 static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uint32_t e, uint32_t x, int road_only,
                  uint64_t *nu_out, uint64_t *nd_out)
@@ -809,11 +828,21 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
         /* queue the arcs whose triangle through x changed */
         for (uint32_t c = 0; c < nchg; c++) {
             uint32_t e = chg[c], y = r->up_head[e];
+            /* the upper neighbours of x form a clique: arc {y,z} is found among y's lower neighbours
+               (z < y) or upper neighbours (z > y); z increases, so both lists are searched forward */
+            uint32_t pd = r->first_dn[y], pde = r->first_dn[y + 1], pu = r->first_up[y], pue = r->first_up[y + 1];
             for (uint32_t k = b; k < e_end; k++) {
                 if (k == e) continue;
                 uint32_t z = r->up_head[k];
-                uint32_t lo = y < z ? y : z, hi = y < z ? z : y;
-                uint32_t f = rt_find_arc(r, lo, hi);
+                uint32_t lo = y < z ? y : z;
+                uint32_t f;
+                if (z < y) {
+                    pd = gallop(r->dn_tail, pd, pde, z);
+                    f = pd < pde && r->dn_tail[pd] == z ? r->dn_arc[pd] : CS_INVALID_ID;
+                } else {
+                    pu = gallop(r->up_head, pu, pue, z);
+                    f = pu < pue && r->up_head[pu] == z ? pu : CS_INVALID_ID;
+                }
                 if (f == CS_INVALID_ID || queued[f]) continue;
                 /* lo->x->hi uses dn(x,lo) + up(x,hi); hi->x->lo uses dn(x,hi) + up(x,lo) */
                 uint32_t el = y < z ? e : k, eh = y < z ? k : e;
