@@ -751,20 +751,21 @@ static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uin
         if (kf < nu) nu = kf;
         if (kb < nd) nd = kb;
     }
-    /* lower triangles: w in down(x) and down(y) */
+    /* lower triangles: w in down(x) and down(y); walk the shorter list, gallop in the longer */
     uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1];
-    while (i < ie && j < je) {
-        uint32_t a = r->dn_tail[i], b = r->dn_tail[j];
-        if (a < b) i++;
-        else if (b < a) j++;
-        else {
-            uint32_t ewx = r->dn_arc[i], ewy = r->dn_arc[j];
-            uint64_t t1 = rt_add(dn[ewx], up[ewy]);
-            if (t1 < nu) nu = t1;
-            uint64_t t2 = rt_add(dn[ewy], up[ewx]);
-            if (t2 < nd) nd = t2;
-            i++; j++;
-        }
+    int swap = ie - i > je - j;
+    uint32_t si = swap ? j : i, se = swap ? je : ie, li = swap ? i : j, le = swap ? ie : je;
+    for (; si < se && li < le; si++) {
+        uint32_t w = r->dn_tail[si];
+        li = gallop(r->dn_tail, li, le, w);
+        if (li == le) break;
+        if (r->dn_tail[li] != w) continue;
+        uint32_t ewx = swap ? r->dn_arc[li] : r->dn_arc[si], ewy = swap ? r->dn_arc[si] : r->dn_arc[li];
+        uint64_t t1 = rt_add(dn[ewx], up[ewy]);
+        if (t1 < nu) nu = t1;
+        uint64_t t2 = rt_add(dn[ewy], up[ewx]);
+        if (t2 < nd) nd = t2;
+        li++;
     }
     *nu_out = nu;
     *nd_out = nd;
@@ -788,22 +789,29 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
     for (uint32_t v = 0; v < r->n; v++)
         if (r->first_up[v + 1] - r->first_up[v] > maxdeg) maxdeg = r->first_up[v + 1] - r->first_up[v];
     uint64_t *oup = cs_mallocarray(maxdeg + 1, 8), *odn = cs_mallocarray(maxdeg + 1, 8);
-    uint32_t *chg = cs_mallocarray(maxdeg + 1, 4);
+    uint32_t *chg = cs_mallocarray(maxdeg + 1, 4), *grp = cs_mallocarray(maxdeg + 1, 4);
+    uint64_t *gnu = cs_mallocarray(maxdeg + 1, 8), *gnd = cs_mallocarray(maxdeg + 1, 8);
     cs_status st = CS_OK;
-    if (!h || !queued || !oup || !odn || !chg) { st = CS_ENOMEM; goto out; }
+    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd) { st = CS_ENOMEM; goto out; }
     for (size_t i = 0; i < nseed; i++)
         if (!queued[seed[i]]) { queued[seed[i]] = 1; heap_push(h, &hn, (qitem){arc_tail(r, seed[i]), seed[i]}); }
     while (hn) {
         uint32_t x = h[0].tail, b = r->first_up[x], e_end = r->first_up[x + 1], nchg = 0;
         for (uint32_t k = b; k < e_end; k++) { oup[k - b] = up[k]; odn[k - b] = dn[k]; }
-        /* recompute every queued arc of x */
+        /* recompute every queued arc of x; the pulls only read final arcs (lower tails), so they can run
+           in parallel, and the results are applied in arc order */
+        uint32_t ng = 0;
         while (hn && h[0].tail == x) {
             qitem it = heap_pop(h, &hn);
-            uint32_t e = it.e;
-            queued[e] = 0;
-            r->last.arcs_recomputed++;
-            uint64_t nu, nd;
-            pull(r, up, dn, e, x, road_only, &nu, &nd);
+            queued[it.e] = 0;
+            grp[ng++] = it.e;
+        }
+        r->last.arcs_recomputed += ng;
+/* sequential: many small parallel regions stall when the 2 cores are shared */
+        for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g]);
+        for (uint32_t g = 0; g < ng; g++) {
+            uint32_t e = grp[g];
+            uint64_t nu = gnu[g], nd = gnd[g];
             if (nu == up[e] && nd == dn[e]) continue;
             int k = road_only;
             if (r->log_n[k] == r->log_cap[k]) {
@@ -864,6 +872,7 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
     }
 out:
     cs_free(h); cs_free(queued); cs_free(oup); cs_free(odn); cs_free(chg);
+    cs_free(grp); cs_free(gnu); cs_free(gnd);
     return st;
 }
 
