@@ -285,7 +285,7 @@ static cs_status validate(const cs_router *r, const cs_location *l, size_t k, co
 }
 
 /* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
-#define BS 32
+#define BS_MAX 128
 #define LANE_LIMIT (UINT64_C(1) << 61)
 #define LANE_INF ((int64_t)1 << 62)
 
@@ -300,17 +300,36 @@ static int cmp_lane_item(const void *a, const void *b)
 
 /* blk[t*BS + l] = min(blk[t*BS + l], F[l] + key) over the bucket entries [b, e). Keys and F are below
    2^62, so the sums stay below 2^63 and the signed minimum is exact; unused lanes hold LANE_INF. */
-__attribute__((target_clones("avx2", "default")))
-static void lanes_min(int64_t *restrict blk, const uint32_t *restrict bt, const uint64_t *restrict bk, size_t b,
-                      size_t e, const int64_t *restrict F)
+#define LANES_KERNEL(N)                                                                                      \
+    __attribute__((target_clones("avx2", "default"))) static void lanes_min_##N(                            \
+        int64_t *restrict blk, const uint32_t *restrict bt, const uint64_t *restrict bk, size_t b, size_t e,   \
+        const int64_t *restrict F)                                                                           \
+    {                                                                                                        \
+        for (size_t q = b; q < e; q++) {                                                                     \
+            int64_t k = (int64_t)bk[q];                                                                      \
+            int64_t *restrict row = blk + (size_t)bt[q] * N;                                                 \
+            for (int l = 0; l < N; l++) {                                                                    \
+                int64_t x = F[l] + k;                                                                        \
+                row[l] = x < row[l] ? x : row[l];                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+    }
+LANES_KERNEL(8)
+LANES_KERNEL(16)
+LANES_KERNEL(32)
+LANES_KERNEL(64)
+LANES_KERNEL(128)
+
+/* The block width is one of 8, 16, 32, 64, 128: a fixed trip count vectorizes well. */
+static void lanes_min(int64_t *blk, const uint32_t *bt, const uint64_t *bk, size_t b, size_t e, const int64_t *F,
+                      size_t BS)
 {
-    for (size_t q = b; q < e; q++) {
-        int64_t k = (int64_t)bk[q];
-        int64_t *restrict row = blk + (size_t)bt[q] * BS;
-        for (int l = 0; l < BS; l++) {
-            int64_t x = F[l] + k;
-            row[l] = x < row[l] ? x : row[l];
-        }
+    switch (BS) {
+    case 8: lanes_min_8(blk, bt, bk, b, e, F); break;
+    case 16: lanes_min_16(blk, bt, bk, b, e, F); break;
+    case 32: lanes_min_32(blk, bt, bk, b, e, F); break;
+    case 64: lanes_min_64(blk, bt, bk, b, e, F); break;
+    default: lanes_min_128(blk, bt, bk, b, e, F); break;
     }
 }
 
@@ -343,13 +362,22 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         size_t tot = B[k].first[r->n];
         for (size_t e = 0; e < tot && fast[k]; e++) fast[k] = B[k].key[e] < LANE_LIMIT;
     }
+    /* sources per block: up to 128 (each bucket is read once per block), at most ~64 MB of row blocks
+       per thread, and at least two blocks per thread; a multiple of 8 */
+    size_t BS = (size_t)(64u << 20) / (m * 8 * (size_t)(2 + two));
+    if (BS > BS_MAX) BS = BS_MAX;
+    size_t per = (n + 2 * (size_t)nt - 1) / (2 * (size_t)nt);
+    if (BS > per) BS = per;
+    size_t w = 8;
+    while (w * 2 <= BS_MAX && w * 2 <= BS) w *= 2; /* a power of two for the fixed-width kernels */
+    BS = w;
     size_t nblocks = (n + BS - 1) / BS;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
         uint32_t *on = cs_mallocarray((size_t)H * BS, 4);
         uint64_t *ok = cs_mallocarray((size_t)H * BS, 8);
-        uint32_t cnt[BS];
+        uint32_t cnt[BS_MAX];
         uint64_t *row = cs_mallocarray(m * (size_t)(1 + two) * BS, 8);
         int64_t *blk = cs_mallocarray(m * (size_t)BS, 8);
         lane_item *items = cs_mallocarray((size_t)H * BS, sizeof *items);
@@ -384,15 +412,15 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                         for (uint32_t q = 0; q < cnt[l]; q++)
                             items[ni++] = (lane_item){on[l * H + q], (uint32_t)l, ok[l * H + q]};
                     qsort(items, ni, sizeof *items, cmp_lane_item);
-                    int64_t F[BS];
+                    int64_t F[BS_MAX];
                     for (size_t g = 0; g < ni;) {
                         size_t h = g;
                         while (h < ni && items[h].v == items[g].v) h++;
                         uint32_t v = items[g].v;
                         if (h - g >= 6) {
-                            for (int l = 0; l < BS; l++) F[l] = LANE_INF;
+                            for (size_t l = 0; l < BS; l++) F[l] = LANE_INF;
                             for (size_t q = g; q < h; q++) F[items[q].lane] = (int64_t)items[q].f;
-                            lanes_min(blk, bt, bk, bf[v], bf[v + 1], F);
+                            lanes_min(blk, bt, bk, bf[v], bf[v + 1], F, BS);
                         } else {
                             for (size_t q = g; q < h; q++) {
                                 int64_t f = (int64_t)items[q].f;
