@@ -286,6 +286,9 @@ static cs_status validate(const cs_router *r, const cs_location *l, size_t k, co
 
 /* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
 #define BS_MAX 128
+#ifndef CS_RT_BLK_MB
+#define CS_RT_BLK_MB 8 /* row-block budget per thread: larger blocks measured slower at 10,000 targets */
+#endif
 #define LANE_LIMIT (UINT64_C(1) << 61)
 #define LANE_INF ((int64_t)1 << 62)
 
@@ -362,9 +365,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         size_t tot = B[k].first[r->n];
         for (size_t e = 0; e < tot && fast[k]; e++) fast[k] = B[k].key[e] < LANE_LIMIT;
     }
-    /* sources per block: up to 128 (each bucket is read once per block), at most ~64 MB of row blocks
+    /* sources per block: up to 128 (each bucket is read once per block), at most ~CS_RT_BLK_MB MB of row blocks
        per thread, and at least two blocks per thread; a multiple of 8 */
-    size_t BS = (size_t)(64u << 20) / (m * 8 * (size_t)(2 + two));
+    size_t BS = (size_t)(CS_RT_BLK_MB << 20) / (m * 8 * (size_t)(2 + two));
     if (BS > BS_MAX) BS = BS_MAX;
     size_t per = (n + 2 * (size_t)nt - 1) / (2 * (size_t)nt);
     if (BS > per) BS = per;
