@@ -131,7 +131,7 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1], *save = NULL, *load = NULL, *out = NULL;
     size_t N = strtoul(argv[2], NULL, 10);
-    int threads = 0, change = 0, leaf = 16;
+    int threads = 0, change = 0, leaf = 16, prune = -1;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
@@ -139,6 +139,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--change")) change = 1;
         else if (!strcmp(argv[i], "--leaf") && i + 1 < argc) leaf = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--prune")) prune = 1;
     }
     double t0 = now();
     cs_router *r = NULL;
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
     cs_matrix_opts mo;
     cs_matrix_opts_default(&mo);
     mo.threads = threads;
+    mo.prune = prune;
     double t2 = now();
     cs_matrix *T = NULL;
     if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T, NULL)) die("matrix");
