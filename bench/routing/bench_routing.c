@@ -131,13 +131,15 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1], *save = NULL, *load = NULL, *out = NULL;
     size_t N = strtoul(argv[2], NULL, 10);
-    int threads = 0, change = 0;
+    int threads = 0, change = 0, leaf = 16, prune = -1;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
         else if (!strcmp(argv[i], "--load") && i + 1 < argc) load = argv[++i];
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--change")) change = 1;
+        else if (!strcmp(argv[i], "--leaf") && i + 1 < argc) leaf = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--prune")) prune = 1;
     }
     double t0 = now();
     cs_router *r = NULL;
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
         cs_router_opts o;
         cs_router_opts_default(&o);
         o.threads = threads;
+        o.leaf_size = (uint32_t)leaf;
         double t1 = now();
         phase_t0 = t1;
         if (cs_router_build(net, &o, (cs_progress){phase_cb, NULL}, &r)) die("build");
@@ -164,6 +167,7 @@ int main(int argc, char **argv)
     cs_matrix_opts mo;
     cs_matrix_opts_default(&mo);
     mo.threads = threads;
+    mo.prune = prune;
     double t2 = now();
     cs_matrix *T = NULL;
     if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T, NULL)) die("matrix");
@@ -188,20 +192,34 @@ int main(int argc, char **argv)
            t_build, t_load, N, N, t_query, t_write, threads);
     printf("memory: router %.1f bytes/node, peak RSS %.1f MB (%.1f bytes/node)\n",
            (double)info.memory_bytes / info.nodes, peak_kb() / 1024.0, peak_kb() * 1024.0 / info.nodes);
-    printf("checksum: sum of finite times %.3f s, unreachable %zu\n", sum, unr);
+    printf("checksum: sum of finite times %.3f s, unreachable %zu; rowsums", sum, unr);
+    for (size_t i = 0; i < 3 && i < N; i++) {
+        double rs = 0;
+        for (size_t j = 0; j < N; j++)
+            if (!isinf(T->v[i * N + j])) rs += T->v[i * N + j];
+        printf(" %.1f", rs);
+    }
+    printf("\n");
     if (change) {
         /* a loaded segment: the middle of the route between the first two points */
         cs_dijkstra *d = NULL;
         if (cs_dijkstra_new(r, &d)) die("dijkstra");
         uint32_t *ps = malloc((size_t)info.nodes * 4), *pn = malloc((size_t)info.nodes * 4);
         if (cs_dijkstra_run(d, P[0].node, 0, NULL, NULL, ps, pn)) die("dijkstra");
-        uint32_t v = P[1].node, len = 0, seg = CS_INVALID_ID;
+        uint32_t v = P[1].node, len = 0, seg = CS_INVALID_ID, seg2 = CS_INVALID_ID;
         for (uint32_t x = v; pn[x] != CS_INVALID_ID; x = pn[x]) len++;
         uint32_t k = 0;
-        for (uint32_t x = v; pn[x] != CS_INVALID_ID; x = pn[x], k++)
+        for (uint32_t x = v; pn[x] != CS_INVALID_ID; x = pn[x], k++) {
             if (k == len / 2) seg = ps[x];
+            if (k == len / 4) seg2 = ps[x];
+        }
         cs_dijkstra_free(d);
         free(ps); free(pn);
+        /* a session keeps the searches so that the change is re-answered incrementally */
+        cs_matrix_session *sess = NULL;
+        double t6 = now();
+        if (cs_matrix_session_new(r, P, N, P, N, &mo, &sess)) die("session");
+        double t_sess = now() - t6;
         cs_route_changes *c = NULL;
         cs_route_changes_new(&c);
         cs_route_changes_close(c, seg);
@@ -210,17 +228,53 @@ int main(int argc, char **argv)
         double t_apply = now() - t4;
         cs_apply_stats as;
         cs_router_last_apply(r, &as);
-        cs_matrix *T2 = NULL;
         double t5 = now();
-        if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T2, NULL)) die("matrix");
+        if (cs_matrix_session_update(sess)) die("update");
         double t_q2 = now() - t5;
-        size_t changed = 0;
-        for (size_t q = 0; q < N * N; q++) changed += T2->v[q] != T->v[q];
+        size_t rows = 0, cols = 0;
+        cs_matrix_session_stats(sess, &rows, &cols);
+        cs_matrix *T2 = NULL;
+        if (cs_matrix_session_get(sess, &T2, NULL)) die("get");
+        /* check against a fresh query on the changed router */
+        cs_matrix *T3 = NULL;
+        double t7 = now();
+        if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T3, NULL)) die("matrix");
+        double t_fresh = now() - t7;
+        size_t changed = 0, differ = 0;
+        for (size_t q = 0; q < N * N; q++) {
+            changed += T2->v[q] != T->v[q];
+            differ += T2->v[q] != T3->v[q];
+        }
         double scratch = t_build + t_query;
-        printf("change: closed segment %u; apply %.3f s (%llu arcs recomputed, %llu changed); re-query %.3f s; "
-               "re-answer %.3f s vs from scratch %.3f s = %.1fx; %zu cells changed\n",
-               seg, t_apply, (unsigned long long)as.arcs_recomputed, (unsigned long long)as.arcs_changed, t_q2,
-               t_apply + t_q2, scratch, scratch / (t_apply + t_q2), changed);
+        printf("change: closed segment %u; session setup %.3f s; apply %.3f s (%llu arcs recomputed, %llu changed); "
+               "update %.3f s (%zu rows, %zu columns recomputed); re-answer %.3f s vs from scratch (build + query) "
+               "%.3f s = %.1fx; full re-query would be %.3f s; %zu cells changed; %zu cells differ from a fresh query\n",
+               seg, t_sess, t_apply, (unsigned long long)as.arcs_recomputed, (unsigned long long)as.arcs_changed, t_q2,
+               rows, cols, t_apply + t_q2, scratch, scratch / (t_apply + t_q2), t_fresh, changed, differ);
+        cs_matrix_free(T3);
+        /* a second closure: the one-time structures of the first apply (lower-neighbour lists) now exist */
+        cs_route_changes *c2 = NULL;
+        cs_route_changes_new(&c2);
+        cs_route_changes_close(c2, seg2);
+        double t8 = now();
+        if (cs_router_apply(r, c2)) die("apply");
+        double t_apply2 = now() - t8;
+        double t9 = now();
+        if (cs_matrix_session_update(sess)) die("update");
+        double t_up2 = now() - t9;
+        cs_matrix_session_stats(sess, &rows, &cols);
+        cs_matrix *T4 = NULL, *T5 = NULL;
+        if (cs_matrix_session_get(sess, &T4, NULL)) die("get");
+        if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T5, NULL)) die("matrix");
+        size_t differ2 = 0;
+        for (size_t q = 0; q < N * N; q++) differ2 += T4->v[q] != T5->v[q];
+        printf("change 2: closed segment %u; apply %.3f s; update %.3f s (%zu rows, %zu columns); re-answer %.3f s "
+               "= %.1fx faster than from scratch; %zu cells differ from a fresh query\n",
+               seg2, t_apply2, t_up2, rows, cols, t_apply2 + t_up2, scratch / (t_apply2 + t_up2), differ2);
+        cs_matrix_free(T4);
+        cs_matrix_free(T5);
+        cs_route_changes_free(c2);
+        cs_matrix_session_free(sess);
         cs_route_changes_free(c);
         cs_matrix_free(T2);
     }

@@ -14,9 +14,9 @@
  * Weights are exact integers: time in milliseconds, length in centimetres.
  * Routes are compared lexicographically by (time, length): among routes of
  * equal time the shortest length wins (the tie rule). Path sums are exact up
- * to 2^32-1 ms (49.7 days) and 2^32-1 cm (42,949 km) per route; a route
- * beyond either limit is reported as CS_EUNSUPPORTED by the build (arcs) or
- * saturates (documented in docs/routing.md).
+ * to 2^32-1 ms (49.7 days) and 2^32-1 cm (42,949 km) per route (the pair
+ * is packed as time << 32 | length in one 64-bit integer; see
+ * docs/routing.md for what happens beyond).
  *
  * Threads: a cs_router is immutable during queries and can be shared by any
  * number of threads; cs_router_apply must not run concurrently with queries.
@@ -83,14 +83,15 @@ CS_API const uint32_t *cs_router_scc(const cs_router *r);
 
 /**
  * A source or target: either a node (node != CS_INVALID_ID) or a point on
- * a segment at fraction `frac` (0 = node u, 1 = node v) plus a connector
- * time `access_ms` added once at that end. Leaving a point on segment s
- * towards v costs fwd - round(frac*fwd) ms (and len - round(frac*len) cm);
- * towards u costs round((1-frac)*bwd)... exactly: the part u->p of the
- * forward time is round(frac*fwd) and p->v is the rest; the part v->p of
- * the backward time is round((1-frac)*bwd) and p->u the rest (rounding half
- * away from zero), so the parts always add up to the whole segment. Two
- * points on the same segment are also joined along it directly.
+ * segment `seg` at fraction `frac` of its length (0 = node u, 1 = node v),
+ * plus a connector leg (access_ms, access_cm) added once at that end.
+ * Partial segment legs, with round() = nearest integer, halves away from 0:
+ *   forward time u->p = round(frac*fwd), p->v = fwd - round(frac*fwd);
+ *   backward time v->p = round((1-frac)*bwd), p->u = bwd - round((1-frac)*bwd);
+ * lengths the same way with len_cm. The parts add up exactly to the whole
+ * segment. Two points on the same segment are also joined directly along it.
+ * A location with seg == CS_INVALID_ID (not joined) gives an unreachable
+ * row/column.
  */
 typedef struct cs_location {
     uint32_t node;      /**< node id, or CS_INVALID_ID to use seg/frac */
@@ -109,8 +110,9 @@ typedef struct cs_matrix_opts {
     int threads;        /**< OpenMP threads, 0 = OpenMP default */
     int nonroad_flags;  /**< 1 (default): set CS_CELL_NONROAD when every optimal route uses a
                              non-road segment (ferry, rail, air, other); costs a second metric */
-    int prune;          /**< exact pruning of search entries (costs a second pass per search, saves bucket
-                             scans): -1 auto (default: on for >= 4 million cells), 0 off, 1 on */
+    int prune;          /**< exact pruning of search entries (a second pass per search, fewer bucket
+                             entries): 1 on; 0 or -1 (default) off, which measured faster with the
+                             block kernel on synth-grid-v1 */
     const char *const *src_ids; /**< optional row ids (copied), NULL = "0","1",... */
     const char *const *dst_ids; /**< optional column ids */
 } cs_matrix_opts;
@@ -175,6 +177,34 @@ typedef struct cs_apply_stats {
     int rebuilt_topology;      /**< 1 if added segments forced a new symbolic contraction */
 } cs_apply_stats;
 CS_API void cs_router_last_apply(const cs_router *r, cs_apply_stats *out);
+
+/**
+ * A matrix kept up to date across changes: it stores every source's and
+ * target's search space (unpruned) and the cells, so that after
+ * cs_router_apply only the rows and columns whose searches can change are
+ * recomputed. A search is affected when one of the hierarchy arcs changed by
+ * the apply leaves a node it reached and either improves the arc's head or
+ * was tight there before (or when its point lies on a changed segment); an
+ * unaffected search is provably identical. Memory: (n + m) x search space x
+ * 12 bytes + n x m x 8 bytes per metric. The router is borrowed and must
+ * outlive the session.
+ */
+typedef struct cs_matrix_session cs_matrix_session;
+
+/** Compute the matrix (as cs_router_matrix; `prune` is ignored) and keep what an update needs. */
+CS_API cs_status cs_matrix_session_new(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
+                                       size_t m, const cs_matrix_opts *opts, cs_matrix_session **out);
+/**
+ * Bring the matrix up to date after cs_router_apply. Exactly one apply since
+ * the last compute is handled incrementally; more, or an apply that rebuilt
+ * the hierarchy, recompute everything.
+ */
+CS_API cs_status cs_matrix_session_update(cs_matrix_session *s);
+/** Rows and columns recomputed by the last update (n and m after a full compute). */
+CS_API void cs_matrix_session_stats(const cs_matrix_session *s, size_t *rows, size_t *cols);
+/** Current matrices (owned by the caller), with the flags of cs_router_matrix. */
+CS_API cs_status cs_matrix_session_get(const cs_matrix_session *s, cs_matrix **time, cs_matrix **dist);
+CS_API void cs_matrix_session_free(cs_matrix_session *s);
 
 /* ---- save / load ---- */
 

@@ -178,6 +178,89 @@ out:
     return st;
 }
 
+typedef struct { uint32_t *a; uint32_t n, cap; } u32vec;
+
+static int vec_push(u32vec *v, uint32_t x)
+{
+    if (v->n == v->cap) {
+        uint32_t nc = v->cap ? v->cap * 2 : 4;
+        uint32_t *p = cs_reallocarray(v->a, nc, sizeof *p);
+        if (!p) return -1;
+        v->a = p;
+        v->cap = nc;
+    }
+    v->a[v->n++] = x;
+    return 0;
+}
+
+/*
+ * Peel nodes of degree <= 2 (dead ends and chain nodes) before the
+ * dissection: they get the lowest ranks in removal order, a chain node's two
+ * neighbours become adjacent (the fill its contraction creates), and the
+ * dissection runs on the remaining core. Rebuilds first/adj as the core
+ * graph (node ids unchanged, peeled nodes without neighbours) and returns the
+ * number of peeled nodes; their ranks are written to rank[].
+ */
+static cs_status peel(uint32_t n, uint32_t **first_io, uint32_t **adj_io, uint32_t *rank, uint8_t *peeled,
+                      uint32_t *npeeled)
+{
+    uint32_t *first = *first_io, *adj = *adj_io;
+    u32vec *nb = cs_calloc(n, sizeof *nb);
+    uint32_t *queue = cs_mallocarray(3 * (size_t)n + 1, 4);
+    cs_status st = CS_OK;
+    uint32_t low = 0;
+    if (!nb || !queue) { st = CS_ENOMEM; goto out; }
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t a = first[v]; a < first[v + 1]; a++)
+            if (vec_push(&nb[v], adj[a])) { st = CS_ENOMEM; goto out; }
+    size_t qh = 0, qt = 0;
+    for (uint32_t v = 0; v < n; v++)
+        if (nb[v].n <= 2) queue[qt++] = v;
+    while (qh < qt) {
+        uint32_t v = queue[qh++];
+        if (peeled[v] || nb[v].n > 2) continue;
+        peeled[v] = 1;
+        rank[v] = low++;
+        for (uint32_t i = 0; i < nb[v].n; i++) {
+            u32vec *w = &nb[nb[v].a[i]];
+            for (uint32_t k = 0; k < w->n; k++)
+                if (w->a[k] == v) { w->a[k] = w->a[--w->n]; break; }
+        }
+        if (nb[v].n == 2) {
+            uint32_t a = nb[v].a[0], b = nb[v].a[1], have = 0;
+            for (uint32_t k = 0; k < nb[a].n; k++) have |= nb[a].a[k] == b;
+            if (!have && (vec_push(&nb[a], b) || vec_push(&nb[b], a))) { st = CS_ENOMEM; goto out; }
+        }
+        for (uint32_t i = 0; i < nb[v].n; i++) {
+            uint32_t w = nb[v].a[i];
+            if (!peeled[w] && nb[w].n <= 2) queue[qt++] = w; /* <= n initial + 2 per removal: fits 3n */
+        }
+        nb[v].n = 0;
+    }
+    /* core CSR */
+    {
+        uint64_t tot = 0;
+        for (uint32_t v = 0; v < n; v++) tot += nb[v].n;
+        uint32_t *f2 = cs_calloc((size_t)n + 1, 4), *a2 = cs_mallocarray(tot ? tot : 1, 4);
+        if (!f2 || !a2) { cs_free(f2); cs_free(a2); st = CS_ENOMEM; goto out; }
+        uint32_t p = 0;
+        for (uint32_t v = 0; v < n; v++) {
+            f2[v] = p;
+            if (nb[v].n > 1) qsort(nb[v].a, nb[v].n, 4, cmp_u32);
+            for (uint32_t k = 0; k < nb[v].n; k++) a2[p++] = nb[v].a[k];
+        }
+        f2[n] = p;
+        cs_free(first); cs_free(adj);
+        *first_io = f2;
+        *adj_io = a2;
+    }
+    *npeeled = low;
+out:
+    if (nb) for (uint32_t v = 0; v < n; v++) cs_free(nb[v].a);
+    cs_free(nb); cs_free(queue);
+    return st;
+}
+
 cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uint32_t leaf, uint32_t *rank)
 {
     uint32_t n = r->n;
@@ -191,22 +274,26 @@ cs_status rt_order(const cs_router *r, const double *lon, const double *lat, uin
     uint8_t *insep = cs_calloc(n, 1);
     uint32_t *loc = cs_mallocarray(n, sizeof *loc);
     nd_task *stack = cs_mallocarray(2 * 64 + (size_t)n / leaf + 64, sizeof *stack);
+    uint32_t low = 0;
     if (!x || !y || !perm || !stamp || !kb || !insep || !loc || !stack) { st = CS_ENOMEM; goto done; }
+    if ((st = peel(n, &first, &adj, rank, insep, &low))) goto done;
     double mlat = 0;
     if (lat) {
         for (uint32_t i = 0; i < n; i++) mlat += isfinite(lat[i]) ? lat[i] : 0;
         mlat /= n;
     }
     double c = cos(mlat * M_PI / 180.0);
+    uint32_t p0 = low;
     for (uint32_t i = 0; i < n; i++) {
         x[i] = lon && isfinite(lon[i]) ? lon[i] * c : 0;
         y[i] = lat && isfinite(lat[i]) ? lat[i] : 0;
-        perm[i] = i;
-        stamp[i] = 1;
+        stamp[i] = insep[i] ? 0 : 1; /* peeled nodes are outside every part */
+        if (!insep[i]) perm[p0++] = i;
+        insep[i] = 0;
     }
     uint32_t nstamp = 1;
     size_t sp = 0;
-    stack[sp++] = (nd_task){0, n, 1};
+    stack[sp++] = (nd_task){low, n, 1};
     while (sp) {
         nd_task t = stack[--sp];
         uint32_t size = t.hi - t.lo;
@@ -271,21 +358,6 @@ done:
 }
 
 /* ---- symbolic contraction: chordal completion in rank order ---- */
-
-typedef struct { uint32_t *a; uint32_t n, cap; } u32vec;
-
-static int vec_push(u32vec *v, uint32_t x)
-{
-    if (v->n == v->cap) {
-        uint32_t nc = v->cap ? v->cap * 2 : 4;
-        uint32_t *p = cs_reallocarray(v->a, nc, sizeof *p);
-        if (!p) return -1;
-        v->a = p;
-        v->cap = nc;
-    }
-    v->a[v->n++] = x;
-    return 0;
-}
 
 cs_status rt_contract(cs_router *r)
 {
@@ -398,28 +470,81 @@ static void base_metric(const cs_router *r, uint64_t *up, uint64_t *dn, int road
     }
 }
 
-/* Lower-triangle customization, pushing from each node w in rank order. */
-static void triangles(const cs_router *r, uint64_t *up, uint64_t *dn)
+static inline void atomic_min64(uint64_t *p, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v < cur && !__atomic_compare_exchange_n(p, &cur, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+/* Push the lower triangles of node w: arcs {u,v} with u,v upper neighbours of w. */
+static inline void push_node(const cs_router *r, uint32_t w, uint64_t *up, uint64_t *dn, int atomic)
 {
     const uint32_t *fu = r->first_up, *hd = r->up_head;
-    for (uint32_t w = 0; w < r->n; w++) {
-        uint32_t b = fu[w], e = fu[w + 1];
-        for (uint32_t i = b; i < e; i++) {
-            uint32_t u = hd[i];
-            uint64_t dwu = dn[i], uwu = up[i];
-            if (dwu == RT_INF && uwu == RT_INF) continue;
-            uint32_t p = fu[u];
-            for (uint32_t j = i + 1; j < e; j++) {
-                uint32_t v = hd[j];
-                while (hd[p] < v) p++;
-                /* arc p = {u, v}, u < v */
-                uint64_t a = rt_add(dwu, up[j]);
+    uint32_t b = fu[w], e = fu[w + 1];
+    for (uint32_t i = b; i < e; i++) {
+        uint32_t u = hd[i];
+        uint64_t dwu = dn[i], uwu = up[i];
+        if (dwu == RT_INF && uwu == RT_INF) continue;
+        uint32_t p = fu[u];
+        for (uint32_t j = i + 1; j < e; j++) {
+            uint32_t v = hd[j];
+            while (hd[p] < v) p++;
+            /* arc p = {u, v}, u < v: u->w->v and v->w->u */
+            uint64_t a = rt_add(dwu, up[j]);
+            uint64_t c = rt_add(dn[j], uwu);
+            if (atomic) {
+                if (a < up[p]) atomic_min64(&up[p], a);
+                if (c < dn[p]) atomic_min64(&dn[p], c);
+            } else {
                 if (a < up[p]) up[p] = a;
-                uint64_t c = rt_add(dn[j], uwu);
                 if (c < dn[p]) dn[p] = c;
             }
         }
     }
+}
+
+/*
+ * Lower-triangle customization. A node's arcs are final once all its
+ * descendants in the elimination tree have pushed, so nodes are processed
+ * by height above the leaves; nodes of equal height are never ancestors of
+ * one another and run in parallel, their pushes into shared ancestor arcs
+ * merged with an atomic minimum (order-independent, hence deterministic).
+ */
+static cs_status triangles(const cs_router *r, uint64_t *up, uint64_t *dn, int threads)
+{
+    uint32_t n = r->n;
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+    if (nt <= 1 || n < 4096) {
+        for (uint32_t w = 0; w < n; w++) push_node(r, w, up, dn, 0);
+        return CS_OK;
+    }
+    uint32_t *lev = cs_calloc(n, 4), *first = NULL, *byl = cs_mallocarray(n, 4);
+    if (!lev || !byl) { cs_free(lev); cs_free(byl); return CS_ENOMEM; }
+    uint32_t maxl = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        if (lev[v] > maxl) maxl = lev[v];
+        uint32_t p = r->parent[v];
+        if (p != CS_INVALID_ID && lev[p] < lev[v] + 1) lev[p] = lev[v] + 1;
+    }
+    first = cs_calloc((size_t)maxl + 2, 4);
+    if (!first) { cs_free(lev); cs_free(byl); return CS_ENOMEM; }
+    for (uint32_t v = 0; v < n; v++) first[lev[v] + 1]++;
+    for (uint32_t l = 0; l <= maxl; l++) first[l + 1] += first[l];
+    for (uint32_t v = 0; v < n; v++) byl[first[lev[v]]++] = v;
+    for (uint32_t l = maxl + 1; l > 0; l--) first[l] = first[l - 1];
+    first[0] = 0;
+    for (uint32_t l = 0; l <= maxl; l++) {
+        uint32_t b = first[l], e = first[l + 1];
+        if (e - b < 2048) { /* few nodes: a fork/join would cost more than it saves */
+            for (uint32_t k = b; k < e; k++) push_node(r, byl[k], up, dn, 0);
+            continue;
+        }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
+        for (uint32_t k = b; k < e; k++) push_node(r, byl[k], up, dn, 1);
+    }
+    cs_free(lev); cs_free(first); cs_free(byl);
+    return CS_OK;
 }
 
 cs_status rt_customize(cs_router *r, int threads)
@@ -435,13 +560,12 @@ cs_status rt_customize(cs_router *r, int threads)
         r->r_dn = cs_mallocarray(m, 8);
         if (!r->r_up || !r->r_dn) return CS_ENOMEM;
     }
-    int two = r->has_nonroad;
-    /* the two metrics are independent: one per thread when there are two */
-#pragma omp parallel for num_threads(two && threads != 1 ? 2 : 1) schedule(static, 1)
-    for (int k = 0; k < 1 + two; k++) {
-        uint64_t *up = k ? r->r_up : r->w_up, *dn = k ? r->r_dn : r->w_dn;
-        base_metric(r, up, dn, k);
-        triangles(r, up, dn);
+    cs_status st;
+    base_metric(r, r->w_up, r->w_dn, 0);
+    if ((st = triangles(r, r->w_up, r->w_dn, threads))) return st;
+    if (r->has_nonroad) {
+        base_metric(r, r->r_up, r->r_dn, 1);
+        if ((st = triangles(r, r->r_up, r->r_dn, threads))) return st;
     }
     return CS_OK;
 }
@@ -593,72 +717,163 @@ static qitem heap_pop(qitem *h, size_t *n)
     return top;
 }
 
-/* Recompute arcs seeded in `queue` (lower endpoint order), propagating changes upward. */
+/* First position p in [lo, hi) with a[p] >= key (a increasing), searching forward from lo. */
+static inline uint32_t gallop(const uint32_t *a, uint32_t lo, uint32_t hi, uint32_t key)
+{
+    uint32_t step = 1, p = lo;
+    while (p < hi && a[p] < key) {
+        lo = p + 1;
+        p = lo + step - 1 < hi ? lo + step - 1 : hi;
+        step *= 2;
+    }
+    /* a[lo-1] < key, and a[p] >= key or p == hi: binary search in [lo, p] */
+    uint32_t h = p < hi ? p + 1 : hi;
+    while (lo < h) {
+        uint32_t mid = lo + (h - lo) / 2;
+        if (a[mid] < key) lo = mid + 1;
+        else h = mid;
+    }
+    return lo;
+}
+
+/* Exact weight of hierarchy arc e = {x,y} (x < y) from its segments and lower triangles. */
+static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uint32_t e, uint32_t x, int road_only,
+                 uint64_t *nu_out, uint64_t *nd_out)
+{
+    uint32_t y = r->up_head[e];
+    uint64_t nu = RT_INF, nd = RT_INF;
+    for (uint32_t k = r->arc_first_seg[e]; k < r->arc_first_seg[e + 1]; k++) {
+        uint32_t s = r->arc_segs[k];
+        if (road_only && rt_nonroad_mode(r->seg_mode[s])) continue;
+        uint64_t kf, kb;
+        rt_seg_keys(r, s, &kf, &kb);
+        if (r->rank[r->seg_u[s]] > r->rank[r->seg_v[s]]) { uint64_t t = kf; kf = kb; kb = t; }
+        if (kf < nu) nu = kf;
+        if (kb < nd) nd = kb;
+    }
+    /* lower triangles: w in down(x) and down(y); walk the shorter list, gallop in the longer */
+    uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1];
+    int swap = ie - i > je - j;
+    uint32_t si = swap ? j : i, se = swap ? je : ie, li = swap ? i : j, le = swap ? ie : je;
+    for (; si < se && li < le; si++) {
+        uint32_t w = r->dn_tail[si];
+        li = gallop(r->dn_tail, li, le, w);
+        if (li == le) break;
+        if (r->dn_tail[li] != w) continue;
+        uint32_t ewx = swap ? r->dn_arc[li] : r->dn_arc[si], ewy = swap ? r->dn_arc[si] : r->dn_arc[li];
+        uint64_t t1 = rt_add(dn[ewx], up[ewy]);
+        if (t1 < nu) nu = t1;
+        uint64_t t2 = rt_add(dn[ewy], up[ewx]);
+        if (t2 < nd) nd = t2;
+        li++;
+    }
+    *nu_out = nu;
+    *nd_out = nd;
+}
+
+/*
+ * Partial re-customization. Seeded arcs are recomputed exactly (pull over
+ * their segments and lower triangles), in increasing order of their lower
+ * node, so the arcs a triangle reads are final. When arcs {x,y} of node x
+ * change, every arc {y,z} (z another upper neighbour of x) whose triangle
+ * through x either improves or was tight (its old value equalled the arc's
+ * weight, so an increase may raise it) is queued; other arcs cannot change.
+ */
 static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int road_only)
 {
     uint64_t *up = road_only ? r->r_up : r->w_up, *dn = road_only ? r->r_dn : r->w_dn;
     size_t cap = nseed + 64, hn = 0;
     qitem *h = cs_mallocarray(cap, sizeof *h);
     uint8_t *queued = cs_calloc(r->ncch ? r->ncch : 1, 1);
-    if (!h || !queued) { cs_free(h); cs_free(queued); return CS_ENOMEM; }
+    uint32_t maxdeg = 0;
+    for (uint32_t v = 0; v < r->n; v++)
+        if (r->first_up[v + 1] - r->first_up[v] > maxdeg) maxdeg = r->first_up[v + 1] - r->first_up[v];
+    uint64_t *oup = cs_mallocarray(maxdeg + 1, 8), *odn = cs_mallocarray(maxdeg + 1, 8);
+    uint32_t *chg = cs_mallocarray(maxdeg + 1, 4), *grp = cs_mallocarray(maxdeg + 1, 4);
+    uint64_t *gnu = cs_mallocarray(maxdeg + 1, 8), *gnd = cs_mallocarray(maxdeg + 1, 8);
+    cs_status st = CS_OK;
+    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd) { st = CS_ENOMEM; goto out; }
     for (size_t i = 0; i < nseed; i++)
         if (!queued[seed[i]]) { queued[seed[i]] = 1; heap_push(h, &hn, (qitem){arc_tail(r, seed[i]), seed[i]}); }
     while (hn) {
-        qitem it = heap_pop(h, &hn);
-        uint32_t e = it.e, x = it.tail, y = r->up_head[e];
-        queued[e] = 0;
-        r->last.arcs_recomputed++;
-        /* base */
-        uint64_t nu = RT_INF, nd = RT_INF;
-        for (uint32_t k = r->arc_first_seg[e]; k < r->arc_first_seg[e + 1]; k++) {
-            uint32_t s = r->arc_segs[k];
-            if (road_only && rt_nonroad_mode(r->seg_mode[s])) continue;
-            uint64_t kf, kb;
-            rt_seg_keys(r, s, &kf, &kb);
-            if (r->rank[r->seg_u[s]] > r->rank[r->seg_v[s]]) { uint64_t t = kf; kf = kb; kb = t; }
-            if (kf < nu) nu = kf;
-            if (kb < nd) nd = kb;
+        uint32_t x = h[0].tail, b = r->first_up[x], e_end = r->first_up[x + 1], nchg = 0;
+        for (uint32_t k = b; k < e_end; k++) { oup[k - b] = up[k]; odn[k - b] = dn[k]; }
+        /* recompute every queued arc of x; the pulls only read final arcs (lower tails), so they can run
+           in parallel, and the results are applied in arc order */
+        uint32_t ng = 0;
+        while (hn && h[0].tail == x) {
+            qitem it = heap_pop(h, &hn);
+            queued[it.e] = 0;
+            grp[ng++] = it.e;
         }
-        /* lower triangles: w in down(x) and down(y) */
-        uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1];
-        while (i < ie && j < je) {
-            uint32_t a = r->dn_tail[i], b = r->dn_tail[j];
-            if (a < b) i++;
-            else if (b < a) j++;
-            else {
-                uint32_t ewx = r->dn_arc[i], ewy = r->dn_arc[j];
-                uint64_t t1 = rt_add(dn[ewx], up[ewy]);
-                if (t1 < nu) nu = t1;
-                uint64_t t2 = rt_add(dn[ewy], up[ewx]);
-                if (t2 < nd) nd = t2;
-                i++; j++;
+        r->last.arcs_recomputed += ng;
+/* sequential: many small parallel regions stall when the 2 cores are shared */
+        for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g]);
+        for (uint32_t g = 0; g < ng; g++) {
+            uint32_t e = grp[g];
+            uint64_t nu = gnu[g], nd = gnd[g];
+            if (nu == up[e] && nd == dn[e]) continue;
+            int k = road_only;
+            if (r->log_n[k] == r->log_cap[k]) {
+                size_t nc = r->log_cap[k] ? 2 * r->log_cap[k] : 256;
+                uint32_t *a2 = cs_reallocarray(r->log_arc[k], nc, 4);
+                if (a2) r->log_arc[k] = a2;
+                uint64_t *u2 = cs_reallocarray(r->log_up[k], nc, 8);
+                if (u2) r->log_up[k] = u2;
+                uint64_t *d2 = cs_reallocarray(r->log_dn[k], nc, 8);
+                if (d2) r->log_dn[k] = d2;
+                if (!a2 || !u2 || !d2) { st = CS_ENOMEM; goto out; }
+                r->log_cap[k] = nc;
             }
+            r->log_arc[k][r->log_n[k]] = e;
+            r->log_up[k][r->log_n[k]] = up[e];
+            r->log_dn[k][r->log_n[k]++] = dn[e];
+            up[e] = nu;
+            dn[e] = nd;
+            chg[nchg++] = e;
+            r->last.arcs_changed++;
         }
-        if (nu == up[e] && nd == dn[e]) continue;
-        up[e] = nu;
-        dn[e] = nd;
-        r->last.arcs_changed++;
-        /* arc {x,y} is in the lower triangle of {y,z} / {z,y} for every other upper neighbour z of x */
-        for (uint32_t k = r->first_up[x]; k < r->first_up[x + 1]; k++) {
-            uint32_t z = r->up_head[k];
-            if (z == y) continue;
-            uint32_t a = y < z ? y : z, b = y < z ? z : y;
-            uint32_t f = rt_find_arc(r, a, b);
-            if (f == CS_INVALID_ID || queued[f]) continue;
-            if (hn == cap) {
-                size_t nc = cap * 2;
-                qitem *h2 = cs_reallocarray(h, nc, sizeof *h2);
-                if (!h2) { cs_free(h); cs_free(queued); return CS_ENOMEM; }
-                h = h2;
-                cap = nc;
+        /* queue the arcs whose triangle through x changed */
+        for (uint32_t c = 0; c < nchg; c++) {
+            uint32_t e = chg[c], y = r->up_head[e];
+            /* the upper neighbours of x form a clique: arc {y,z} is found among y's lower neighbours
+               (z < y) or upper neighbours (z > y); z increases, so both lists are searched forward */
+            uint32_t pd = r->first_dn[y], pde = r->first_dn[y + 1], pu = r->first_up[y], pue = r->first_up[y + 1];
+            for (uint32_t k = b; k < e_end; k++) {
+                if (k == e) continue;
+                uint32_t z = r->up_head[k];
+                uint32_t lo = y < z ? y : z;
+                uint32_t f;
+                if (z < y) {
+                    pd = gallop(r->dn_tail, pd, pde, z);
+                    f = pd < pde && r->dn_tail[pd] == z ? r->dn_arc[pd] : CS_INVALID_ID;
+                } else {
+                    pu = gallop(r->up_head, pu, pue, z);
+                    f = pu < pue && r->up_head[pu] == z ? pu : CS_INVALID_ID;
+                }
+                if (f == CS_INVALID_ID || queued[f]) continue;
+                /* lo->x->hi uses dn(x,lo) + up(x,hi); hi->x->lo uses dn(x,hi) + up(x,lo) */
+                uint32_t el = y < z ? e : k, eh = y < z ? k : e;
+                uint64_t nu = rt_add(dn[el], up[eh]), nd = rt_add(dn[eh], up[el]);
+                uint64_t ou = rt_add(odn[el - b], oup[eh - b]), od = rt_add(odn[eh - b], oup[el - b]);
+                int need = nu < up[f] || nd < dn[f] || (ou == up[f] && nu != ou) || (od == dn[f] && nd != od);
+                if (!need) continue;
+                if (hn == cap) {
+                    size_t nc = cap * 2;
+                    qitem *h2 = cs_reallocarray(h, nc, sizeof *h2);
+                    if (!h2) { st = CS_ENOMEM; goto out; }
+                    h = h2;
+                    cap = nc;
+                }
+                queued[f] = 1;
+                heap_push(h, &hn, (qitem){lo, f});
             }
-            queued[f] = 1;
-            heap_push(h, &hn, (qitem){a, f});
         }
     }
-    cs_free(h);
-    cs_free(queued);
-    return CS_OK;
+out:
+    cs_free(h); cs_free(queued); cs_free(oup); cs_free(odn); cs_free(chg);
+    cs_free(grp); cs_free(gnu); cs_free(gnd);
+    return st;
 }
 
 /* Copy every array living in the file mapping to the heap. */
@@ -707,6 +922,9 @@ static cs_status grow(void **p, size_t n, size_t elem)
 cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
 {
     memset(&r->last, 0, sizeof r->last);
+    rt_log_clear(r);
+    r->gen++;
+    r->log_full = 1; /* until the partial path completes */
     /* validate everything first: on failure nothing changes */
     for (size_t i = 0; i < c->nops; i++)
         if (c->ops[i].seg >= r->nseg)
@@ -739,8 +957,20 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     }
     /* from here on only memory failures can occur; they leave a consistent but partial metric
        only in the topology path, which then rebuilds from the segments. */
+    /* components change only when a direction opens or closes, or a segment is added */
+    int scc_dirty = c->nadds > 0;
+    for (size_t i = 0; i < c->nops && !scc_dirty; i++) {
+        const rt_op *o = &c->ops[i];
+        uint32_t nf = o->kind == 0 ? o->fwd : scale_ms(r->seg_fwd[o->seg], o->factor);
+        uint32_t nb = o->kind == 0 ? o->bwd : scale_ms(r->seg_bwd[o->seg], o->factor);
+        scc_dirty = (nf == CS_NO_TIME) != (r->seg_fwd[o->seg] == CS_NO_TIME) ||
+                    (nb == CS_NO_TIME) != (r->seg_bwd[o->seg] == CS_NO_TIME);
+    }
     uint32_t *seeds = cs_mallocarray(c->nops + c->nadds + 1, sizeof *seeds);
-    if (!seeds) return CS_ENOMEM;
+    r->log_seg = cs_mallocarray(c->nops + c->nadds + 1, sizeof *r->log_seg);
+    if (!seeds || !r->log_seg) { cs_free(seeds); return CS_ENOMEM; }
+    for (size_t i = 0; i < c->nops; i++) r->log_seg[r->log_nseg++] = c->ops[i].seg;
+    for (size_t i = 0; i < c->nadds; i++) r->log_seg[r->log_nseg++] = r->nseg + (uint32_t)i;
     size_t ns = 0;
     for (size_t i = 0; i < c->nops; i++) {
         const rt_op *o = &c->ops[i];
@@ -783,5 +1013,6 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     if (!st && r->r_up) st = partial(r, seeds, ns, 1);
     cs_free(seeds);
     if (st) return st;
-    return rt_compute_scc(r);
+    r->log_full = 0;
+    return scc_dirty ? rt_compute_scc(r) : CS_OK;
 }

@@ -33,6 +33,19 @@ void rt_free_arrays(cs_router *r)
     cs_free(r->first_dn); cs_free(r->dn_tail); cs_free(r->dn_arc);
     cs_free(r->arc_first_seg); cs_free(r->arc_segs);
     r->first_dn = r->dn_tail = r->dn_arc = r->arc_first_seg = r->arc_segs = NULL;
+    rt_log_clear(r);
+}
+
+void rt_log_clear(cs_router *r)
+{
+    for (int k = 0; k < 2; k++) {
+        cs_free(r->log_arc[k]); cs_free(r->log_up[k]); cs_free(r->log_dn[k]);
+        r->log_arc[k] = NULL; r->log_up[k] = r->log_dn[k] = NULL;
+        r->log_n[k] = r->log_cap[k] = 0;
+    }
+    cs_free(r->log_seg);
+    r->log_seg = NULL;
+    r->log_nseg = 0;
 }
 
 void cs_router_free(cs_router *r)

@@ -115,8 +115,8 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
  * up-down route whose entry is dropped can be moved to that higher
  * neighbour without changing the route's weight; the peak rank only grows,
  * so some optimal route has a peak kept on both sides (docs/routing.md).
- * Writes the kept (rank, key) pairs to on/ok (capacity et_height + 1) and
- * returns their count.
+ * Writes the kept (rank, key) pairs to on/ok (capacity 2 * et_height + 2:
+ * two seeds have two ancestor chains) and returns their count.
  */
 static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, const seeds *sd, uint64_t *dist,
                      uint64_t *ex, uint32_t *on, uint64_t *ok, int prune)
@@ -185,45 +185,17 @@ static int nthreads(int t) { return t > 0 ? t : omp_get_max_threads(); }
 static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int threads,
                                int prune, buckets *B)
 {
-    uint32_t n = r->n, H = r->et_height + 1;
+    uint32_t n = r->n, H = 2 * r->et_height + 2; /* two seeds: two ancestor chains */
     const uint64_t *w = road_only ? r->r_dn : r->w_dn, *sw = road_only ? r->r_up : r->w_up;
     size_t *cnt = cs_calloc(m + 1, sizeof *cnt);
     B->first = cs_calloc((size_t)n + 2, sizeof *B->first);
     if (!cnt || !B->first) { cs_free(cnt); return CS_ENOMEM; }
     int nt = nthreads(threads);
     cs_status st = CS_OK;
-    uint32_t *tn = NULL;
-    uint64_t *tk = NULL;
-    /* pass 1: counts per target */
-#pragma omp parallel num_threads(nt)
-    {
-        uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
-        uint32_t *on = cs_mallocarray(H, 4);
-        uint64_t *ok = cs_mallocarray(H, 8);
-        if (!dist || !ex || !on || !ok) {
-#pragma omp atomic write
-            st = CS_ENOMEM;
-        } else {
-            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
-        }
-#pragma omp for schedule(dynamic, 16)
-        for (size_t j = 0; j < m; j++) {
-            if (!dist || !ex || !on || !ok) continue;
-            seeds sd;
-            loc_seeds(r, &dst[j], 1, road_only, &sd);
-            cnt[j + 1] = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
-        }
-        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
-    }
-    if (st) { cs_free(cnt); return st; }
-    for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
-    size_t tot = cnt[m];
-    tn = cs_mallocarray(tot ? tot : 1, 4);
-    tk = cs_mallocarray(tot ? tot : 1, 8);
-    B->tgt = cs_mallocarray(tot ? tot : 1, 4);
-    B->key = cs_mallocarray(tot ? tot : 1, 8);
-    if (!tn || !tk || !B->tgt || !B->key) { st = CS_ENOMEM; goto done; }
-    /* pass 2: entries per target */
+    uint32_t **tn = cs_calloc(m, sizeof *tn);
+    uint64_t **tk = cs_calloc(m, sizeof *tk);
+    if (!tn || !tk) { st = CS_ENOMEM; goto done; }
+    /* one search per target, its entries kept in a block of their own */
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
@@ -241,22 +213,38 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             seeds sd;
             loc_seeds(r, &dst[j], 1, road_only, &sd);
             uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
-            memcpy(tn + cnt[j], on, (size_t)c * 4);
-            memcpy(tk + cnt[j], ok, (size_t)c * 8);
+            tn[j] = cs_mallocarray(c ? c : 1, 4);
+            tk[j] = cs_mallocarray(c ? c : 1, 8);
+            if (!tn[j] || !tk[j]) {
+#pragma omp atomic write
+                st = CS_ENOMEM;
+                continue;
+            }
+            memcpy(tn[j], on, (size_t)c * 4);
+            memcpy(tk[j], ok, (size_t)c * 8);
+            cnt[j + 1] = c;
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
     }
     if (st) goto done;
+    for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
+    size_t tot = cnt[m];
+    B->tgt = cs_mallocarray(tot ? tot : 1, 4);
+    B->key = cs_mallocarray(tot ? tot : 1, 8);
+    if (!B->tgt || !B->key) { st = CS_ENOMEM; goto done; }
     /* buckets by node, targets in increasing order within each */
-    for (size_t e = 0; e < tot; e++) B->first[tn[e] + 2]++;
+    for (size_t j = 0; j < m; j++)
+        for (size_t e = 0; e < cnt[j + 1] - cnt[j]; e++) B->first[tn[j][e] + 2]++;
     for (uint32_t v = 0; v < n; v++) B->first[v + 2] += B->first[v + 1];
     for (size_t j = 0; j < m; j++)
-        for (size_t e = cnt[j]; e < cnt[j + 1]; e++) {
-            size_t p = B->first[tn[e] + 1]++;
+        for (size_t e = 0; e < cnt[j + 1] - cnt[j]; e++) {
+            size_t p = B->first[tn[j][e] + 1]++;
             B->tgt[p] = (uint32_t)j;
-            B->key[p] = tk[e];
+            B->key[p] = tk[j][e];
         }
 done:
+    if (tn) for (size_t j = 0; j < m; j++) cs_free(tn[j]);
+    if (tk) for (size_t j = 0; j < m; j++) cs_free(tk[j]);
     cs_free(cnt); cs_free(tn); cs_free(tk);
     if (st) buckets_free(B);
     return st;
@@ -296,6 +284,58 @@ static cs_status validate(const cs_router *r, const cs_location *l, size_t k, co
     return CS_OK;
 }
 
+/* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
+#define BS_MAX 128
+#ifndef CS_RT_BLK_MB
+#define CS_RT_BLK_MB 8 /* row-block budget per thread: larger blocks measured slower at 10,000 targets */
+#endif
+#define LANE_LIMIT (UINT64_C(1) << 61)
+#define LANE_INF ((int64_t)1 << 62)
+
+typedef struct { uint32_t v, lane; uint64_t f; } lane_item;
+
+static int cmp_lane_item(const void *a, const void *b)
+{
+    const lane_item *x = a, *y = b;
+    if (x->v != y->v) return x->v < y->v ? -1 : 1;
+    return x->lane < y->lane ? -1 : x->lane > y->lane;
+}
+
+/* blk[t*BS + l] = min(blk[t*BS + l], F[l] + key) over the bucket entries [b, e). Keys and F are below
+   2^62, so the sums stay below 2^63 and the signed minimum is exact; unused lanes hold LANE_INF. */
+#define LANES_KERNEL(N)                                                                                      \
+    __attribute__((target_clones("avx2", "default"))) static void lanes_min_##N(                            \
+        int64_t *restrict blk, const uint32_t *restrict bt, const uint64_t *restrict bk, size_t b, size_t e,   \
+        const int64_t *restrict F)                                                                           \
+    {                                                                                                        \
+        for (size_t q = b; q < e; q++) {                                                                     \
+            int64_t k = (int64_t)bk[q];                                                                      \
+            int64_t *restrict row = blk + (size_t)bt[q] * N;                                                 \
+            for (int l = 0; l < N; l++) {                                                                    \
+                int64_t x = F[l] + k;                                                                        \
+                row[l] = x < row[l] ? x : row[l];                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+    }
+LANES_KERNEL(8)
+LANES_KERNEL(16)
+LANES_KERNEL(32)
+LANES_KERNEL(64)
+LANES_KERNEL(128)
+
+/* The block width is one of 8, 16, 32, 64, 128: a fixed trip count vectorizes well. */
+static void lanes_min(int64_t *blk, const uint32_t *bt, const uint64_t *bk, size_t b, size_t e, const int64_t *F,
+                      size_t BS)
+{
+    switch (BS) {
+    case 8: lanes_min_8(blk, bt, bk, b, e, F); break;
+    case 16: lanes_min_16(blk, bt, bk, b, e, F); break;
+    case 32: lanes_min_32(blk, bt, bk, b, e, F); break;
+    case 64: lanes_min_64(blk, bt, bk, b, e, F); break;
+    default: lanes_min_128(blk, bt, bk, b, e, F); break;
+    }
+}
+
 static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
                      const cs_matrix_opts *o, cs_progress progress, const sinks *out)
 {
@@ -303,7 +343,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
     if (!n || !m) return CS_OK;
     int two = r->has_nonroad && o->nonroad_flags && (out->nonroad || out->tflags || out->dflags);
-    int prune = o->prune < 0 ? (double)n * (double)m >= 4.0e6 : o->prune != 0;
+    int prune = o->prune > 0; /* auto = off: with the block kernel, bucket scans are cheaper than the pruning pass */
     buckets B[2];
     memset(B, 0, sizeof B);
     segtgt *st_list = NULL;
@@ -315,71 +355,145 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     for (size_t j = 0; j < m; j++)
         if (dst[j].node == CS_INVALID_ID && dst[j].seg != CS_INVALID_ID) st_list[nst++] = (segtgt){dst[j].seg, (uint32_t)j};
     qsort(st_list, nst, sizeof *st_list, cmp_segtgt);
-    uint32_t nn = r->n, H = r->et_height + 1;
+    uint32_t nn = r->n, H = 2 * r->et_height + 2;
     int nt = nthreads(o->threads);
     volatile int cancel = 0;
     size_t done_rows = 0;
+    /* the lane kernel needs every key below 2^61 (route times below 6.2 days); else the scalar path */
+    int fast[2] = {1, 1};
+    for (int k = 0; k < 1 + two; k++) {
+        size_t tot = B[k].first[r->n];
+        for (size_t e = 0; e < tot && fast[k]; e++) fast[k] = B[k].key[e] < LANE_LIMIT;
+    }
+    /* sources per block: up to 128 (each bucket is read once per block), at most ~CS_RT_BLK_MB MB of row blocks
+       per thread, and at least two blocks per thread; a multiple of 8 */
+    size_t BS = (size_t)(CS_RT_BLK_MB << 20) / (m * 8 * (size_t)(2 + two));
+    if (BS > BS_MAX) BS = BS_MAX;
+    size_t per = (n + 2 * (size_t)nt - 1) / (2 * (size_t)nt);
+    if (BS > per) BS = per;
+    size_t w = 8;
+    while (w * 2 <= BS_MAX && w * 2 <= BS) w *= 2; /* a power of two for the fixed-width kernels */
+    BS = w;
+    size_t nblocks = (n + BS - 1) / BS;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
-        uint32_t *on = cs_mallocarray(H, 4);
-        uint64_t *ok = cs_mallocarray(H, 8);
-        uint64_t *row = cs_mallocarray(m * (size_t)(1 + two), 8);
-        int okmem = dist && ex && on && ok && row;
+        uint32_t *on = cs_mallocarray((size_t)H * BS, 4);
+        uint64_t *ok = cs_mallocarray((size_t)H * BS, 8);
+        uint32_t cnt[BS_MAX];
+        uint64_t *row = cs_mallocarray(m * (size_t)(1 + two) * BS, 8);
+        int64_t *blk = cs_mallocarray(m * (size_t)BS, 8);
+        lane_item *items = cs_mallocarray((size_t)H * BS, sizeof *items);
+        int okmem = dist && ex && on && ok && row && blk && items;
         if (!okmem) {
 #pragma omp atomic write
             st = CS_ENOMEM;
         } else {
             for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
         }
-#pragma omp for schedule(dynamic, 8)
-        for (size_t i = 0; i < n; i++) {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblocks; b++) {
             if (!okmem || cancel) continue;
+            size_t i0 = b * BS, bn = n - i0 < BS ? n - i0 : BS;
             for (int k = 0; k < 1 + two; k++) {
-                uint64_t *rw = row + (size_t)k * m;
-                for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
-                seeds sd;
-                loc_seeds(r, &src[i], 0, k, &sd);
-                uint32_t c = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on, ok, prune);
                 const size_t *bf = B[k].first;
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
-                for (uint32_t q = 0; q < c; q++) {
-                    uint64_t f = ok[q];
-                    for (size_t e = bf[on[q]]; e < bf[on[q] + 1]; e++) {
-                        uint64_t s = f + bk[e]; /* both < 2^63 in practice; checked below */
-                        if (s < f) s = RT_INF;
-                        if (s < rw[bt[e]]) rw[bt[e]] = s;
+                int lanes = fast[k];
+                for (size_t l = 0; l < bn; l++) {
+                    seeds sd;
+                    loc_seeds(r, &src[i0 + l], 0, k, &sd);
+                    cnt[l] = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on + l * H,
+                                  ok + l * H, prune);
+                    for (uint32_t q = 0; q < cnt[l] && lanes; q++) lanes = ok[l * H + q] < LANE_LIMIT;
+                }
+                if (lanes) {
+                    /* all sources of the block at once: each bucket is read once, BS rows updated per entry */
+                    for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
+                    size_t ni = 0;
+                    for (size_t l = 0; l < bn; l++)
+                        for (uint32_t q = 0; q < cnt[l]; q++)
+                            items[ni++] = (lane_item){on[l * H + q], (uint32_t)l, ok[l * H + q]};
+                    qsort(items, ni, sizeof *items, cmp_lane_item);
+                    int64_t F[BS_MAX];
+                    for (size_t g = 0; g < ni;) {
+                        size_t h = g;
+                        while (h < ni && items[h].v == items[g].v) h++;
+                        uint32_t v = items[g].v;
+                        if (h - g >= 6) {
+                            for (size_t l = 0; l < BS; l++) F[l] = LANE_INF;
+                            for (size_t q = g; q < h; q++) F[items[q].lane] = (int64_t)items[q].f;
+                            lanes_min(blk, bt, bk, bf[v], bf[v + 1], F, BS);
+                        } else {
+                            for (size_t q = g; q < h; q++) {
+                                int64_t f = (int64_t)items[q].f;
+                                uint32_t l = items[q].lane;
+                                for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                    int64_t x = f + (int64_t)bk[e];
+                                    int64_t *c = &blk[(size_t)bt[e] * BS + l];
+                                    if (x < *c) *c = x;
+                                }
+                            }
+                        }
+                        g = h;
+                    }
+                    for (size_t l = 0; l < bn; l++) {
+                        uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                        for (size_t j = 0; j < m; j++) {
+                            int64_t x = blk[j * BS + l];
+                            rw[j] = x >= LANE_INF ? RT_INF : (uint64_t)x;
+                        }
+                    }
+                } else {
+                    for (size_t l = 0; l < bn; l++) {
+                        uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                        for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
+                        for (uint32_t q = 0; q < cnt[l]; q++) {
+                            uint64_t f = ok[l * H + q];
+                            uint32_t v = on[l * H + q];
+                            for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                uint64_t x = f + bk[e];
+                                if (x < f) x = RT_INF;
+                                if (x < rw[bt[e]]) rw[bt[e]] = x;
+                            }
+                        }
                     }
                 }
-                if (src[i].node == CS_INVALID_ID && src[i].seg != CS_INVALID_ID && nst) {
-                    /* targets on the same segment */
-                    size_t lo = 0, hi = nst;
-                    while (lo < hi) {
-                        size_t mid = (lo + hi) / 2;
-                        if (st_list[mid].seg < src[i].seg) lo = mid + 1;
-                        else hi = mid;
-                    }
-                    for (size_t t = lo; t < nst && st_list[t].seg == src[i].seg; t++) {
-                        uint64_t d = same_seg(r, &src[i], &dst[st_list[t].j], k);
-                        if (d < rw[st_list[t].j]) rw[st_list[t].j] = d;
+                for (size_t l = 0; l < bn; l++) {
+                    size_t i = i0 + l;
+                    uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                    if (src[i].node == CS_INVALID_ID && src[i].seg != CS_INVALID_ID && nst) {
+                        /* targets on the same segment */
+                        size_t lo = 0, hi = nst;
+                        while (lo < hi) {
+                            size_t mid = (lo + hi) / 2;
+                            if (st_list[mid].seg < src[i].seg) lo = mid + 1;
+                            else hi = mid;
+                        }
+                        for (size_t t = lo; t < nst && st_list[t].seg == src[i].seg; t++) {
+                            uint64_t d = same_seg(r, &src[i], &dst[st_list[t].j], k);
+                            if (d < rw[st_list[t].j]) rw[st_list[t].j] = d;
+                        }
                     }
                 }
             }
-            size_t base = i * m;
-            for (size_t j = 0; j < m; j++) {
-                uint64_t kk = row[j];
-                int unr = kk == RT_INF;
-                int nr = two && !unr && kk < row[m + j];
-                uint64_t t = unr ? RT_INF : kk >> 32, l = unr ? RT_INF : kk & 0xffffffffu;
-                if (out->time_ms) out->time_ms[base + j] = t;
-                if (out->len_cm) out->len_cm[base + j] = l;
-                if (out->nonroad) out->nonroad[base + j] = (uint8_t)nr;
-                uint8_t fl = (uint8_t)((unr ? CS_CELL_UNREACHABLE : 0) | (nr ? CS_CELL_NONROAD : 0));
-                if (out->time_s) out->time_s[base + j] = unr ? INFINITY : (double)t / 1000.0;
-                if (out->dist_m) out->dist_m[base + j] = unr ? INFINITY : (double)l / 100.0;
-                if (out->tflags) out->tflags[base + j] = fl;
-                if (out->dflags) out->dflags[base + j] = fl;
+            for (size_t l = 0; l < bn; l++) {
+                const uint64_t *r0 = row + l * (size_t)(1 + two) * m, *r1 = r0 + m;
+                size_t base = (i0 + l) * m;
+                for (size_t j = 0; j < m; j++) {
+                    uint64_t kk = r0[j];
+                    int unr = kk == RT_INF;
+                    int nr = two && !unr && kk < r1[j];
+                    uint64_t t = unr ? RT_INF : kk >> 32, len = unr ? RT_INF : kk & 0xffffffffu;
+                    if (out->time_ms) out->time_ms[base + j] = t;
+                    if (out->len_cm) out->len_cm[base + j] = len;
+                    if (out->nonroad) out->nonroad[base + j] = (uint8_t)nr;
+                    uint8_t fl = (uint8_t)((unr ? CS_CELL_UNREACHABLE : 0) | (nr ? CS_CELL_NONROAD : 0));
+                    if (out->time_s) out->time_s[base + j] = unr ? INFINITY : (double)t / 1000.0;
+                    if (out->dist_m) out->dist_m[base + j] = unr ? INFINITY : (double)len / 100.0;
+                    if (out->tflags) out->tflags[base + j] = fl;
+                    if (out->dflags) out->dflags[base + j] = fl;
+                }
             }
             if (progress.fn && omp_get_thread_num() == 0) {
                 size_t dr;
@@ -388,9 +502,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 if (progress.fn(progress.user, "matrix", (double)dr, (double)n)) cancel = 1;
             }
 #pragma omp atomic update
-            done_rows++;
+            done_rows += bn;
         }
-        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row);
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row); cs_free(blk); cs_free(items);
     }
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
 done:
@@ -431,6 +545,384 @@ cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n,
     if ((st = m2m(r, src, n, dst, m, opts, progress, &s))) goto fail;
     if (T) memcpy(T->fingerprint, r->fingerprint, 65);
     if (D) memcpy(D->fingerprint, r->fingerprint, 65);
+    if (time) *time = T;
+    if (dist) *dist = D;
+    return CS_OK;
+fail:
+    cs_matrix_free(T);
+    cs_matrix_free(D);
+    return st;
+}
+
+/* ---- matrix sessions: re-answer after cs_router_apply ---- */
+
+typedef struct {
+    uint32_t *node; /* reached ranks, increasing */
+    uint64_t *key;
+    uint32_t n;
+} sspace;
+
+struct cs_matrix_session {
+    const cs_router *r;
+    uint64_t gen;
+    size_t n, m;
+    cs_location *src, *dst;
+    cs_matrix_opts opts;
+    char **src_ids, **dst_ids;
+    int two;              /* second (road-only) metric */
+    sspace *ss[2], *ts[2]; /* per metric: source and target search spaces (unpruned) */
+    uint64_t *cell[2];    /* per metric: n*m keys */
+    size_t rows_done, cols_done;
+};
+
+static void ss_free(sspace *s) { cs_free(s->node); cs_free(s->key); s->node = NULL; s->key = NULL; s->n = 0; }
+
+/* Search from location l (dir 0 source, 1 target) on metric k into s (replacing it). */
+static cs_status ss_compute(const cs_router *r, const cs_location *l, int dir, int k, uint64_t *dist, uint64_t *ex,
+                            uint32_t *on, uint64_t *ok, sspace *s)
+{
+    seeds sd;
+    loc_seeds(r, l, dir, k, &sd);
+    const uint64_t *w = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+    const uint64_t *sw = dir == 0 ? (k ? r->r_dn : r->w_dn) : (k ? r->r_up : r->w_up);
+    uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, 0);
+    ss_free(s);
+    s->node = cs_mallocarray(c ? c : 1, 4);
+    s->key = cs_mallocarray(c ? c : 1, 8);
+    if (!s->node || !s->key) { ss_free(s); return CS_ENOMEM; }
+    memcpy(s->node, on, (size_t)c * 4);
+    memcpy(s->key, ok, (size_t)c * 8);
+    s->n = c;
+    return CS_OK;
+}
+
+/* Buckets from stored target search spaces; only targets with sel[j] (NULL = all). */
+static cs_status ss_buckets(const cs_router *r, const sspace *ts, size_t m, const uint8_t *sel, buckets *B)
+{
+    memset(B, 0, sizeof *B);
+    B->first = cs_calloc((size_t)r->n + 2, sizeof *B->first);
+    if (!B->first) return CS_ENOMEM;
+    size_t tot = 0;
+    for (size_t j = 0; j < m; j++)
+        if (!sel || sel[j]) {
+            tot += ts[j].n;
+            for (uint32_t e = 0; e < ts[j].n; e++) B->first[ts[j].node[e] + 2]++;
+        }
+    for (uint32_t v = 0; v < r->n; v++) B->first[v + 2] += B->first[v + 1];
+    B->tgt = cs_mallocarray(tot ? tot : 1, 4);
+    B->key = cs_mallocarray(tot ? tot : 1, 8);
+    if (!B->tgt || !B->key) { buckets_free(B); return CS_ENOMEM; }
+    for (size_t j = 0; j < m; j++)
+        if (!sel || sel[j])
+            for (uint32_t e = 0; e < ts[j].n; e++) {
+                size_t p = B->first[ts[j].node[e] + 1]++;
+                B->tgt[p] = (uint32_t)j;
+                B->key[p] = ts[j].key[e];
+            }
+    return CS_OK;
+}
+
+/* Row i of metric k: cells of the targets in B (all, or the selected ones) from the stored source space. */
+static void ss_row(const cs_matrix_session *S, int k, size_t i, const buckets *B, const uint8_t *sel)
+{
+    const cs_router *r = S->r;
+    uint64_t *row = S->cell[k] + i * S->m;
+    for (size_t j = 0; j < S->m; j++)
+        if (!sel || sel[j]) row[j] = RT_INF;
+    const sspace *s = &S->ss[k][i];
+    for (uint32_t q = 0; q < s->n; q++) {
+        uint64_t f = s->key[q];
+        for (size_t e = B->first[s->node[q]]; e < B->first[s->node[q] + 1]; e++) {
+            uint64_t x = f + B->key[e];
+            if (x < f) x = RT_INF;
+            if (x < row[B->tgt[e]]) row[B->tgt[e]] = x;
+        }
+    }
+    const cs_location *a = &S->src[i];
+    if (a->node == CS_INVALID_ID && a->seg != CS_INVALID_ID)
+        for (size_t j = 0; j < S->m; j++) {
+            const cs_location *b = &S->dst[j];
+            if ((sel && !sel[j]) || b->node != CS_INVALID_ID || b->seg != a->seg) continue;
+            uint64_t d = same_seg(r, a, b, k);
+            if (d < row[j]) row[j] = d;
+        }
+}
+
+/* Is the stored search space affected by the logged arc changes of metric k? dir 0: up weights. */
+static int ss_affected(const cs_router *r, const sspace *s, int dir, int k, const size_t *lfirst, const uint32_t *lidx,
+                       uint64_t *dense)
+{
+    for (uint32_t q = 0; q < s->n; q++) dense[s->node[q]] = s->key[q];
+    const uint64_t *cur = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+    const uint64_t *old = dir == 0 ? r->log_up[k] : r->log_dn[k];
+    int hit = 0;
+    for (uint32_t q = 0; q < s->n && !hit; q++) {
+        uint32_t x = s->node[q];
+        for (size_t t = lfirst[x]; t < lfirst[x + 1]; t++) {
+            uint32_t li = lidx[t], e = r->log_arc[k][li], y = r->up_head[e];
+            uint64_t fx = dense[x], fy = dense[y];
+            uint64_t nw = rt_add(fx, cur[e]), ow = rt_add(fx, old[li]);
+            if (nw < fy || (ow == fy && nw != ow)) { hit = 1; break; }
+        }
+    }
+    for (uint32_t q = 0; q < s->n; q++) dense[s->node[q]] = RT_INF;
+    return hit;
+}
+
+static cs_status session_full(cs_matrix_session *S);
+
+void cs_matrix_session_free(cs_matrix_session *S)
+{
+    if (!S) return;
+    for (int k = 0; k < 2; k++) {
+        if (S->ss[k]) for (size_t i = 0; i < S->n; i++) ss_free(&S->ss[k][i]);
+        if (S->ts[k]) for (size_t j = 0; j < S->m; j++) ss_free(&S->ts[k][j]);
+        cs_free(S->ss[k]); cs_free(S->ts[k]); cs_free(S->cell[k]);
+    }
+    if (S->src_ids) for (size_t i = 0; i < S->n; i++) cs_free(S->src_ids[i]);
+    if (S->dst_ids) for (size_t j = 0; j < S->m; j++) cs_free(S->dst_ids[j]);
+    cs_free(S->src_ids); cs_free(S->dst_ids);
+    cs_free(S->src); cs_free(S->dst);
+    cs_free(S);
+}
+
+/* Recompute rows (selrow) fully and, for the other rows, the selected columns (selcol). */
+static cs_status session_rows(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol)
+{
+    buckets all, part;
+    memset(&part, 0, sizeof part);
+    cs_status st = ss_buckets(S->r, S->ts[k], S->m, NULL, &all);
+    if (st) return st;
+    int anycol = 0;
+    if (selcol)
+        for (size_t j = 0; j < S->m && !anycol; j++) anycol = selcol[j];
+    if (anycol && (st = ss_buckets(S->r, S->ts[k], S->m, selcol, &part))) { buckets_free(&all); return st; }
+    int nt = nthreads(S->opts.threads);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 8)
+    for (size_t i = 0; i < S->n; i++) {
+        if (!selrow || selrow[i]) ss_row(S, k, i, &all, NULL);
+        else if (anycol) ss_row(S, k, i, &part, selcol);
+    }
+    buckets_free(&all);
+    buckets_free(&part);
+    return CS_OK;
+}
+
+/* (Re)compute the search spaces selected (NULL = all) for metric k. */
+static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol)
+{
+    const cs_router *r = S->r;
+    uint32_t nn = r->n, H = 2 * r->et_height + 2;
+    int nt = nthreads(S->opts.threads);
+    cs_status st = CS_OK;
+    size_t tot = S->n + S->m;
+#pragma omp parallel num_threads(nt)
+    {
+        uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
+        uint32_t *on = cs_mallocarray(H, 4);
+        uint64_t *ok = cs_mallocarray(H, 8);
+        int okm = dist && ex && on && ok;
+        if (!okm) {
+#pragma omp atomic write
+            st = CS_ENOMEM;
+        } else
+            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
+#pragma omp for schedule(dynamic, 8)
+        for (size_t q = 0; q < tot; q++) {
+            if (!okm) continue;
+            cs_status s2;
+            if (q < S->n) {
+                if (selrow && !selrow[q]) continue;
+                s2 = ss_compute(r, &S->src[q], 0, k, dist, ex, on, ok, &S->ss[k][q]);
+            } else {
+                size_t j = q - S->n;
+                if (selcol && !selcol[j]) continue;
+                s2 = ss_compute(r, &S->dst[j], 1, k, dist, ex, on, ok, &S->ts[k][j]);
+            }
+            if (s2) {
+#pragma omp atomic write
+                st = s2;
+            }
+        }
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+    }
+    return st;
+}
+
+static cs_status session_full(cs_matrix_session *S)
+{
+    S->two = S->r->has_nonroad && S->opts.nonroad_flags;
+    for (int k = 0; k < 1 + S->two; k++) {
+        if (!S->ss[k]) {
+            S->ss[k] = cs_calloc(S->n ? S->n : 1, sizeof(sspace));
+            S->ts[k] = cs_calloc(S->m ? S->m : 1, sizeof(sspace));
+            S->cell[k] = cs_mallocarray(S->n && S->m ? S->n * S->m : 1, 8);
+            if (!S->ss[k] || !S->ts[k] || !S->cell[k]) return CS_ENOMEM;
+        }
+        cs_status st;
+        if ((st = session_spaces(S, k, NULL, NULL)) || (st = session_rows(S, k, NULL, NULL))) return st;
+    }
+    S->rows_done = S->n;
+    S->cols_done = S->m;
+    S->gen = S->r->gen;
+    return CS_OK;
+}
+
+cs_status cs_matrix_session_new(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
+                                size_t m, const cs_matrix_opts *opts, cs_matrix_session **out)
+{
+    *out = NULL;
+    cs_status st;
+    if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
+    cs_matrix_session *S = cs_calloc(1, sizeof *S);
+    if (!S) return CS_ENOMEM;
+    S->r = r;
+    S->n = n;
+    S->m = m;
+    if (opts) S->opts = *opts;
+    else cs_matrix_opts_default(&S->opts);
+    S->src = cs_mallocarray(n ? n : 1, sizeof *src);
+    S->dst = cs_mallocarray(m ? m : 1, sizeof *dst);
+    if (!S->src || !S->dst) { cs_matrix_session_free(S); return CS_ENOMEM; }
+    if (n) memcpy(S->src, src, n * sizeof *src);
+    if (m) memcpy(S->dst, dst, m * sizeof *dst);
+    if (S->opts.src_ids || S->opts.dst_ids) {
+        S->src_ids = cs_calloc(n ? n : 1, sizeof(char *));
+        S->dst_ids = cs_calloc(m ? m : 1, sizeof(char *));
+        if (!S->src_ids || !S->dst_ids) { cs_matrix_session_free(S); return CS_ENOMEM; }
+        for (size_t i = 0; i < n; i++)
+            if (!(S->src_ids[i] = S->opts.src_ids ? cs_strdup(S->opts.src_ids[i]) : cs_asprintf("%zu", i))) {
+                cs_matrix_session_free(S);
+                return CS_ENOMEM;
+            }
+        for (size_t j = 0; j < m; j++)
+            if (!(S->dst_ids[j] = S->opts.dst_ids ? cs_strdup(S->opts.dst_ids[j]) : cs_asprintf("%zu", j))) {
+                cs_matrix_session_free(S);
+                return CS_ENOMEM;
+            }
+    }
+    S->opts.src_ids = S->opts.dst_ids = NULL;
+    if ((st = session_full(S))) { cs_matrix_session_free(S); return st; }
+    *out = S;
+    return CS_OK;
+}
+
+static int on_changed_seg(const cs_router *r, const cs_location *l, const uint8_t *segmark)
+{
+    return l->node == CS_INVALID_ID && l->seg != CS_INVALID_ID && l->seg < r->nseg && segmark[l->seg];
+}
+
+cs_status cs_matrix_session_update(cs_matrix_session *S)
+{
+    const cs_router *r = S->r;
+    if (S->gen == r->gen) { S->rows_done = S->cols_done = 0; return CS_OK; }
+    int two = r->has_nonroad && S->opts.nonroad_flags;
+    if (S->gen + 1 != r->gen || r->log_full || two != S->two) return session_full(S);
+    cs_status st = CS_OK;
+    uint8_t *segmark = cs_calloc(r->nseg ? r->nseg : 1, 1);
+    uint8_t *selrow = cs_calloc(S->n ? S->n : 1, 1), *selcol = cs_calloc(S->m ? S->m : 1, 1);
+    size_t *lfirst = cs_calloc((size_t)r->n + 2, sizeof *lfirst);
+    uint32_t *lidx = NULL;
+    if (!segmark || !selrow || !selcol || !lfirst) { st = CS_ENOMEM; goto out; }
+    for (size_t q = 0; q < r->log_nseg; q++)
+        if (r->log_seg[q] < r->nseg) segmark[r->log_seg[q]] = 1;
+    /* rows/columns whose searches see a changed arc, or whose point lies on a changed segment */
+    for (int k = 0; k < 1 + S->two; k++) {
+        size_t nl = r->log_n[k];
+        cs_free(lidx);
+        lidx = cs_mallocarray(nl ? nl : 1, 4);
+        if (!lidx) { st = CS_ENOMEM; goto out; }
+        memset(lfirst, 0, ((size_t)r->n + 2) * sizeof *lfirst);
+        /* changed arcs grouped by their lower node */
+        uint32_t *tails = cs_mallocarray(nl ? nl : 1, 4);
+        if (!tails) { st = CS_ENOMEM; goto out; }
+        for (size_t q = 0; q < nl; q++) {
+            uint32_t e = r->log_arc[k][q], lo = 0, hi = r->n;
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (r->first_up[mid] <= e) lo = mid;
+                else hi = mid;
+            }
+            tails[q] = lo;
+            lfirst[lo + 2]++;
+        }
+        for (uint32_t v = 0; v < r->n; v++) lfirst[v + 2] += lfirst[v + 1];
+        for (size_t q = 0; q < nl; q++) lidx[lfirst[tails[q] + 1]++] = (uint32_t)q;
+        cs_free(tails);
+        int nt = nthreads(S->opts.threads);
+        size_t tot = S->n + S->m;
+        uint32_t nn = r->n;
+#pragma omp parallel num_threads(nt)
+        {
+            uint64_t *dense = cs_mallocarray(nn ? nn : 1, 8);
+            if (!dense) {
+#pragma omp atomic write
+                st = CS_ENOMEM;
+            } else
+                for (uint32_t v = 0; v < nn; v++) dense[v] = RT_INF;
+#pragma omp for schedule(dynamic, 16)
+            for (size_t q = 0; q < tot; q++) {
+                if (!dense) continue;
+                if (q < S->n) {
+                    if (on_changed_seg(r, &S->src[q], segmark) ||
+                        ss_affected(r, &S->ss[k][q], 0, k, lfirst, lidx, dense))
+                        selrow[q] = 1;
+                } else {
+                    size_t j = q - S->n;
+                    if (on_changed_seg(r, &S->dst[j], segmark) ||
+                        ss_affected(r, &S->ts[k][j], 1, k, lfirst, lidx, dense))
+                        selcol[j] = 1;
+                }
+            }
+            cs_free(dense);
+        }
+        if (st) goto out;
+    }
+    for (int k = 0; k < 1 + S->two && !st; k++) {
+        if ((st = session_spaces(S, k, selrow, selcol))) break;
+        st = session_rows(S, k, selrow, selcol);
+    }
+    if (!st) {
+        S->rows_done = S->cols_done = 0;
+        for (size_t i = 0; i < S->n; i++) S->rows_done += selrow[i];
+        for (size_t j = 0; j < S->m; j++) S->cols_done += selcol[j];
+        S->gen = r->gen;
+    }
+out:
+    cs_free(segmark); cs_free(selrow); cs_free(selcol); cs_free(lfirst); cs_free(lidx);
+    return st;
+}
+
+void cs_matrix_session_stats(const cs_matrix_session *S, size_t *rows, size_t *cols)
+{
+    if (rows) *rows = S->rows_done;
+    if (cols) *cols = S->cols_done;
+}
+
+cs_status cs_matrix_session_get(const cs_matrix_session *S, cs_matrix **time, cs_matrix **dist)
+{
+    cs_matrix *T = NULL, *D = NULL;
+    cs_status st = CS_OK;
+    if (time) *time = NULL;
+    if (dist) *dist = NULL;
+    size_t n = S->n, m = S->m;
+    if (time && ((st = cs_matrix_new(n, m, CS_MATRIX_TIME, &T)) || (st = cs_matrix_ensure_flags(T)) ||
+                 (S->src_ids && (st = cs_matrix_set_ids(T, (const char *const *)S->src_ids,
+                                                        (const char *const *)S->dst_ids)))))
+        goto fail;
+    if (dist && ((st = cs_matrix_new(n, m, CS_MATRIX_DISTANCE, &D)) || (st = cs_matrix_ensure_flags(D)) ||
+                 (S->src_ids && (st = cs_matrix_set_ids(D, (const char *const *)S->src_ids,
+                                                        (const char *const *)S->dst_ids)))))
+        goto fail;
+    for (size_t c = 0; c < n * m; c++) {
+        uint64_t kk = S->cell[0][c];
+        int unr = kk == RT_INF, nr = S->two && !unr && kk < S->cell[1][c];
+        uint8_t fl = (uint8_t)((unr ? CS_CELL_UNREACHABLE : 0) | (nr ? CS_CELL_NONROAD : 0));
+        if (T) { T->v[c] = unr ? INFINITY : (double)(kk >> 32) / 1000.0; T->flags[c] = fl; }
+        if (D) { D->v[c] = unr ? INFINITY : (double)(kk & 0xffffffffu) / 100.0; D->flags[c] = fl; }
+    }
+    if (T) memcpy(T->fingerprint, S->r->fingerprint, 65);
+    if (D) memcpy(D->fingerprint, S->r->fingerprint, 65);
     if (time) *time = T;
     if (dist) *dist = D;
     return CS_OK;

@@ -47,6 +47,14 @@ struct cs_router {
     void *map;
     size_t map_size;
     cs_apply_stats last;
+    /* change log of the last cs_router_apply (for cs_matrix_session_update) */
+    uint64_t gen;          /* number of applies so far */
+    int log_full;          /* the last apply re-customized everything (new topology / new metric) */
+    size_t log_n[2], log_cap[2];
+    uint32_t *log_arc[2];  /* per metric (0 all modes, 1 road only): changed arcs ... */
+    uint64_t *log_up[2], *log_dn[2]; /* ... with their weights before the change */
+    uint32_t *log_seg;     /* changed or added segments */
+    size_t log_nseg;
 };
 
 /* csr.c */
@@ -60,4 +68,5 @@ cs_status rt_customize(cs_router *r, int threads); /* full customization of both
 uint32_t rt_find_arc(const cs_router *r, uint32_t a, uint32_t b); /* ranks, a<b, or CS_INVALID_ID */
 void rt_seg_keys(const cs_router *r, uint32_t s, uint64_t *kf, uint64_t *kb);
 cs_status rt_detach(cs_router *r); /* copy mmap'ed arrays to the heap */
+void rt_log_clear(cs_router *r);
 #endif
