@@ -23,20 +23,29 @@ int ind_write_json(json_t *j, const char *path);
 int ind_open_csv(const char *path, cs_atomic_file **af, FILE **f);
 int ind_commit_csv(cs_atomic_file *af);
 
-/* The city reader and the CSV matrix reader are implemented by the io module. Until that module is merged these
- * references are weak so the CLI links; the commands then report that the reader is missing. */
+/* The city reader and the CSV matrix readers are implemented by the io module (which also adds
+ * citysys/table.h). In a tree without it, the references are weak so that the CLI links and the commands
+ * report the missing reader; once io is present they are ordinary references (a weak reference alone would
+ * not pull the reader out of the static library). */
+#if __has_include("citysys/table.h")
+#define IND_IO_LINKED 1
+#else
+#define IND_IO_LINKED 0
 #pragma weak cs_cities_read
 #pragma weak cs_cities_free
 #pragma weak cs_matrix_read_csv
 #pragma weak cs_matrix_write_csv
+#endif
 
 int ind_read_cities(const cli_args *a, const char *path, cs_cities **out)
 {
     *out = NULL;
+#if !IND_IO_LINKED
     if (!cs_cities_read || !cs_cities_free) {
         fprintf(stderr, "citysys: error: this build has no city table reader (io module missing)\n");
         return CLI_EXIT_FAILURE;
     }
+#endif
     cs_city_read_opts o;
     memset(&o, 0, sizeof o);
     o.fields.id = cli_get(a, "id-field", NULL);
@@ -60,7 +69,10 @@ int ind_read_cities(const cli_args *a, const char *path, cs_cities **out)
 
 void ind_cities_free(cs_cities *c)
 {
-    if (c && cs_cities_free) cs_cities_free(c);
+#if !IND_IO_LINKED
+    if (!cs_cities_free) return;
+#endif
+    cs_cities_free(c);
 }
 
 static int ends_with(const char *s, const char *suf)
@@ -74,11 +86,13 @@ int ind_read_matrix(const char *path, cs_matrix_kind kind, cs_matrix **out)
     cs_status st;
     *out = NULL;
     if (ends_with(path, ".csv")) {
+#if !IND_IO_LINKED
         if (!cs_matrix_read_csv) {
             fprintf(stderr, "citysys: error: %s: this build has no CSV matrix reader (io module missing); "
                             "use a binary matrix file\n", path);
             return CLI_EXIT_FAILURE;
         }
+#endif
         st = cs_matrix_read_csv(path, -1, kind, out);
     } else {
         st = cs_matrix_read(path, NULL, out);
@@ -89,10 +103,12 @@ int ind_read_matrix(const char *path, cs_matrix_kind kind, cs_matrix **out)
 
 int ind_write_matrix_csv(const cs_matrix *m, const char *path)
 {
+#if !IND_IO_LINKED
     if (!cs_matrix_write_csv) {
         fprintf(stderr, "citysys: error: %s: this build has no CSV matrix writer (io module missing)\n", path);
         return CLI_EXIT_FAILURE;
     }
+#endif
     cs_status st = cs_matrix_write_csv(m, path, CS_MATRIX_CSV_LONG);
     return st ? cli_fail(st) : 0;
 }

@@ -48,7 +48,19 @@ static long fill_deterrence(const cs_matrix *cost, const cs_gravity_opts *o, dou
             }
             f[j] = cs_decay_eval(o->decay, o->beta, o->c_min, c[j]);
         }
-        if (!o->include_diagonal && i < m) f[i] = 0;
+        if (!o->include_diagonal) {
+            /* the diagonal is the column with the same id (usually column i) */
+            long dj = -1;
+            if (!cost->row_ids || !cost->col_ids) dj = i < m ? (long)i : -1;
+            else if (i < m && !strcmp(cost->row_ids[i], cost->col_ids[i])) dj = (long)i;
+            else
+                for (size_t j = 0; j < m; j++)
+                    if (!strcmp(cost->row_ids[i], cost->col_ids[j])) {
+                        dj = (long)j;
+                        break;
+                    }
+            if (dj >= 0) f[dj] = 0;
+        }
     }
     return bad;
 }
