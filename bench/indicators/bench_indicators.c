@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "citysys/citysys.h"
 #include "citysys/access.h"
@@ -29,6 +30,7 @@ static double urand(void)
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 10000;
+    const char *what = argc > 2 ? argv[2] : "all"; /* all, access or gravity */
     double *lon = malloc(n * sizeof *lon), *lat = malloc(n * sizeof *lat), *pop = malloc(n * sizeof *pop);
     for (size_t i = 0; i < n; i++) {
         lon[i] = -17 + 68 * urand(), lat[i] = -34 + 70 * urand();
@@ -44,7 +46,7 @@ int main(int argc, char **argv)
                                                          : cs_haversine_km(lon[i], lat[i], lon[j], lat[j]) * 1.3 * 60;
     printf("n = %zu cities, %d OpenMP threads max\n", n, omp_get_max_threads());
     double thetas[2] = {3.8, 1.0};
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 2 && strcmp(what, "gravity"); k++) {
         cs_access_opts o;
         cs_access_opts_default(&o);
         o.theta = &thetas[k], o.ntheta = 1, o.nthresh = 0, o.harris = 0, o.scale = 1.0 / 60;
@@ -54,7 +56,7 @@ int main(int argc, char **argv)
         printf("market access, one theta = %g: %.3f s (MA[0] = %.6g)\n", thetas[k], now() - t0, r->v[0]);
         cs_access_result_free(r);
     }
-    {
+    if (strcmp(what, "gravity")) {
         cs_access_opts o;
         cs_access_opts_default(&o);
         o.scale = 1.0 / 60;
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
         printf("market access, defaults (5 theta, 4 thresholds, Harris): %.3f s\n", now() - t0);
         cs_access_result_free(r);
     }
+    if (!strcmp(what, "access")) return 0;
     double *D = malloc(n * sizeof *D);
     double so = 0, sd = 0;
     for (size_t i = 0; i < n; i++) so += pop[i];
