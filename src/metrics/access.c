@@ -48,67 +48,6 @@ static inline double inv_pow(double c, double theta, int itheta)
     }
 }
 
-
-/* Branch-free natural log and exp for the power-decay inner loop, written so that the compiler can vectorise
- * the row loop (libm's pow is a scalar call and dominates the run time for non-integer θ). Accuracy: a few
- * ulp for log; exp(y) relative error ~1e-15 — the power-decay sums agree with pow() to ~1e-14 (tested at 1e-12).
- * Valid for finite x > 0 (log) and y in [-708, 709] (exp; smaller y returns 0). */
-static inline double fast_log(double x)
-{
-    uint64_t b;
-    memcpy(&b, &x, sizeof b);
-    double e = (double)((int64_t)(b >> 52) - 1023);
-    uint64_t mb = (b & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
-    double m;
-    memcpy(&m, &mb, sizeof m);
-    int big = m > 1.4142135623730951;
-    m = big ? 0.5 * m : m;
-    e = big ? e + 1.0 : e;
-    double sq = (m - 1.0) / (m + 1.0), z = sq * sq;
-    double p = 1.0 / 25;
-    p = p * z + 1.0 / 23;
-    p = p * z + 1.0 / 21;
-    p = p * z + 1.0 / 19;
-    p = p * z + 1.0 / 17;
-    p = p * z + 1.0 / 15;
-    p = p * z + 1.0 / 13;
-    p = p * z + 1.0 / 11;
-    p = p * z + 1.0 / 9;
-    p = p * z + 1.0 / 7;
-    p = p * z + 1.0 / 5;
-    p = p * z + 1.0 / 3;
-    double lm = 2.0 * sq + 2.0 * sq * z * p;
-    return e * 6.93147180369123816490e-01 + (e * 1.90821492927058770002e-10 + lm);
-}
-
-static inline double fast_exp(double y)
-{
-    const double shifter = 0x1.8p52;
-    double kd = (y * 1.4426950408889634 + shifter) - shifter; /* round to nearest */
-    double r = (y - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-    double p = 1.0 / 6227020800.0; /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    int64_t k = (int64_t)kd;
-    k = k < -1022 ? -1022 : (k > 1023 ? 1023 : k);
-    uint64_t sb = (uint64_t)(k + 1023) << 52;
-    double sc;
-    memcpy(&sc, &sb, sizeof sc);
-    double v = p * sc;
-    return y < -708.0 ? 0.0 : (y > 709.0 ? INFINITY : v);
-}
-
 static int int_exponent(double theta)
 {
     if (theta >= 0 && theta <= 8 && theta == floor(theta) && theta != 7) return (int)theta;
@@ -211,24 +150,11 @@ cs_status cs_access_compute(const cs_matrix *cost, const double *mass, const cs_
             const double th = opts->theta[k];
             const int it = int_exponent(th);
             double s = 0;
-            if (it < 0) {
-                /* non-integer θ: vectorisable c^-θ = exp(-θ ln c); masked lanes add 0 */
-#pragma omp simd reduction(+ : s)
-                for (size_t j = 0; j < n; j++) {
-                    double c = row[j] * scale;
-                    int ok = (j != i) & (c < INFINITY);
-                    c = c < cmin ? cmin : c;
-                    c = ok ? c : 1.0;
-                    double v = mass[j] * fast_exp(-th * fast_log(c));
-                    s += ok ? v : 0.0;
-                }
-            } else {
-                for (size_t j = 0; j < n; j++) {
-                    double c = row[j] * scale;
-                    if (j == i || !(c < INFINITY)) continue;
-                    if (c < cmin) c = cmin;
-                    s += mass[j] * inv_pow(c, th, it);
-                }
+            for (size_t j = 0; j < n; j++) {
+                double c = row[j] * scale;
+                if (j == i || !(c < INFINITY)) continue;
+                if (c < cmin) c = cmin;
+                s += mass[j] * inv_pow(c, th, it);
             }
             if (opts->own_mass) {
                 double c = own_c < cmin ? cmin : own_c;
