@@ -295,12 +295,15 @@ void cs_hierarchy_free(cs_hierarchy *h)
     cs_free(h);
 }
 
-static const char *const *g_codes;
-static int cmp_idx_code(const void *a, const void *b)
+typedef struct code_idx {
+    const char *code;
+    uint32_t i;
+} code_idx;
+static int cmp_code_idx(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int c = strcmp(g_codes[x], g_codes[y]);
-    return c ? c : (x > y) - (x < y);
+    const code_idx *x = a, *y = b;
+    int c = strcmp(x->code, y->code);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
 static void nan_rank_size(cs_rank_size *r, size_t n)
@@ -387,8 +390,12 @@ cs_status cs_hierarchy_compute(const double *pop, const char *const *country, si
     for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
     size_t ng = 1;
     if (country) {
-        g_codes = country; /* qsort has no context argument in C17; single-threaded use of a static */
-        qsort(idx, n, sizeof *idx, cmp_idx_code);
+        code_idx *ci = cs_mallocarray(n ? n : 1, sizeof *ci);
+        if (!ci) goto nomem;
+        for (size_t i = 0; i < n; i++) ci[i] = (code_idx){country[i] ? country[i] : "", (uint32_t)i};
+        qsort(ci, n, sizeof *ci, cmp_code_idx);
+        for (size_t i = 0; i < n; i++) idx[i] = ci[i].i;
+        cs_free(ci);
         for (size_t k = 1; k < n; k++)
             if (strcmp(country[idx[k]], country[idx[k - 1]])) ng++;
         if (n) ng++;

@@ -47,6 +47,12 @@ static long fill_deterrence(const cs_matrix *cost, const cs_gravity_opts *o, dou
                 continue;
             }
             f[j] = cs_decay_eval(o->decay, o->beta, o->c_min, c[j]);
+            if (f[j] == INFINITY && (o->include_diagonal || !(i == j))) {
+                /* zero cost with power decay and c_min = 0 */
+#pragma omp critical(cs_grav_bad)
+                if (bad < 0 || (long)(i * m + j) < bad) bad = (long)(i * m + j);
+                f[j] = 0;
+            }
         }
         if (!o->include_diagonal) {
             /* the diagonal is the column with the same id (usually column i) */
@@ -155,7 +161,8 @@ cs_status cs_gravity_predict(const cs_matrix *cost, const double *O, const doubl
     double *F = T->v;
     long bad = fill_deterrence(cost, opts, F);
     if (bad >= 0) {
-        st = cs_error_set(CS_EINVAL, "gravity: negative cost %g from %s to %s", cost->v[bad],
+        st = cs_error_set(CS_EINVAL, "gravity: cost %g from %s to %s is negative, or zero with power decay and "
+                                     "c_min = 0", cost->v[bad],
                           cost->row_ids[(size_t)bad / m], cost->col_ids[(size_t)bad % m]);
         goto done;
     }
