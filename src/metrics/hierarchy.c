@@ -198,29 +198,28 @@ cs_status cs_powerlaw_fit(const double *x, size_t n, const cs_powerlaw_opts *opt
 #pragma omp parallel reduction(+ : ge, failed)
         {
             double *y = cs_mallocarray(n + 1, sizeof *y), *yl = cs_mallocarray(n + 1, sizeof *yl);
-            if (!y || !yl) {
-                failed++;
-            } else {
+            if (!y || !yl) failed++;
+            /* every thread must reach the worksharing loop (an OpenMP rule); one without buffers skips its share */
 #pragma omp for schedule(dynamic, 4)
-                for (int b = 0; b < opts->nboot; b++) {
-                    uint64_t st = opts->seed * 0x2545f4914f6cdd1dULL + (uint64_t)b * 0x9e3779b97f4a7c15ULL + 1;
-                    splitmix(&st);
-                    for (size_t k = 0; k < n; k++) {
-                        double u = unif(&st);
-                        if (nbelow == 0 || u < (double)nt / (double)n) {
-                            double v = unif(&st);
-                            y[k] = xmin * pow(1 - v, -1 / (alpha - 1));
-                        } else {
-                            size_t idx = (size_t)(unif(&st) * (double)nbelow);
-                            if (idx >= nbelow) idx = nbelow - 1;
-                            y[k] = s[idx];
-                        }
+            for (int b = 0; b < opts->nboot; b++) {
+                if (!y || !yl) continue;
+                uint64_t st = opts->seed * 0x2545f4914f6cdd1dULL + (uint64_t)b * 0x9e3779b97f4a7c15ULL + 1;
+                splitmix(&st);
+                for (size_t k = 0; k < n; k++) {
+                    double u = unif(&st);
+                    if (nbelow == 0 || u < (double)nt / (double)n) {
+                        double v = unif(&st);
+                        y[k] = xmin * pow(1 - v, -1 / (alpha - 1));
+                    } else {
+                        size_t idx = (size_t)(unif(&st) * (double)nbelow);
+                        if (idx >= nbelow) idx = nbelow - 1;
+                        y[k] = s[idx];
                     }
-                    qsort(y, n, sizeof *y, cmp_asc);
-                    double bx, ba, bd;
-                    size_t bn;
-                    if (scan_fit(y, n, opts->min_tail, yl, &bx, &ba, &bd, &bn) && bd >= D) ge++;
                 }
+                qsort(y, n, sizeof *y, cmp_asc);
+                double bx, ba, bd;
+                size_t bn;
+                if (scan_fit(y, n, opts->min_tail, yl, &bx, &ba, &bd, &bn) && bd >= D) ge++;
             }
             cs_free(y);
             cs_free(yl);
@@ -336,7 +335,9 @@ static cs_status group_stats(const double *pop, const uint32_t *idx, size_t m, c
     if (np >= 3) {
         /* all-equal sizes leave the slope undefined: keep NaN */
         cs_rank_size rs;
-        if (cs_rank_size_gi(buf, np, &rs) == CS_OK) g->rank_size = rs;
+        st = cs_rank_size_gi(buf, np, &rs);
+        if (st == CS_OK) g->rank_size = rs;
+        else if (st == CS_ENOMEM) return st;
         else cs_error_clear();
     }
     if (o->fit_powerlaw && np > o->powerlaw.min_tail) {
