@@ -98,7 +98,7 @@ typedef struct cs_ppml_opts {
     cs_ppml_masses masses;
     const double *O, *D;    /**< masses for CS_PPML_LOG_MASSES (borrowed) */
     int include_diagonal;   /**< use same-id (i→i) observations (default 0) */
-    double tol;             /**< convergence: relative change of the deviance (default 1e-12) */
+    double tol;             /**< convergence: max_k |Δb_k| / (1 + |b_k|) of the last Newton step (default 1e-10) */
     int max_iter;           /**< default 100 */
     size_t max_params;      /**< refuse dense solves with more parameters (default 2000) */
 } cs_ppml_opts;
