@@ -40,6 +40,21 @@ check "[ $? -eq 0 ]"
 check "grep -q '^b,B,4.25,' $T/acc.csv"
 check "grep -q '^a,A,0.5,200,10,1$' $T/acc.csv"
 
+# cost: KEN-UGA border time (export KEN + import UGA = 3097.5 min) halved by a customs-union soft link on the border part
+printf 'id,name,lon,lat,population,country\nNBO,Nairobi,36.8,-1.3,4000000,KEN\nMBA,Mombasa,39.7,-4.0,1200000,KEN\nKLA,Kampala,32.6,0.3,3000000,UGA\n' > "$T/eac.csv"
+printf 'origin_id,destination_id,value\nNBO,MBA,28800\nNBO,KLA,43200\nMBA,NBO,28800\nMBA,KLA,72000\nKLA,NBO,43200\nKLA,MBA,72000\nNBO,NBO,0\nMBA,MBA,0\nKLA,KLA,0\n' > "$T/eac_t.csv"
+printf 'level,a,b,factor\ncountry,KEN,UGA,0.5\n' > "$T/soft.csv"
+"$CITYSYS" cost -t "$T/eac_t.csv" -c "$T/eac.csv" --country-field country --border-time "$D/border_time_eac4.csv" \
+    --soft "$T/soft.csv" --soft-on border -o "$T/eac_cost.cmx" --tau "$T/eac_tau.cmx" --csv "$T/eac_cost.csv" -j "$T/eac_cost.json"
+check "[ $? -eq 0 ]"
+check "grep -q '^NBO,KLA,2268.75,1$' $T/eac_cost.csv"
+check "grep -q '^KLA,NBO,2869.5,1$' $T/eac_cost.csv"
+
+# gravity predict: doubly constrained on the generalised cost, margins within the tolerance
+"$CITYSYS" gravity predict "$T/eac.csv" "$T/eac_cost.cmx" --model doubly --beta 1 --tol 1e-9 -o "$T/flows.cmx" -j "$T/gp.json"
+check "[ $? -eq 0 ]"
+check "python3 -c \"import json,sys; d=json.load(open('$T/gp.json')); sys.exit(0 if d['max_rel_err_origin']<=1e-9 and d['max_rel_err_destination']<=1e-9 else 1)\""
+
 # gravity fit: the African trade table against the statsmodels numbers
 awk -F, 'NR>1{print $1","$2","$3}' "$D/africa_trade_pairs.csv" | sed '1i origin_id,destination_id,value' > "$T/flows.csv"
 awk -F, 'NR>1{print $1","$2","$4}' "$D/africa_trade_pairs.csv" | sed '1i origin_id,destination_id,value' > "$T/dist.csv"
