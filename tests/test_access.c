@@ -3,6 +3,71 @@
 #include <omp.h>
 #include "test.h"
 #include "citysys/access.h"
+#include "citysys/gravity.h"
+#include "citysys/hierarchy.h"
+#include "citysys/agglomerate.h"
+#include "citysys/cost.h"
+
+/* Allocation-failure loop: fail the k-th allocation (and all after it) for k = 1, 2, ... until the call
+ * succeeds; every failing call must return CS_ENOMEM and leak nothing (checked under ASan). */
+#define OOM_LOOP(call, on_ok)                                                                      \
+    do {                                                                                           \
+        for (long k_ = 1; k_ < 10000; k_++) {                                                      \
+            cs_alloc_fail_after(k_, 1);                                                            \
+            cs_status st_ = (call);                                                                \
+            cs_alloc_fail_after(0, 0);                                                             \
+            if (st_ == CS_OK) {                                                                    \
+                on_ok;                                                                             \
+                break;                                                                             \
+            }                                                                                      \
+            CHECK(st_ == CS_ENOMEM);                                                               \
+            if (st_ != CS_ENOMEM) break;                                                           \
+        }                                                                                          \
+    } while (0)
+
+static void test_oom(void)
+{
+    const size_t n = 12;
+    cs_matrix *c;
+    CHECK_OK(cs_matrix_new(n, n, CS_MATRIX_COST, &c));
+    double P[12], lon[12], lat[12];
+    for (size_t i = 0; i < n; i++) {
+        P[i] = 100 + 50 * i, lon[i] = 0.01 * i, lat[i] = 0.02 * (i % 3);
+        for (size_t j = 0; j < n; j++) c->v[i * n + j] = i == j ? 0 : 10 + (double)((i * 7 + j * 3) % 11) * 5;
+    }
+    cs_access_result *ar;
+    OOM_LOOP(cs_access_compute(c, P, NULL, &ar), cs_access_result_free(ar));
+    cs_matrix *T;
+    OOM_LOOP(cs_gravity_predict(c, P, P, NULL, &T, NULL, NULL, NULL), cs_matrix_free(T));
+    OOM_LOOP(cs_huff(c, P, 1, CS_DECAY_POWER, 2, 1, &T, NULL), cs_matrix_free(T));
+    cs_matrix *y;
+    CHECK_OK(cs_matrix_new(n, n, CS_MATRIX_FLOW, &y));
+    for (size_t k = 0; k < n * n; k++) y->v[k] = 1 + (double)(k % 5);
+    cs_ppml_result *pr;
+    OOM_LOOP(cs_ppml_fit(y, c, NULL, &pr), cs_ppml_result_free(pr));
+    cs_hierarchy_opts ho;
+    cs_hierarchy_opts_default(&ho);
+    ho.powerlaw.nboot = 3;
+    ho.powerlaw.min_tail = 3;
+    const char *ctry[12] = {"A", "A", "B", "B", "A", "C", "C", "A", "B", "A", "A", "C"};
+    cs_hierarchy *h;
+    OOM_LOOP(cs_hierarchy_compute(P, ctry, n, &ho, &h), cs_hierarchy_free(h));
+    cs_agglomerates *ag;
+    OOM_LOOP(cs_agglomerate(lon, lat, P, n, NULL, &ag), cs_agglomerates_free(ag));
+    cs_cost_inputs in = {0};
+    in.distance = c;
+    in.country = ctry;
+    cs_soft_link sl[1] = {{CS_SOFT_COUNTRY, "A", "B", 0.5}};
+    in.soft = sl, in.nsoft = 1;
+    cs_cost_params p;
+    cs_cost_params_default(&p);
+    p.time_weight = 0, p.dist_weight_per_km = 1;
+    cs_matrix *cc;
+    OOM_LOOP(cs_cost_build(&in, &p, &cc), cs_matrix_free(cc));
+    OOM_LOOP(cs_cost_iceberg(c, &p, &cc), cs_matrix_free(cc));
+    cs_matrix_free(y);
+    cs_matrix_free(c);
+}
 
 static uint64_t rs = 3;
 static double urand(void)
@@ -24,6 +89,7 @@ static double col(const cs_access_result *r, const char *name, size_t i)
 
 int main(void)
 {
+    test_oom();
     /* hand case: 3 cities, P = (100, 200, 400), costs in minutes; c_02 = inf */
     cs_matrix *c;
     CHECK_OK(cs_matrix_new(3, 3, CS_MATRIX_COST, &c));

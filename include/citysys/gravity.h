@@ -45,7 +45,7 @@ typedef struct cs_gravity_opts {
     double beta;          /**< decay parameter (≥ 0); default 1 */
     double c_min;         /**< cost floor for power decay (default 1, cost units) */
     double k;             /**< scale constant of the unconstrained model (default 1) */
-    int include_diagonal; /**< allow flows i→i (default 0: T_ii = 0) */
+    int include_diagonal; /**< allow flows i→i (default 0: T_ij = 0 where row i and column j have the same id) */
     double tol;           /**< doubly constrained: max relative margin error (default 1e-6) */
     int max_iter;         /**< doubly constrained: iteration limit (default 1000) */
     cs_progress progress;
@@ -89,7 +89,7 @@ CS_API cs_status cs_huff(const cs_matrix *cost, const double *W, double alpha, c
 /* PPML estimation                                                          */
 
 typedef enum cs_ppml_masses {
-    CS_PPML_FIXED_EFFECTS = 0, /**< origin and destination fixed effects (intercept + dummies, first level dropped) */
+    CS_PPML_FIXED_EFFECTS = 0, /**< origin and destination fixed effects (intercept + dummies; the first row and the first column are the reference levels) */
     CS_PPML_LOG_MASSES = 1     /**< regressors ln O_i and ln D_j (masses given, > 0) */
 } cs_ppml_masses;
 
@@ -97,8 +97,8 @@ typedef struct cs_ppml_opts {
     cs_decay decay;         /**< power: regressor ln c_ij; exponential: regressor c_ij */
     cs_ppml_masses masses;
     const double *O, *D;    /**< masses for CS_PPML_LOG_MASSES (borrowed) */
-    int include_diagonal;   /**< use i = j observations (default 0) */
-    double tol;             /**< convergence: relative change of the deviance (default 1e-12) */
+    int include_diagonal;   /**< use same-id (i→i) observations (default 0) */
+    double tol;             /**< convergence: max_k |Δb_k| / (1 + |b_k|) of the last Newton step (default 1e-10) */
     int max_iter;           /**< default 100 */
     size_t max_params;      /**< refuse dense solves with more parameters (default 2000) */
 } cs_ppml_opts;

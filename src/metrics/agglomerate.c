@@ -55,12 +55,15 @@ static void uf_union(uint32_t *par, uint32_t a, uint32_t b)
     else par[a] = b;
 }
 
-static const double *g_lat;
+typedef struct lat_idx {
+    double lat;
+    uint32_t i;
+} lat_idx;
 static int cmp_lat(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    if (g_lat[x] != g_lat[y]) return g_lat[x] < g_lat[y] ? -1 : 1;
-    return (x > y) - (x < y);
+    const lat_idx *x = a, *y = b;
+    if (x->lat != y->lat) return x->lat < y->lat ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
 }
 
 cs_status cs_agglomerate(const double *lon, const double *lat, const double *pop, size_t n, const cs_agglo_opts *opts,
@@ -100,9 +103,12 @@ cs_status cs_agglomerate(const double *lon, const double *lat, const double *pop
     if (opts->rule == CS_AGGLO_DISTANCE) {
         /* latitude sweep: points farther apart in latitude than max_km cannot be within max_km */
         const double dlat = opts->max_km / (EARTH_R_KM * DEG2RAD);
-        for (size_t i = 0; i < n; i++) ord[i] = (uint32_t)i;
-        g_lat = lat;
-        qsort(ord, n, sizeof *ord, cmp_lat);
+        lat_idx *li = cs_mallocarray(n ? n : 1, sizeof *li);
+        if (!li) goto nomem;
+        for (size_t i = 0; i < n; i++) li[i] = (lat_idx){lat[i], (uint32_t)i};
+        qsort(li, n, sizeof *li, cmp_lat);
+        for (size_t i = 0; i < n; i++) ord[i] = li[i].i;
+        cs_free(li);
         for (size_t p = 0; p < n; p++) {
             uint32_t i = ord[p];
             for (size_t q = p + 1; q < n; q++) {

@@ -198,29 +198,28 @@ cs_status cs_powerlaw_fit(const double *x, size_t n, const cs_powerlaw_opts *opt
 #pragma omp parallel reduction(+ : ge, failed)
         {
             double *y = cs_mallocarray(n + 1, sizeof *y), *yl = cs_mallocarray(n + 1, sizeof *yl);
-            if (!y || !yl) {
-                failed++;
-            } else {
+            if (!y || !yl) failed++;
+            /* every thread must reach the worksharing loop (an OpenMP rule); one without buffers skips its share */
 #pragma omp for schedule(dynamic, 4)
-                for (int b = 0; b < opts->nboot; b++) {
-                    uint64_t st = opts->seed * 0x2545f4914f6cdd1dULL + (uint64_t)b * 0x9e3779b97f4a7c15ULL + 1;
-                    splitmix(&st);
-                    for (size_t k = 0; k < n; k++) {
-                        double u = unif(&st);
-                        if (nbelow == 0 || u < (double)nt / (double)n) {
-                            double v = unif(&st);
-                            y[k] = xmin * pow(1 - v, -1 / (alpha - 1));
-                        } else {
-                            size_t idx = (size_t)(unif(&st) * (double)nbelow);
-                            if (idx >= nbelow) idx = nbelow - 1;
-                            y[k] = s[idx];
-                        }
+            for (int b = 0; b < opts->nboot; b++) {
+                if (!y || !yl) continue;
+                uint64_t st = opts->seed * 0x2545f4914f6cdd1dULL + (uint64_t)b * 0x9e3779b97f4a7c15ULL + 1;
+                splitmix(&st);
+                for (size_t k = 0; k < n; k++) {
+                    double u = unif(&st);
+                    if (nbelow == 0 || u < (double)nt / (double)n) {
+                        double v = unif(&st);
+                        y[k] = xmin * pow(1 - v, -1 / (alpha - 1));
+                    } else {
+                        size_t idx = (size_t)(unif(&st) * (double)nbelow);
+                        if (idx >= nbelow) idx = nbelow - 1;
+                        y[k] = s[idx];
                     }
-                    qsort(y, n, sizeof *y, cmp_asc);
-                    double bx, ba, bd;
-                    size_t bn;
-                    if (scan_fit(y, n, opts->min_tail, yl, &bx, &ba, &bd, &bn) && bd >= D) ge++;
                 }
+                qsort(y, n, sizeof *y, cmp_asc);
+                double bx, ba, bd;
+                size_t bn;
+                if (scan_fit(y, n, opts->min_tail, yl, &bx, &ba, &bd, &bn) && bd >= D) ge++;
             }
             cs_free(y);
             cs_free(yl);
@@ -295,12 +294,15 @@ void cs_hierarchy_free(cs_hierarchy *h)
     cs_free(h);
 }
 
-static const char *const *g_codes;
-static int cmp_idx_code(const void *a, const void *b)
+typedef struct code_idx {
+    const char *code;
+    uint32_t i;
+} code_idx;
+static int cmp_code_idx(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int c = strcmp(g_codes[x], g_codes[y]);
-    return c ? c : (x > y) - (x < y);
+    const code_idx *x = a, *y = b;
+    int c = strcmp(x->code, y->code);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
 static void nan_rank_size(cs_rank_size *r, size_t n)
@@ -333,7 +335,9 @@ static cs_status group_stats(const double *pop, const uint32_t *idx, size_t m, c
     if (np >= 3) {
         /* all-equal sizes leave the slope undefined: keep NaN */
         cs_rank_size rs;
-        if (cs_rank_size_gi(buf, np, &rs) == CS_OK) g->rank_size = rs;
+        st = cs_rank_size_gi(buf, np, &rs);
+        if (st == CS_OK) g->rank_size = rs;
+        else if (st == CS_ENOMEM) return st;
         else cs_error_clear();
     }
     if (o->fit_powerlaw && np > o->powerlaw.min_tail) {
@@ -387,8 +391,12 @@ cs_status cs_hierarchy_compute(const double *pop, const char *const *country, si
     for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
     size_t ng = 1;
     if (country) {
-        g_codes = country; /* qsort has no context argument in C17; single-threaded use of a static */
-        qsort(idx, n, sizeof *idx, cmp_idx_code);
+        code_idx *ci = cs_mallocarray(n ? n : 1, sizeof *ci);
+        if (!ci) goto nomem;
+        for (size_t i = 0; i < n; i++) ci[i] = (code_idx){country[i] ? country[i] : "", (uint32_t)i};
+        qsort(ci, n, sizeof *ci, cmp_code_idx);
+        for (size_t i = 0; i < n; i++) idx[i] = ci[i].i;
+        cs_free(ci);
         for (size_t k = 1; k < n; k++)
             if (strcmp(country[idx[k]], country[idx[k - 1]])) ng++;
         if (n) ng++;

@@ -47,8 +47,26 @@ static long fill_deterrence(const cs_matrix *cost, const cs_gravity_opts *o, dou
                 continue;
             }
             f[j] = cs_decay_eval(o->decay, o->beta, o->c_min, c[j]);
+            if (f[j] == INFINITY && (o->include_diagonal || !(i == j))) {
+                /* zero cost with power decay and c_min = 0 */
+#pragma omp critical(cs_grav_bad)
+                if (bad < 0 || (long)(i * m + j) < bad) bad = (long)(i * m + j);
+                f[j] = 0;
+            }
         }
-        if (!o->include_diagonal && i < m) f[i] = 0;
+        if (!o->include_diagonal) {
+            /* the diagonal is the column with the same id (usually column i) */
+            long dj = -1;
+            if (!cost->row_ids || !cost->col_ids) dj = i < m ? (long)i : -1;
+            else if (i < m && !strcmp(cost->row_ids[i], cost->col_ids[i])) dj = (long)i;
+            else
+                for (size_t j = 0; j < m; j++)
+                    if (!strcmp(cost->row_ids[i], cost->col_ids[j])) {
+                        dj = (long)j;
+                        break;
+                    }
+            if (dj >= 0) f[dj] = 0;
+        }
     }
     return bad;
 }
@@ -143,7 +161,8 @@ cs_status cs_gravity_predict(const cs_matrix *cost, const double *O, const doubl
     double *F = T->v;
     long bad = fill_deterrence(cost, opts, F);
     if (bad >= 0) {
-        st = cs_error_set(CS_EINVAL, "gravity: negative cost %g from %s to %s", cost->v[bad],
+        st = cs_error_set(CS_EINVAL, "gravity: cost %g from %s to %s is negative, or zero with power decay and "
+                                     "c_min = 0", cost->v[bad],
                           cost->row_ids[(size_t)bad / m], cost->col_ids[(size_t)bad % m]);
         goto done;
     }
@@ -187,42 +206,66 @@ cs_status cs_gravity_predict(const cs_matrix *cost, const double *O, const doubl
         /* Furness: A_i = 1 / Σ_j B_j D_j f_ij ; B_j = 1 / Σ_i A_i O_i f_ij. After each B update the
          * destination margins hold exactly; the origin error is measured at the next row pass. */
         converged = 0;
-        double *a = cs_mallocarray(n ? n : 1, sizeof *a);
-        if (!a) {
+        /* Fused pass: row i is read once per iteration — r_i = Σ_j f_ij B_j D_j, then A_i = 1/r_i, then
+         * (row still in cache) its contribution A_i O_i f_ij to the column sums. Rows are split in a fixed
+         * number of blocks whatever the thread count; block partial column sums are added in block order,
+         * so results are bitwise identical for any number of threads. */
+        enum { NBLK = 32 };
+        double *part = cs_mallocarray((size_t)NBLK * (m ? m : 1), sizeof *part);
+        double *errb = cs_mallocarray(NBLK, sizeof *errb);
+        if (!part || !errb) {
+            cs_free(part);
+            cs_free(errb);
             st = CS_ENOMEM;
             goto done;
         }
         double err = INFINITY;
         for (iters = 1; iters <= opts->max_iter; iters++) {
             for (size_t j = 0; j < m; j++) w[j] = B[j] * D[j];
-            row_pass(F, n, m, w, r);
-            if (iters > 1) {
-                err = 0;
-                for (size_t i = 0; i < n; i++)
+#pragma omp parallel for schedule(dynamic, 1)
+            for (int b = 0; b < NBLK; b++) {
+                size_t i0 = n * (size_t)b / NBLK, i1 = n * (size_t)(b + 1) / NBLK;
+                double *ps = part + (size_t)b * m, e = 0;
+                for (size_t j = 0; j < m; j++) ps[j] = 0;
+                for (size_t i = i0; i < i1; i++) {
+                    const double *f = F + i * m;
+                    double ri = 0;
+                    for (size_t j = 0; j < m; j++) ri += f[j] * w[j];
                     if (O[i] > 0) {
-                        double e = fabs(A[i] * r[i] - 1.0);
-                        if (!(e <= err)) err = e;
+                        double ei = fabs(A[i] * ri - 1.0);
+                        if (!(ei <= e)) e = ei;
                     }
-                if (err <= opts->tol) {
-                    converged = 1;
-                    iters--;
-                    break;
+                    A[i] = (O[i] > 0 && ri > 0) ? 1.0 / ri : 0.0;
+                    const double ai = A[i] * O[i];
+                    if (ai != 0)
+                        for (size_t j = 0; j < m; j++) ps[j] += f[j] * ai;
                 }
+                errb[b] = e;
             }
-            for (size_t i = 0; i < n; i++) {
-                A[i] = (O[i] > 0 && r[i] > 0) ? 1.0 / r[i] : 0.0;
-                a[i] = A[i] * O[i];
+            err = 0;
+            for (int b = 0; b < NBLK; b++)
+                if (!(errb[b] <= err)) err = errb[b];
+            if (iters > 1 && err <= opts->tol) {
+                /* the origin margins held before this pass's A update: the previous A and B are the answer,
+                 * but A was just refreshed; the refreshed A is at least as good, so recompute B from it. */
+                converged = 1;
             }
-            col_pass(F, n, m, a, w);
-            for (size_t j = 0; j < m; j++) B[j] = (D[j] > 0 && w[j] > 0) ? 1.0 / w[j] : 0.0;
+            for (size_t j = 0; j < m; j++) {
+                double sj = 0;
+                for (int b = 0; b < NBLK; b++) sj += part[(size_t)b * m + j];
+                B[j] = (D[j] > 0 && sj > 0) ? 1.0 / sj : 0.0;
+            }
+            if (converged) break;
             if (opts->progress.fn &&
                 opts->progress.fn(opts->progress.user, "balancing", (double)iters, (double)opts->max_iter)) {
-                cs_free(a);
+                cs_free(part);
+                cs_free(errb);
                 st = cs_error_set(CS_ECANCELED, "gravity: cancelled");
                 goto done;
             }
         }
-        cs_free(a);
+        cs_free(part);
+        cs_free(errb);
         if (!converged) {
             if (iters > opts->max_iter) iters = opts->max_iter;
             if (info) {

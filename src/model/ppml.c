@@ -144,7 +144,9 @@ cs_status cs_ppml_fit(const cs_matrix *flows, const cs_matrix *cost, const cs_pp
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < m; j++) {
             double y = flows->v[i * m + j], c = cost->v[i * m + j];
-            if ((!opts->include_diagonal && i == j) || isnan(y) || !(c < INFINITY)) {
+            /* the diagonal is "same id" (rows and columns may be ordered differently), else same index */
+            int diag = (flows->row_ids && flows->col_ids) ? !strcmp(flows->row_ids[i], flows->col_ids[j]) : i == j;
+            if ((!opts->include_diagonal && diag) || isnan(y) || !(c < INFINITY)) {
                 nexcl++;
                 continue;
             }
