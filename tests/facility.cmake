@@ -1,3 +1,12 @@
-# Facility location tests (issue 7).
+# Facility location tests (issue 7). Non-slow total: a few seconds.
 set(CS_FAC_ORLIB ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_orlib.c)
-cs_unit_test(test_facility_orlib_fast SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS exact 1 2 3 4 5)
+# Exact method reaches the published optimum (OR-Library pmed1-pmed10).
+cs_unit_test(test_facility_orlib_exact SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS exact 1 2 3 4 5 10)
+cs_unit_test(test_facility_orlib_exact_slow SOURCES ${CS_FAC_ORLIB} LABELS slow ARGS exact 6 7 8 9)
+# Relabelled vertices and costs x 3 give 3 x the optimum.
+cs_unit_test(test_facility_orlib_relabel SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS relabel 2 5)
+cs_unit_test(test_facility_orlib_relabel_slow SOURCES ${CS_FAC_ORLIB} LABELS slow ARGS relabel 1 3 4 6 7 8 9 10)
+# Heuristic on pmed1-10: value >= optimum, Lagrangian bound <= optimum (the 40-instance table: bench/facility).
+cs_unit_test(test_facility_orlib_heuristic SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS heuristic 1 2 3 4 5 6 7 8 9 10)
+# Every model against exhaustive search on random instances (n <= 30), outputs, GLPK errors.
+cs_unit_test(test_facility_brute SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_brute.c LABELS unit)

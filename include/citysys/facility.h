@@ -71,12 +71,12 @@ typedef struct cs_fac_options {
     double time_limit_s;   /**< exact: GLPK time limit (0 = none); heuristic: stop starting new starts after it */
     double mip_gap;        /**< exact: relative gap at which to stop (0 = prove optimality) */
     uint64_t seed;         /**< heuristic seed (start 0 is the deterministic greedy, starts >= 1 randomised) */
-    int starts;            /**< heuristic multi-starts (default 4) */
+    int starts;            /**< heuristic multi-starts (default 10) */
     int lagrangian_iters;  /**< p-median Lagrangian lower bound subgradient iterations (default 300; 0 = none) */
     cs_progress progress;  /**< may be {NULL, NULL} */
 } cs_fac_options;
 
-/** Fill defaults: AUTO, no time limit, gap 0, seed 1, 4 starts, 300 Lagrangian iterations. */
+/** Fill defaults: AUTO, no time limit, gap 0, seed 1, 10 starts, 300 Lagrangian iterations. */
 CS_API void cs_fac_options_default(cs_fac_options *o);
 
 /** A solution. Built by cs_fac_solve; free with cs_fac_solution_free. */

@@ -46,7 +46,7 @@ void cs_fac_options_default(cs_fac_options *o)
     memset(o, 0, sizeof *o);
     o->method = CS_FAC_AUTO;
     o->seed = 1;
-    o->starts = 4;
+    o->starts = 10;
     o->lagrangian_iters = 300;
 }
 
@@ -325,6 +325,81 @@ static void finish_gap(cs_fac_solution *s)
     s->gap = g;
 }
 
+/* 1 when every finite w_i * d_ij is an integer: objective values are then integers and a bound L
+ * proves that no solution is below ceil(L). */
+static int integral_costs(const fac_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->w[i] != floor(c->w[i])) return 0;
+        for (size_t j = 0; j < c->m; j++) {
+            double v = c->d[i * c->m + j];
+            if (isfinite(v) && v != floor(v)) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Exact uncapacitated p-median: Lagrangian bound first (Beasley 1993); when it meets the incumbent the
+ * incumbent is proven optimal; otherwise candidates whose forced opening (closing) has a Lagrangian
+ * bound no better than the incumbent are fixed closed (open) and the reduced radius formulation goes
+ * to GLPK. */
+static cs_status exact_pmedian(const fac_ctx *c, const uint32_t *hs, double hobj, fac_result *r)
+{
+    size_t m = c->m;
+    double *lbo = cs_mallocarray(m, sizeof *lbo), *lbc = cs_mallocarray(m, sizeof *lbc);
+    uint8_t *closed = cs_calloc(m, 1), *opened = cs_calloc(m, 1);
+    cs_status st = CS_OK;
+    if (!lbo || !lbc || !closed || !opened) {
+        st = CS_ENOMEM;
+        goto out;
+    }
+    /* lagrangian_iters <= 0 turns the bound and the reduction off (pure GLPK, used by the tests) */
+    int iters = c->opts->lagrangian_iters <= 0 ? 0 : c->opts->lagrangian_iters > 2000 ? c->opts->lagrangian_iters : 2000;
+    double lb = NAN;
+    if (iters > 0 && (st = fac_lagrangian_pmedian_ex(c, hobj, iters, &lb, lbo, lbc))) goto out;
+    int integ = integral_costs(c);
+    /* "a bound v shows that no solution is better than the incumbent" */
+#define NO_BETTER(v) (integ ? (v) > hobj - 1 + 1e-6 * fmax(1.0, fabs(hobj)) : (v) >= hobj - 1e-12 * fabs(hobj))
+    if (isfinite(hobj) && NO_BETTER(lb)) {
+        r->sites = cs_mallocarray(c->P, sizeof *r->sites);
+        if (!r->sites) {
+            st = CS_ENOMEM;
+            goto out;
+        }
+        memcpy(r->sites, hs, c->P * sizeof *hs);
+        r->nsites = c->P;
+        r->objective = hobj;
+        r->bound = hobj;
+        r->optimal = 1;
+        snprintf(r->bound_kind, sizeof r->bound_kind, "lagrangian");
+        snprintf(r->message, sizeof r->message, "heuristic solution proven optimal by the Lagrangian bound %.10g%s", lb,
+                 integ ? " (integer costs)" : "");
+        goto out;
+    }
+    size_t nclosed = 0, nopened = 0;
+    if (isfinite(hobj) && iters > 0)
+        for (size_t j = 0; j < m; j++) {
+            if (c->fixed[j]) continue;
+            if (NO_BETTER(lbo[j])) closed[j] = 1, nclosed++;
+            else if (NO_BETTER(lbc[j])) opened[j] = 1, nopened++;
+        }
+#undef NO_BETTER
+    st = fac_glpk_pmedian(c, isfinite(hobj) ? hs : NULL, hobj, closed, opened, r);
+    if (!st && iters > 0) {
+        size_t len = strlen(r->message);
+        if (len < sizeof r->message)
+            snprintf(r->message + len, sizeof r->message - len, "; Lagrangian bound %.10g fixed %zu closed, %zu open", lb,
+                     nclosed, nopened);
+        if (!isnan(lb) && !isnan(r->bound) && lb > r->bound && !r->optimal) r->bound = lb;
+    }
+out:
+    cs_free(lbo);
+    cs_free(lbc);
+    cs_free(closed);
+    cs_free(opened);
+    return st;
+}
+
 cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in, cs_fac_solution **out)
 {
     if (!out) return cs_error_set(CS_EINVAL, "cs_fac_solve: out is NULL");
@@ -332,7 +407,7 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
     cs_fac_options opts;
     if (opts_in) opts = *opts_in;
     else cs_fac_options_default(&opts);
-    if (opts.starts <= 0) opts.starts = 4;
+    if (opts.starts <= 0) opts.starts = 10;
     if (opts.time_limit_s < 0 || isnan(opts.time_limit_s))
         return cs_error_set(CS_EINVAL, "time limit must be >= 0 seconds");
     if (opts.mip_gap < 0 || isnan(opts.mip_gap)) return cs_error_set(CS_EINVAL, "MIP gap must be >= 0");
@@ -378,7 +453,7 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
         st = fac_heur_pmedian(&c, hs, &hobj, r.message, sizeof r.message);
         if (st) goto done;
         if (method == CS_FAC_EXACT) {
-            st = fac_glpk_pmedian(&c, hs, &r);
+            st = exact_pmedian(&c, hs, hobj, &r);
             if (st) goto done;
         } else {
             r.sites = hs;
@@ -446,6 +521,22 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
     }
     st = build_solution(&c, r.sites, r.nsites, r.assign, &s);
     if (st) goto done;
+    if ((prob->model == CS_FAC_PMEDIAN || prob->model == CS_FAC_PCENTER) && !isfinite(s->objective)) {
+        /* every demand point reaches some candidate, but no set of P sites reaches them all */
+        size_t bad = 0;
+        const char *first = "?";
+        for (size_t i = 0; i < c.n; i++)
+            if (c.w[i] > 0 && s->assign[i] == CS_INVALID_ID) {
+                if (!bad++) first = prob->cost->row_ids ? prob->cost->row_ids[i] : "?";
+            }
+        st = cs_error_set(CS_EINFEASIBLE,
+                          "%s: %s no set of %zu sites reaching every demand point (e.g. '%s' and %zu more unreached)",
+                          cs_fac_model_name(prob->model),
+                          method == CS_FAC_EXACT ? "there is" : "the heuristic found", c.P, first, bad - 1);
+        cs_fac_solution_free(s);
+        s = NULL;
+        goto done;
+    }
     s->method = method;
     s->bound = r.bound;
     s->optimal = r.optimal;

@@ -384,9 +384,12 @@ static int cmp_dj(const void *a, const void *b)
     return (x->j > y->j) - (x->j < y->j);
 }
 
-cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, fac_result *r)
+cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, double init_obj, const uint8_t *closed,
+                           const uint8_t *opened, fac_result *r)
 {
     size_t n = c->n, m = c->m, P = c->P;
+    size_t mopen = 0; /* candidates not fixed closed */
+    for (size_t j = 0; j < m; j++) mopen += !(closed && closed[j]);
     double t0 = fac_now();
     mdl M = {0};
     M.dir = GLP_MIN;
@@ -403,18 +406,31 @@ cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, fac_result *r
         st = CS_ENOMEM;
         goto out;
     }
-    for (size_t j = 0; j < m; j++) ycol[j] = mdl_col(&M, c->fixed[j] ? 1 : 0, 1, 0, 1);
+    if (mopen < P) {
+        st = cs_error_set(CS_EINVAL, "p-median reduction left fewer candidates than sites");
+        goto out;
+    }
+    for (size_t j = 0; j < m; j++) {
+        int cl = closed && closed[j], op = c->fixed[j] || (opened && opened[j]);
+        ycol[j] = cl ? 0 : mdl_col(&M, op ? 1 : 0, 1, 0, 1);
+    }
     int card = mdl_row(&M, GLP_FX, (double)P, (double)P);
-    for (size_t j = 0; j < m; j++) mdl_nz(&M, card, ycol[j], 1.0);
+    for (size_t j = 0; j < m; j++)
+        if (ycol[j]) mdl_nz(&M, card, ycol[j], 1.0);
     for (size_t i = 0; i < n; i++) {
         zfirst[i] = 0;
         if (c->w[i] <= 0) continue;
         size_t r_ = 0;
         for (size_t j = 0; j < m; j++)
-            if (isfinite(c->d[i * m + j])) row[r_++] = (dj){c->d[i * m + j], (uint32_t)j};
+            if (ycol[j] && isfinite(c->d[i * m + j])) row[r_++] = (dj){c->d[i * m + j], (uint32_t)j};
+        if (r_ == 0) {
+            st = cs_error_set(CS_EINFEASIBLE, "p-median: demand point '%s' reaches no candidate site",
+                              c->prob->cost->row_ids ? c->prob->cost->row_ids[i] : "?");
+            goto out;
+        }
         qsort(row, r_, sizeof *row, cmp_dj);
-        /* nearest open facility has rank <= m-P+1 among all candidates */
-        size_t rank = m - P + 1 < r_ ? m - P + 1 : r_;
+        /* nearest open facility has rank <= m'-P+1 among the m' candidates left */
+        size_t rank = mopen - P + 1 < r_ ? mopen - P + 1 : r_;
         double dmax = row[rank - 1].d;
         /* distinct levels D^1 < ... < D^K with D^K = dmax */
         size_t K = 0;
@@ -453,14 +469,20 @@ cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, fac_result *r
         st = CS_ENOMEM;
         goto out;
     }
+    int consistent = init != NULL;
     if (init) {
+        for (size_t a = 0; a < P; a++) isinit[init[a]] = 1;
+        for (size_t j = 0; j < m; j++)
+            if ((isinit[j] && !ycol[j]) || (!isinit[j] && opened && opened[j])) consistent = 0;
+    }
+    if (consistent) {
         xi = cs_calloc((size_t)M.ncols + 1, sizeof *xi);
         if (!xi) {
             st = CS_ENOMEM;
             goto out;
         }
-        for (size_t a = 0; a < P; a++) isinit[init[a]] = 1;
-        for (size_t j = 0; j < m; j++) xi[ycol[j]] = isinit[j];
+        for (size_t j = 0; j < m; j++)
+            if (ycol[j]) xi[ycol[j]] = isinit[j];
         for (size_t i = 0; i < n; i++) {
             if (!zcount[i]) continue;
             double b = INFINITY;
@@ -471,21 +493,38 @@ cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, fac_result *r
     }
     mip_out o = {.x = x};
     if ((st = mdl_solve(&M, xi, 0, remaining(c, t0), mip_gap_opt(c), &o))) goto out;
-    if (o.status == MIP_INFEASIBLE) {
-        st = cs_error_set(CS_EINFEASIBLE, "p-median infeasible: some demand point cannot reach any of the sites");
-        goto out;
-    }
-    if (o.status == MIP_NOSOLUTION) {
+    /* The reduction removed only regions whose solutions are no better than the incumbent, so the
+     * optimum is min(reduced optimum, incumbent) and min(reduced bound, incumbent) is a valid bound. */
+    int use_init = 0;
+    if (o.status == MIP_INFEASIBLE || o.status == MIP_NOSOLUTION) {
         if (!init) {
-            st = cs_error_set(CS_ECONVERGE, "p-median: no integer solution within the time limit");
+            st = o.status == MIP_INFEASIBLE
+                     ? cs_error_set(CS_EINFEASIBLE, "p-median infeasible: some demand point cannot reach any site")
+                     : cs_error_set(CS_ECONVERGE, "p-median: no integer solution within the time limit");
             goto out;
         }
-        /* keep the heuristic incumbent; bound from the LP if known */
-        memcpy(x, xi, ((size_t)M.ncols + 1) * sizeof *x);
-        o.obj = NAN;
+        use_init = 1;
+        if (o.status == MIP_INFEASIBLE) {
+            o.status = MIP_OPTIMAL;
+            o.bound = init_obj;
+        }
+    } else if (init && init_obj <= o.obj) {
+        use_init = 1;
     }
     fill_result(r, &o);
-    st = sites_from_y(c, x, ycol, r);
+    if (init) r->bound = isnan(o.bound) ? NAN : fmin(o.bound, init_obj);
+    if (use_init) {
+        r->objective = init_obj;
+        r->sites = cs_mallocarray(P, sizeof *r->sites);
+        if (!r->sites) {
+            st = CS_ENOMEM;
+            goto out;
+        }
+        memcpy(r->sites, init, P * sizeof *init);
+        r->nsites = P;
+    } else {
+        st = sites_from_y(c, x, ycol, r);
+    }
 out:
     if (lev)
         for (size_t i = 0; i < n; i++) cs_free(lev[i]);
@@ -794,7 +833,8 @@ cs_status fac_glpk_pcenter(const fac_ctx *c, const uint32_t *init, double init_o
     memcpy(r->sites, init, P * sizeof *init);
     r->nsites = P;
     cs_status st = CS_OK;
-    size_t lo = 0, hi = nv ? nv - 1 : 0; /* vals[hi] == init_obj is feasible */
+    /* vals[hi] is feasible (the heuristic value); hi == nv: no feasible radius known yet */
+    size_t lo = 0, hi = isfinite(init_obj) && nv ? nv - 1 : nv;
     int stopped = 0, steps = 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -839,7 +879,11 @@ cs_status fac_glpk_pcenter(const fac_ctx *c, const uint32_t *init, double init_o
         fac_result_clear(&sub);
         if ((st = fac_progress(c, "p-center search", (double)steps, log2((double)nv + 1) + 1))) break;
     }
-    if (!st) {
+    if (!st && hi == nv && !stopped) {
+        st = cs_error_set(CS_EINFEASIBLE, "p-center: there is no set of %zu sites reaching every demand point", P);
+    } else if (!st && hi == nv) {
+        st = cs_error_set(CS_ECONVERGE, "p-center: no feasible radius found within the time limit");
+    } else if (!st) {
         r->objective = nv ? vals[hi] : init_obj;
         r->bound = nv ? vals[lo] : init_obj;
         r->optimal = !stopped;

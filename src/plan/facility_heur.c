@@ -241,7 +241,7 @@ cs_status fac_heur_pmedian(const fac_ctx *c, uint32_t *sites, double *obj_out, c
         st = CS_ENOMEM;
         goto out;
     }
-    int starts = c->opts && c->opts->starts > 0 ? c->opts->starts : 4;
+    int starts = c->opts && c->opts->starts > 0 ? c->opts->starts : 10;
     uint64_t seed = c->opts ? c->opts->seed : 1;
     double tlim = c->opts ? c->opts->time_limit_s : 0, t0 = fac_now();
     double best = INFINITY;
@@ -295,6 +295,15 @@ static int cmp_rho(const void *a, const void *b)
 
 cs_status fac_lagrangian_pmedian(const fac_ctx *c, double upper, int iters, double *bound)
 {
+    return fac_lagrangian_pmedian_ex(c, upper, iters, bound, NULL, NULL);
+}
+
+/* lb_open[j] / lb_close[j] (optional, m entries): best Lagrangian bound found for the problem with
+ * candidate j forced open / closed (Beasley 1993's reduction tests: replace the worst chosen facility
+ * by j, or j by the best unchosen one). */
+cs_status fac_lagrangian_pmedian_ex(const fac_ctx *c, double upper, int iters, double *bound, double *lb_open,
+                                    double *lb_close)
+{
     size_t n = c->n, m = c->m, P = c->P;
     *bound = NAN;
     if (iters <= 0) return CS_OK;
@@ -323,6 +332,8 @@ cs_status fac_lagrangian_pmedian(const fac_ctx *c, double upper, int iters, doub
     }
     double best = -INFINITY, f = 2.0;
     int stall = 0;
+    size_t Pn = P - c->nfixed;
+    for (size_t j = 0; lb_open && j < m; j++) lb_open[j] = lb_close[j] = -INFINITY;
     double ub = isfinite(upper) ? upper : INFINITY;
     double tlim = c->opts ? c->opts->time_limit_s : 0, t0 = fac_now();
     for (int it = 0; it < iters; it++) {
@@ -348,17 +359,30 @@ cs_status fac_lagrangian_pmedian(const fac_ctx *c, double upper, int iters, doub
             }
         }
         qsort(rho, nr, 2 * sizeof *rho, cmp_rho);
-        for (size_t k = 0; k < P - c->nfixed && k < nr; k++) {
+        for (size_t k = 0; k < Pn && k < nr; k++) {
             L += rho[2 * k];
             chosen[(size_t)rho[2 * k + 1]] = 1;
         }
-        if (L > best + 1e-12 * fmax(1.0, fabs(best))) {
+        if (lb_open && Pn > 0) {
+            for (size_t k = 0; k < nr; k++) {
+                size_t j = (size_t)rho[2 * k + 1];
+                double v;
+                if (k < Pn) {
+                    v = Pn < nr ? L - rho[2 * k] + rho[2 * Pn] : INFINITY;
+                    if (v > lb_close[j]) lb_close[j] = v;
+                } else {
+                    v = L - rho[2 * (Pn - 1)] + rho[2 * k];
+                    if (v > lb_open[j]) lb_open[j] = v;
+                }
+            }
+        }
+        if (best == -INFINITY || L > best + 1e-12 * fmax(1.0, fabs(best))) {
             best = L;
             stall = 0;
-        } else if (++stall >= 20) {
+        } else if (++stall >= 30) {
             f /= 2;
             stall = 0;
-            if (f < 1e-5) break;
+            if (f < 1e-4) break;
         }
         double norm = 0;
         for (size_t i = 0; i < n; i++) g[i] = 1;

@@ -42,9 +42,13 @@ cs_status fac_heur_mclp(const fac_ctx *c, double radius, size_t P, uint32_t *sit
 cs_status fac_heur_scp(const fac_ctx *c, double radius, uint32_t **sites, size_t *nsites);
 cs_status fac_heur_pcenter(const fac_ctx *c, uint32_t *sites, double *obj);
 cs_status fac_lagrangian_pmedian(const fac_ctx *c, double upper, int iters, double *bound);
+cs_status fac_lagrangian_pmedian_ex(const fac_ctx *c, double upper, int iters, double *bound, double *lb_open,
+                                    double *lb_close);
 
 /* Exact solvers (facility_glpk.c). init: incumbent of ctx->P sites or NULL. */
-cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, fac_result *r);
+/* closed[j] = 1: candidate fixed closed, opened[j] = 1: fixed open (Lagrangian reduction; may be NULL). */
+cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, double init_obj, const uint8_t *closed,
+                           const uint8_t *opened, fac_result *r);
 cs_status fac_glpk_cpmedian(const fac_ctx *c, fac_result *r);
 cs_status fac_glpk_mclp(const fac_ctx *c, double radius, size_t P, const uint32_t *init, fac_result *r);
 cs_status fac_glpk_scp(const fac_ctx *c, double radius, const uint32_t *init, size_t ninit, fac_result *r);
