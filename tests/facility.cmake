@@ -10,3 +10,4 @@ cs_unit_test(test_facility_orlib_relabel_slow SOURCES ${CS_FAC_ORLIB} LABELS slo
 cs_unit_test(test_facility_orlib_heuristic SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS heuristic 1 2 3 4 5 6 7 8 9 10)
 # Every model against exhaustive search on random instances (n <= 30), outputs, GLPK errors.
 cs_unit_test(test_facility_brute SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_brute.c LABELS unit)
+cs_script_test(test_facility_cli SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_cli.sh LABELS cli)

@@ -774,7 +774,13 @@ static void csv_num(FILE *f, double v)
 {
     if (isnan(v)) return;
     if (isinf(v)) fputs(v > 0 ? "inf" : "-inf", f);
-    else fprintf(f, "%.17g", v);
+    else {
+        /* shortest of %.15g / %.17g that reads back exactly */
+        char b[40];
+        snprintf(b, sizeof b, "%.15g", v);
+        if (strtod(b, NULL) != v) snprintf(b, sizeof b, "%.17g", v);
+        fputs(b, f);
+    }
 }
 
 static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
