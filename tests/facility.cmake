@@ -11,3 +11,7 @@ cs_unit_test(test_facility_orlib_heuristic SOURCES ${CS_FAC_ORLIB} LABELS unit A
 # Every model against exhaustive search on random instances (n <= 30), outputs, GLPK errors.
 cs_unit_test(test_facility_brute SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_brute.c LABELS unit)
 cs_script_test(test_facility_cli SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_cli.sh LABELS cli)
+# Benchmarks (bench/README-facility.md): 5,000-city heuristic, exact pmed6.
+cs_unit_test(bench_facility SOURCES ${PROJECT_SOURCE_DIR}/bench/facility/bench_facility.c LABELS bench slow ARGS large 5000 50 1)
+add_test(NAME bench_facility_exact_pmed6 COMMAND bench_facility exact ${PROJECT_SOURCE_DIR}/tests/data/facility/pmed6.txt 7824)
+set_tests_properties(bench_facility_exact_pmed6 PROPERTIES LABELS "bench;slow" TIMEOUT 600)

@@ -444,8 +444,52 @@ static void test_determinism_timelimit(void)
     free_inst(&I);
 }
 
+/* Fail the k-th allocation for k = 1, 2, ... until the call succeeds: every failure must be a clean
+ * CS_ENOMEM with no output (leaks are caught by the sanitizer build). */
+static void test_oom(void)
+{
+    inst I = make_inst(12, 6, 1, 0);
+    double cap[6];
+    for (int k = 0; k < 6; k++) cap[k] = 200;
+    for (int model = 0; model < 5; model++) {
+        cs_fac_problem pr = {0};
+        pr.model = model == 4 ? CS_FAC_PMEDIAN : (cs_fac_model)model;
+        pr.cost = I.M;
+        pr.weight = I.w;
+        pr.p = 2;
+        pr.radius = 40;
+        pr.capacity = model == 4 ? cap : NULL;
+        for (int method = 1; method <= 2; method++) {
+            if (model == 4 && method == 2) continue;
+            cs_fac_options o;
+            cs_fac_options_default(&o);
+            o.method = (cs_fac_method)method;
+            cs_fac_solution *s0 = NULL;
+            cs_status st0 = cs_fac_solve(&pr, &o, &s0);
+            cs_fac_solution_free(s0);
+            int okrun = 0;
+            for (long k = 1; k < 5000 && !okrun; k++) {
+                cs_fac_solution *s = NULL;
+                cs_alloc_fail_after(k, 0);
+                cs_status st = cs_fac_solve(&pr, &o, &s);
+                cs_alloc_fail_after(0, 0);
+                if (st != CS_ENOMEM) {
+                    CHECK(st == st0);
+                    okrun = 1;
+                } else {
+                    CHECK(s == NULL);
+                }
+                cs_fac_solution_free(s);
+            }
+            CHECK(okrun);
+        }
+    }
+    free_inst(&I);
+}
+
 int main(void)
 {
+    test_oom();
     test_models();
     test_glpk_error();
     test_scp_infeasible();

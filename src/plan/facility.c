@@ -461,7 +461,11 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             r.nsites = c.P;
             r.objective = hobj;
             if (opts.lagrangian_iters > 0) {
-                st = fac_lagrangian_pmedian(&c, hobj, opts.lagrangian_iters, &r.bound);
+                /* keep the bound's cost near the heuristic's: at most ~2e9 cost-matrix visits */
+                double cap = 2e9 / ((double)c.n * (double)c.m);
+                int it = opts.lagrangian_iters;
+                if ((double)it > cap) it = cap < 30 ? 30 : (int)cap;
+                st = fac_lagrangian_pmedian(&c, hobj, it, &r.bound);
                 if (st) goto done;
                 snprintf(r.bound_kind, sizeof r.bound_kind, "lagrangian");
             }
