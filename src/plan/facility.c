@@ -105,6 +105,9 @@ static cs_status ctx_init(fac_ctx *c, const cs_fac_problem *p, const cs_fac_opti
         return cs_error_set(CS_EINVAL, "facility problem: matrix too large");
     c->prob = p;
     c->opts = opts;
+    c->t0 = fac_now();
+    c->heur_frac = 1;
+    c->lagr_frac = 1;
     c->n = M->rows;
     c->m = M->cols;
     c->d = M->v;
@@ -390,7 +393,11 @@ static cs_status exact_pmedian(const fac_ctx *c, const uint32_t *hs, double hobj
         if (len < sizeof r->message)
             snprintf(r->message + len, sizeof r->message - len, "; Lagrangian bound %.10g fixed %zu closed, %zu open", lb,
                      nclosed, nopened);
-        if (!isnan(lb) && !isnan(r->bound) && lb > r->bound && !r->optimal) r->bound = lb;
+        if (!isnan(lb) && !r->optimal && (isnan(r->bound) || lb > r->bound)) {
+            /* the Lagrangian bound is better than what GLPK proved before it stopped */
+            r->bound = lb;
+            snprintf(r->bound_kind, sizeof r->bound_kind, "lagrangian");
+        }
     }
 out:
     cs_free(lbo);
@@ -418,6 +425,11 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
     cs_fac_method method = opts.method;
     if (method == CS_FAC_AUTO)
         method = (prob->capacity || (double)c.n * (double)c.m <= 90000.0) ? CS_FAC_EXACT : CS_FAC_HEURISTIC;
+    c.t0 = t0;
+    if (method == CS_FAC_EXACT) {
+        c.heur_frac = 0.3;
+        c.lagr_frac = 0.6;
+    }
     fac_result r;
     memset(&r, 0, sizeof r);
     r.bound = NAN;

@@ -342,9 +342,10 @@ cs_status fac_glpk_provoke_error(void)
 
 static double remaining(const fac_ctx *c, double t0)
 {
+    (void)t0;
     double tl = c->opts ? c->opts->time_limit_s : 0;
     if (tl <= 0) return 0;
-    double r = tl - (fac_now() - t0);
+    double r = tl - (fac_now() - c->t0);
     return r > 0.001 ? r : 0.001;
 }
 
@@ -839,7 +840,7 @@ cs_status fac_glpk_pcenter(const fac_ctx *c, const uint32_t *init, double init_o
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         double tl = c->opts && c->opts->time_limit_s > 0 ? remaining(c, t0) : 0;
-        if (c->opts && c->opts->time_limit_s > 0 && fac_now() - t0 >= c->opts->time_limit_s) {
+        if (c->opts && c->opts->time_limit_s > 0 && fac_now() - c->t0 >= c->opts->time_limit_s) {
             stopped = 1;
             break;
         }

@@ -243,12 +243,12 @@ cs_status fac_heur_pmedian(const fac_ctx *c, uint32_t *sites, double *obj_out, c
     }
     int starts = c->opts && c->opts->starts > 0 ? c->opts->starts : 10;
     uint64_t seed = c->opts ? c->opts->seed : 1;
-    double tlim = c->opts ? c->opts->time_limit_s : 0, t0 = fac_now();
+    double tlim = c->opts ? c->opts->time_limit_s : 0;
     double best = INFINITY;
     int done = 0, best_start = -1;
     for (int s = 0; s < starts; s++) {
         if ((st = fac_progress(c, "p-median heuristic", s, starts))) goto out;
-        if (s > 0 && tlim > 0 && fac_now() - t0 > tlim) break;
+        if (s > 0 && tlim > 0 && fac_now() - c->t0 > c->heur_frac * tlim) break;
         uint64_t rng = seed * 0x100000001B3ull + (uint64_t)s;
         splitmix(&rng);
         memset(S.isopen, 0, m);
@@ -335,9 +335,9 @@ cs_status fac_lagrangian_pmedian_ex(const fac_ctx *c, double upper, int iters, d
     size_t Pn = P - c->nfixed;
     for (size_t j = 0; lb_open && j < m; j++) lb_open[j] = lb_close[j] = -INFINITY;
     double ub = isfinite(upper) ? upper : INFINITY;
-    double tlim = c->opts ? c->opts->time_limit_s : 0, t0 = fac_now();
+    double tlim = c->opts ? c->opts->time_limit_s : 0;
     for (int it = 0; it < iters; it++) {
-        if (tlim > 0 && fac_now() - t0 > tlim) break;
+        if (tlim > 0 && it > 0 && fac_now() - c->t0 > c->lagr_frac * tlim) break;
         double L = 0;
         for (size_t i = 0; i < n; i++) L += lam[i];
         size_t nr = 0;

@@ -15,6 +15,9 @@ typedef struct fac_ctx {
     size_t nfixed;
     size_t P;           /* total open sites = p + nfixed (p-median, MCLP, p-center) */
     const cs_fac_options *opts;
+    double t0;          /* start of the solve (fac_now); the time limit counts from here */
+    double heur_frac;   /* share of the time limit the heuristic may use (1 alone, 0.3 before GLPK) */
+    double lagr_frac;   /* share the Lagrangian bound may have used by its end (1 alone, 0.6 before GLPK) */
 } fac_ctx;
 
 /* Result of a solver: P sites and, for capacitated problems, the assignment. */
