@@ -68,7 +68,9 @@ typedef struct cs_fac_problem {
 
 typedef struct cs_fac_options {
     cs_fac_method method;
-    double time_limit_s;   /**< exact: GLPK time limit (0 = none); heuristic: stop starting new starts after it */
+    double time_limit_s;   /**< whole-solve limit in seconds (0 = none): the heuristic stops starting new starts
+                                (exact mode: after 30 %), the Lagrangian bound stops (exact: after 60 %), GLPK
+                                gets the rest (tm_lim); the first heuristic start always completes */
     double mip_gap;        /**< exact: relative gap at which to stop (0 = prove optimality) */
     uint64_t seed;         /**< heuristic seed (start 0 is the deterministic greedy, starts >= 1 randomised) */
     int starts;            /**< heuristic multi-starts (default 10) */
