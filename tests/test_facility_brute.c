@@ -6,6 +6,9 @@
 #include <jansson.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 cs_status fac_glpk_provoke_error(void); /* internal (src/plan/facility_glpk.c) */
 
@@ -429,6 +432,20 @@ static void test_determinism_timelimit(void)
     }
     cs_fac_solution_free(a);
     cs_fac_solution_free(b);
+#ifdef _OPENMP
+    /* same result with 1 and 3 threads (starts run in parallel) */
+    omp_set_num_threads(1);
+    CHECK_OK(cs_fac_solve(&pr, &o, &a));
+    omp_set_num_threads(3);
+    CHECK_OK(cs_fac_solve(&pr, &o, &b));
+    if (a && b) {
+        CHECK(a->nsites == b->nsites && !memcmp(a->sites, b->sites, a->nsites * sizeof *a->sites));
+        CHECK(a->objective == b->objective && a->bound == b->bound);
+    }
+    cs_fac_solution_free(a);
+    cs_fac_solution_free(b);
+    omp_set_num_threads(2);
+#endif
     /* pure GLPK with a short time limit: either optimal or stopped with a valid proven gap */
     o.method = CS_FAC_EXACT;
     o.lagrangian_iters = 0;

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "citysys/alloc.h"
 #include "plan/facility_internal.h"
 
@@ -216,71 +219,132 @@ static double pm_interchange(pm_state *S, uint64_t *rng, int randomise)
     return obj;
 }
 
+static void pm_state_free(pm_state *S)
+{
+    cs_free(S->open);
+    cs_free(S->isopen);
+    cs_free(S->c1);
+    cs_free(S->c2);
+    cs_free(S->d1);
+    cs_free(S->d2);
+    cs_free(S->loss);
+    cs_free(S->order);
+}
+
+static int pm_state_alloc(pm_state *S, const fac_ctx *c, const double *dt)
+{
+    size_t n = c->n, m = c->m;
+    memset(S, 0, sizeof *S);
+    S->n = n;
+    S->m = m;
+    S->P = c->P;
+    S->dt = dt;
+    S->w = c->w;
+    S->fixed = c->fixed;
+    S->open = cs_mallocarray(c->P, sizeof *S->open);
+    S->isopen = cs_calloc(m, 1);
+    S->c1 = cs_mallocarray(n, sizeof *S->c1);
+    S->c2 = cs_mallocarray(n, sizeof *S->c2);
+    S->d1 = cs_mallocarray(n, sizeof *S->d1);
+    S->d2 = cs_mallocarray(n, sizeof *S->d2);
+    S->loss = cs_calloc(m, sizeof *S->loss);
+    S->order = cs_mallocarray(m, sizeof *S->order);
+    if (!S->open || !S->isopen || !S->c1 || !S->c2 || !S->d1 || !S->d2 || !S->loss || !S->order) {
+        pm_state_free(S);
+        return -1;
+    }
+    return 0;
+}
+
+/* One start: existing sites, (randomised) greedy, fast interchange. */
+static double pm_run_start(pm_state *S, const fac_ctx *c, uint64_t seed, int s)
+{
+    uint64_t rng = seed * 0x100000001B3ull + (uint64_t)s;
+    splitmix(&rng);
+    memset(S->isopen, 0, S->m);
+    S->nopen = 0;
+    for (size_t i = 0; i < S->n; i++) {
+        S->d1[i] = S->d2[i] = INFINITY;
+        S->c1[i] = S->c2[i] = CS_INVALID_ID;
+    }
+    for (size_t k = 0; k < c->nfixed; k++) pm_add(S, c->fixed_list[k]);
+    pm_greedy(S, s == 0 ? 1 : 5, &rng);
+    return pm_interchange(S, &rng, s != 0);
+}
+
+/* Multi-start, the starts run in parallel (OpenMP) on one shared candidate-major matrix; each start's
+ * result depends only on (seed, s) and the best is chosen by (value, start index), so the outcome does not
+ * depend on the thread count (unless the time limit cuts starts). */
 cs_status fac_heur_pmedian(const fac_ctx *c, uint32_t *sites, double *obj_out, char *msg, size_t msgsz)
 {
-    size_t n = c->n, m = c->m, P = c->P;
+    size_t P = c->P;
     double big;
-    double *dt = transpose_penalised(c, &big);
-    pm_state S = {0};
-    S.n = n;
-    S.m = m;
-    S.P = P;
-    S.dt = dt;
-    S.w = c->w;
-    S.fixed = c->fixed;
-    S.open = cs_mallocarray(P, sizeof *S.open);
-    S.isopen = cs_calloc(m, 1);
-    S.c1 = cs_mallocarray(n, sizeof *S.c1);
-    S.c2 = cs_mallocarray(n, sizeof *S.c2);
-    S.d1 = cs_mallocarray(n, sizeof *S.d1);
-    S.d2 = cs_mallocarray(n, sizeof *S.d2);
-    S.loss = cs_calloc(m, sizeof *S.loss);
-    S.order = cs_mallocarray(m, sizeof *S.order);
-    cs_status st = CS_OK;
-    if (!dt || !S.open || !S.isopen || !S.c1 || !S.c2 || !S.d1 || !S.d2 || !S.loss || !S.order) {
-        st = CS_ENOMEM;
-        goto out;
-    }
     int starts = c->opts && c->opts->starts > 0 ? c->opts->starts : 10;
     uint64_t seed = c->opts ? c->opts->seed : 1;
     double tlim = c->opts ? c->opts->time_limit_s : 0;
-    double best = INFINITY;
-    int done = 0, best_start = -1;
-    for (int s = 0; s < starts; s++) {
-        if ((st = fac_progress(c, "p-median heuristic", s, starts))) goto out;
-        if (s > 0 && tlim > 0 && fac_now() - c->t0 > c->heur_frac * tlim) break;
-        uint64_t rng = seed * 0x100000001B3ull + (uint64_t)s;
-        splitmix(&rng);
-        memset(S.isopen, 0, m);
-        S.nopen = 0;
-        for (size_t i = 0; i < n; i++) {
-            S.d1[i] = S.d2[i] = INFINITY;
-            S.c1[i] = S.c2[i] = CS_INVALID_ID;
-        }
-        for (size_t k = 0; k < c->nfixed; k++) pm_add(&S, c->fixed_list[k]);
-        pm_greedy(&S, s == 0 ? 1 : 5, &rng);
-        double o = pm_interchange(&S, &rng, s != 0);
-        done++;
-        if (o < best) {
-            best = o;
-            best_start = s;
-            memcpy(sites, S.open, P * sizeof *sites);
-        }
+    double *dt = transpose_penalised(c, &big);
+    double *val = cs_mallocarray((size_t)starts, sizeof *val);
+    uint32_t *all = cs_mallocarray((size_t)starts * (P ? P : 1), sizeof *all);
+    cs_status st = CS_OK;
+    if (!dt || !val || !all) {
+        st = CS_ENOMEM;
+        goto out;
     }
-    *obj_out = best;
-    if (msg) snprintf(msg, msgsz, "greedy + fast interchange, %d start%s, best from start %d", done, done == 1 ? "" : "s",
-                      best_start);
     (void)big;
+    int failed = 0, cancelled = 0, done = 0;
+#pragma omp parallel reduction(+ : done)
+    {
+        pm_state S;
+        int ok = pm_state_alloc(&S, c, dt) == 0;
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int s = 0; s < starts; s++) {
+            int stop;
+#pragma omp atomic read
+            stop = cancelled;
+            val[s] = INFINITY;
+            if (!ok || stop) continue;
+            if (s > 0 && tlim > 0 && fac_now() - c->t0 > c->heur_frac * tlim) continue;
+            val[s] = pm_run_start(&S, c, seed, s);
+            memcpy(all + (size_t)s * P, S.open, P * sizeof *all);
+            done++;
+            if (c->opts && c->opts->progress.fn) {
+#ifdef _OPENMP
+                int master = omp_get_thread_num() == 0;
+#else
+                int master = 1;
+#endif
+                if (master && c->opts->progress.fn(c->opts->progress.user, "p-median heuristic", s + 1, starts)) {
+#pragma omp atomic write
+                    cancelled = 1;
+                }
+            }
+        }
+        if (ok) pm_state_free(&S);
+    }
+    if (failed) {
+        st = cs_error_set(CS_ENOMEM, "out of memory in the p-median heuristic");
+        goto out;
+    }
+    if (cancelled) {
+        st = cs_error_set(CS_ECANCELED, "facility location cancelled during the p-median heuristic");
+        goto out;
+    }
+    int best_start = -1;
+    for (int s = 0; s < starts; s++)
+        if (best_start < 0 || val[s] < val[best_start]) best_start = s;
+    *obj_out = val[best_start];
+    memcpy(sites, all + (size_t)best_start * P, P * sizeof *sites);
+    if (msg)
+        snprintf(msg, msgsz, "greedy + fast interchange, %d start%s, best from start %d", done, done == 1 ? "" : "s",
+                 best_start);
 out:
     cs_free(dt);
-    cs_free(S.open);
-    cs_free(S.isopen);
-    cs_free(S.c1);
-    cs_free(S.c2);
-    cs_free(S.d1);
-    cs_free(S.d2);
-    cs_free(S.loss);
-    cs_free(S.order);
+    cs_free(val);
+    cs_free(all);
     return st;
 }
 
