@@ -182,12 +182,12 @@ static int run_facilities(int argc, char **argv)
             exit_code = cli_exit_code(st);
             goto out;
         }
-        w = calloc(n, sizeof *w);
-        dlon = calloc(n, sizeof *dlon);
-        dlat = calloc(n, sizeof *dlat);
-        dname = calloc(n, sizeof *dname);
-        clon = calloc(m, sizeof *clon);
-        clat = calloc(m, sizeof *clat);
+        w = cs_calloc(n, sizeof *w);
+        dlon = cs_calloc(n, sizeof *dlon);
+        dlat = cs_calloc(n, sizeof *dlat);
+        dname = cs_calloc(n, sizeof *dname);
+        clon = cs_calloc(m, sizeof *clon);
+        clat = cs_calloc(m, sizeof *clat);
         if (!w || !dlon || !dlat || !dname || !clon || !clat) {
             st = cs_error_set(CS_ENOMEM, "out of memory");
             goto fail;
@@ -214,7 +214,7 @@ static int run_facilities(int argc, char **argv)
         }
         const char *capcol = cli_get(&a, "capacity", NULL);
         if (capcol) {
-            cap = calloc(m, sizeof *cap);
+            cap = cs_calloc(m, sizeof *cap);
             if (!cap) {
                 st = cs_error_set(CS_ENOMEM, "out of memory");
                 goto fail;
@@ -240,10 +240,10 @@ static int run_facilities(int argc, char **argv)
     }
     const char *ex = cli_get(&a, "existing", NULL);
     if (ex && *ex) {
-        existing = calloc(m, sizeof *existing);
-        char *copy = strdup(ex);
+        existing = cs_calloc(m, sizeof *existing);
+        char *copy = cs_strdup(ex);
         if (!existing || !copy) {
-            free(copy);
+            cs_free(copy);
             st = cs_error_set(CS_ENOMEM, "out of memory");
             goto fail;
         }
@@ -252,13 +252,13 @@ static int run_facilities(int argc, char **argv)
             while (j < m && strcmp(M->col_ids[j], tok)) j++;
             if (j == m) {
                 fprintf(stderr, "citysys: error: --existing: '%s' is not a candidate site (matrix column)\n", tok);
-                free(copy);
+                cs_free(copy);
                 exit_code = CLI_EXIT_INPUT;
                 goto out;
             }
             if (nexisting < m) existing[nexisting++] = (uint32_t)j;
         }
-        free(copy);
+        cs_free(copy);
     }
     pr.cost = M;
     pr.weight = w;
@@ -280,7 +280,7 @@ static int run_facilities(int argc, char **argv)
     if (st) goto fail;
     size_t K = kmax >= 0 ? (size_t)kmax : (size_t)p;
     if (nradii) {
-        curve = calloc((size_t)nradii * (K + 1), sizeof *curve);
+        curve = cs_calloc((size_t)nradii * (K + 1), sizeof *curve);
         if (!curve) {
             st = cs_error_set(CS_ENOMEM, "out of memory");
             goto fail;
@@ -334,15 +334,15 @@ out:
     cs_matrix_free(M);
     if (cities) cs_cities_free(cities);
     cs_diag_free(diag);
-    free(w);
-    free(dlon);
-    free(dlat);
-    free((void *)dname);
-    free(clon);
-    free(clat);
-    free(cap);
-    free(curve);
-    free(existing);
+    cs_free(w);
+    cs_free(dlon);
+    cs_free(dlat);
+    cs_free((void *)dname);
+    cs_free(clon);
+    cs_free(clat);
+    cs_free(cap);
+    cs_free(curve);
+    cs_free(existing);
     return exit_code;
 }
 
