@@ -228,16 +228,22 @@ static void test_models(void)
             pr.weight = J.w;
             pr.p = (size_t)P;
             pr.capacity = Q;
+            for (int heur = 0; heur < 2; heur++) {
             cs_fac_options o;
             cs_fac_options_default(&o);
+            o.method = heur ? CS_FAC_HEURISTIC : CS_FAC_EXACT;
             cs_fac_solution *s = NULL;
             cs_status st = cs_fac_solve(&pr, &o, &s);
             ncases++;
             if (!isfinite(want)) CHECK(st == CS_EINFEASIBLE);
-            else {
+            else if (heur && st == CS_EINFEASIBLE) {
+                /* the heuristic may miss a feasible assignment; it must say so, not return one */
+                CHECK(s == NULL);
+            } else {
                 CHECK_OK(st);
                 if (s) {
-                    CHECK_NEAR(s->objective, want, 1e-9);
+                    if (heur) CHECK(s->objective >= want - 1e-9 * fmax(1, want));
+                    else CHECK_NEAR(s->objective, want, 1e-9);
                     /* loads within capacity */
                     double load[32] = {0};
                     for (size_t i = 0; i < 8; i++)
@@ -246,6 +252,7 @@ static void test_models(void)
                 }
             }
             cs_fac_solution_free(s);
+            }
             free(Q);
             cs_matrix_free(sub);
         }
@@ -477,7 +484,6 @@ static void test_oom(void)
         pr.radius = 40;
         pr.capacity = model == 4 ? cap : NULL;
         for (int method = 1; method <= 2; method++) {
-            if (model == 4 && method == 2) continue;
             cs_fac_options o;
             cs_fac_options_default(&o);
             o.method = (cs_fac_method)method;

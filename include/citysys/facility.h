@@ -49,7 +49,7 @@ CS_API const char *cs_fac_model_name(cs_fac_model m);
 CS_API cs_status cs_fac_model_parse(const char *s, cs_fac_model *out);
 
 typedef enum cs_fac_method {
-    CS_FAC_AUTO = 0,      /**< exact when rows*cols <= 90,000 (and always for capacities), else heuristic */
+    CS_FAC_AUTO = 0,      /**< exact when rows*cols <= 90,000, else heuristic */
     CS_FAC_EXACT = 1,     /**< GLPK branch-and-bound (glp_intopt) */
     CS_FAC_HEURISTIC = 2  /**< greedy + vertex substitution, seeded multi-start */
 } cs_fac_method;

@@ -424,7 +424,7 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
     if (st) return st;
     cs_fac_method method = opts.method;
     if (method == CS_FAC_AUTO)
-        method = (prob->capacity || (double)c.n * (double)c.m <= 90000.0) ? CS_FAC_EXACT : CS_FAC_HEURISTIC;
+        method = (double)c.n * (double)c.m <= 90000.0 ? CS_FAC_EXACT : CS_FAC_HEURISTIC;
     c.t0 = t0;
     if (method == CS_FAC_EXACT) {
         c.heur_frac = 0.3;
@@ -450,8 +450,23 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
     case CS_FAC_PMEDIAN:
         if (prob->capacity) {
             if (method == CS_FAC_HEURISTIC) {
-                st = cs_error_set(CS_EUNSUPPORTED, "the capacitated p-median is solved by the exact method only");
-                goto done;
+                r.sites = cs_mallocarray(c.P, sizeof *r.sites);
+                r.assign = cs_mallocarray(c.n, sizeof *r.assign);
+                if (!r.sites || !r.assign) {
+                    st = CS_ENOMEM;
+                    goto done;
+                }
+                r.nsites = c.P;
+                st = fac_heur_cpmedian(&c, r.sites, r.assign, &r.objective);
+                if (st) goto done;
+                if (!isfinite(r.objective)) {
+                    st = cs_error_set(CS_EINFEASIBLE, "capacitated p-median: the heuristic found no assignment "
+                                                      "within the capacities (try the exact method)");
+                    goto done;
+                }
+                snprintf(r.message, sizeof r.message,
+                         "capacitated: p-median heuristic sites, then alternate location-allocation");
+                break;
             }
             st = fac_glpk_cpmedian(&c, &r);
             if (st) goto done;

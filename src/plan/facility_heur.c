@@ -827,3 +827,158 @@ out:
     cs_free(tmp);
     return st;
 }
+
+/* ------------------------------------------------- capacitated p-median */
+
+/* Single-source assignment to the open sites: demand in decreasing weight order to its nearest site with
+ * room (first-fit decreasing), then shift and pairwise-swap moves while they lower the cost. Returns the
+ * cost, +INFINITY when some demand could not be placed. asg[i] = candidate index (CS_INVALID_ID if none). */
+static double cp_assign(const fac_ctx *c, const uint32_t *open, size_t P, const size_t *order, double *rem,
+                        uint32_t *asg)
+{
+    size_t n = c->n, m = c->m;
+    const double *Q = c->prob->capacity;
+    for (size_t a = 0; a < P; a++) rem[open[a]] = isfinite(Q[open[a]]) ? Q[open[a]] : INFINITY;
+    int feasible = 1;
+    for (size_t q = 0; q < n; q++) {
+        size_t i = order[q];
+        asg[i] = CS_INVALID_ID;
+        double bd = INFINITY;
+        uint32_t bj = CS_INVALID_ID;
+        for (size_t a = 0; a < P; a++) {
+            uint32_t j = open[a];
+            double d = c->d[i * m + j];
+            if (isfinite(d) && (c->w[i] <= 0 || rem[j] >= c->w[i]) && d < bd) {
+                bd = d;
+                bj = j;
+            }
+        }
+        if (bj == CS_INVALID_ID) {
+            if (c->w[i] > 0) feasible = 0;
+            continue;
+        }
+        asg[i] = bj;
+        rem[bj] -= c->w[i];
+    }
+    if (!feasible) return INFINITY;
+    for (int pass = 0; pass < 20; pass++) {
+        int improved = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (c->w[i] <= 0) continue;
+            uint32_t a0 = asg[i];
+            double da = c->d[i * m + a0];
+            for (size_t b = 0; b < P; b++) {
+                uint32_t j = open[b];
+                if (j == a0) continue;
+                double db = c->d[i * m + j];
+                if (db < da && rem[j] >= c->w[i]) { /* shift */
+                    rem[j] -= c->w[i];
+                    rem[a0] += c->w[i];
+                    asg[i] = j;
+                    a0 = j;
+                    da = db;
+                    improved = 1;
+                }
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (c->w[i] <= 0) continue;
+            for (size_t k = i + 1; k < n; k++) {
+                if (c->w[k] <= 0) continue;
+                uint32_t a0 = asg[i], b0 = asg[k];
+                if (a0 == b0) continue;
+                double dib = c->d[i * m + b0], dka = c->d[k * m + a0];
+                if (!isfinite(dib) || !isfinite(dka)) continue;
+                double delta = c->w[i] * (dib - c->d[i * m + a0]) + c->w[k] * (dka - c->d[k * m + b0]);
+                if (delta < -1e-12 && rem[a0] + c->w[i] - c->w[k] >= 0 && rem[b0] + c->w[k] - c->w[i] >= 0) {
+                    rem[a0] += c->w[i] - c->w[k];
+                    rem[b0] += c->w[k] - c->w[i];
+                    asg[i] = b0;
+                    asg[k] = a0;
+                    improved = 1;
+                }
+            }
+        }
+        if (!improved) break;
+    }
+    double cost = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c->w[i] > 0) cost += c->w[i] * c->d[i * m + asg[i]];
+    return cost;
+}
+
+static const double *g_sort_w;
+static int cmp_w_desc(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    if (g_sort_w[x] != g_sort_w[y]) return g_sort_w[x] > g_sort_w[y] ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+/* Capacitated single-source p-median heuristic: sites of the uncapacitated heuristic, then alternate
+ * location-allocation (Cooper 1964; Maranzana 1964): assign with capacities (cp_assign), move every
+ * non-existing site to the candidate that minimises the weighted time of its members among those whose
+ * capacity holds their load, repeat while the cost falls (at most 30 rounds). */
+cs_status fac_heur_cpmedian(const fac_ctx *c, uint32_t *sites, uint32_t *assign, double *obj)
+{
+    size_t n = c->n, m = c->m, P = c->P;
+    const double *Q = c->prob->capacity;
+    double h;
+    cs_status st = fac_heur_pmedian(c, sites, &h, NULL, 0);
+    if (st) return st;
+    size_t *order = cs_mallocarray(n, sizeof *order);
+    double *rem = cs_mallocarray(m, sizeof *rem), *load = cs_mallocarray(m, sizeof *load);
+    double *acc = cs_mallocarray(m, sizeof *acc);
+    uint32_t *asg = cs_mallocarray(n, sizeof *asg), *cur = cs_mallocarray(P, sizeof *cur);
+    uint8_t *isopen = cs_calloc(m, 1);
+    if (!order || !rem || !load || !acc || !asg || !cur || !isopen) {
+        st = CS_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    g_sort_w = c->w;
+    qsort(order, n, sizeof *order, cmp_w_desc); /* g_sort_w is only read inside this call */
+    memcpy(cur, sites, P * sizeof *cur);
+    double best = INFINITY;
+    for (int round = 0; round < 30; round++) {
+        double cost = cp_assign(c, cur, P, order, rem, asg);
+        if (!(cost < best - 1e-12 * fmax(1.0, fabs(best)))) break;
+        best = cost;
+        memcpy(sites, cur, P * sizeof *sites);
+        memcpy(assign, asg, n * sizeof *asg);
+        /* relocation step */
+        memset(isopen, 0, m);
+        for (size_t a = 0; a < P; a++) isopen[cur[a]] = 1;
+        for (size_t a = 0; a < P; a++) {
+            uint32_t r = cur[a];
+            if (c->fixed[r]) continue;
+            double ld = 0;
+            for (size_t j = 0; j < m; j++) acc[j] = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (asg[i] != r || c->w[i] <= 0) continue;
+                ld += c->w[i];
+                for (size_t j = 0; j < m; j++) acc[j] += c->w[i] * c->d[i * m + j];
+            }
+            uint32_t bj = r;
+            for (size_t j = 0; j < m; j++) {
+                if ((isopen[j] && j != r) || !(isinf(Q[j]) || isnan(Q[j]) || Q[j] >= ld)) continue;
+                if (acc[j] < acc[bj]) bj = (uint32_t)j;
+            }
+            if (bj != r) {
+                isopen[r] = 0;
+                isopen[bj] = 1;
+                cur[a] = bj;
+            }
+        }
+    }
+    *obj = best;
+out:
+    cs_free(order);
+    cs_free(rem);
+    cs_free(load);
+    cs_free(acc);
+    cs_free(asg);
+    cs_free(cur);
+    cs_free(isopen);
+    return st;
+}

@@ -44,6 +44,8 @@ cs_status fac_heur_mclp(const fac_ctx *c, double radius, size_t P, uint32_t *sit
 /* Greedy set cover (Chvatal) + redundancy removal; *sites owned; only demand with w > 0 must be covered. */
 cs_status fac_heur_scp(const fac_ctx *c, double radius, uint32_t **sites, size_t *nsites);
 cs_status fac_heur_pcenter(const fac_ctx *c, uint32_t *sites, double *obj);
+/* Capacitated single-source p-median; assign: per demand candidate index; *obj = +inf if none found. */
+cs_status fac_heur_cpmedian(const fac_ctx *c, uint32_t *sites, uint32_t *assign, double *obj);
 cs_status fac_lagrangian_pmedian(const fac_ctx *c, double upper, int iters, double *bound);
 cs_status fac_lagrangian_pmedian_ex(const fac_ctx *c, double upper, int iters, double *bound, double *lb_open,
                                     double *lb_close);
