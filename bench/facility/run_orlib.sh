@@ -8,7 +8,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$SRC/bench/facility/orlib-heuristic.md
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 {
-  echo "Heuristic: greedy + fast interchange, 10 starts, seed 1; bound: Lagrangian (Beasley 1993) lower bound."
+  echo "Heuristic: greedy + fast interchange, 10 starts + 100 VNS iterations, seed 1; bound: Lagrangian (Beasley 1993) lower bound."
   echo "Machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%F)"
   echo
   echo "| instance | n | p | optimum | heuristic | gap to optimum % | Lagrangian bound | gap to bound % | time s |"
