@@ -3,6 +3,8 @@ set(CS_FAC_ORLIB ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_orlib.c)
 # Exact method reaches the published optimum (OR-Library pmed1-pmed10).
 cs_unit_test(test_facility_orlib_exact SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS exact 1 2 3 4 5 10)
 cs_unit_test(test_facility_orlib_exact_slow SOURCES ${CS_FAC_ORLIB} LABELS slow ARGS exact 6 7 8 9)
+# GLPK alone (Lagrangian off) on the radius formulation: pmed1-5 (~10 s), pmed10.
+cs_unit_test(test_facility_orlib_glpk_slow SOURCES ${CS_FAC_ORLIB} LABELS slow ARGS exact-glpk 1 2 3 4 5 10)
 # Relabelled vertices and costs x 3 give 3 x the optimum.
 cs_unit_test(test_facility_orlib_relabel SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS relabel 2 5)
 cs_unit_test(test_facility_orlib_relabel_slow SOURCES ${CS_FAC_ORLIB} LABELS slow ARGS relabel 1 3 4 6 7 8 9 10)

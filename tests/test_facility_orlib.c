@@ -1,6 +1,7 @@
 /* test_facility_orlib.c: OR-Library p-median instances against their published optima.
- * Usage: test_facility_orlib exact|heuristic|relabel N [N ...]
- *   exact      the GLPK method must reach the published optimum (and prove it);
+ * Usage: test_facility_orlib exact|exact-glpk|heuristic|relabel N [N ...]
+ *   exact      the exact method must reach the published optimum (and prove it);
+ *   exact-glpk same without the Lagrangian bound/reduction (GLPK alone on the radius formulation);
  *   heuristic  reports the heuristic value, its gap to the optimum and to its Lagrangian bound;
  *              checks only that the value is >= the optimum and the bound <= the optimum;
  *   relabel    vertices permuted and costs scaled by 3: the exact optimum is 3 x the published one. */
@@ -64,6 +65,9 @@ int main(int argc, char **argv)
             pr.cost = R;
             scale = 3;
             o.method = CS_FAC_EXACT;
+        } else if (!strcmp(mode, "exact-glpk")) {
+            o.method = CS_FAC_EXACT;
+            o.lagrangian_iters = 0; /* no Lagrangian proof or reduction: GLPK on the full radius formulation */
         } else {
             o.method = !strcmp(mode, "exact") ? CS_FAC_EXACT : CS_FAC_HEURISTIC;
         }
