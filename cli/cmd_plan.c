@@ -27,6 +27,7 @@ static int run_facilities(int argc, char **argv);
 static const cli_option facilities_opts[] = {
     {"matrix", 'm', "FILE", "travel-time matrix (binary .csmat): rows = demand cities, columns = candidate sites"},
     {"cities", 'c', "FILE", "city table (CSV/GeoPackage/GeoJSON): population = weight, lon/lat for catchments"},
+    {"candidates", 0, "FILE", "table of candidate points that are not cities (id, lon, lat), for their coordinates"},
     {"orlib", 0, "FILE", "read an OR-Library p-median instance instead of --matrix (unit weights)"},
     {"model", 0, "NAME", "pmedian (default), mclp, scp or pcenter"},
     {"p", 'p', "N", "number of new sites (pmedian, mclp, pcenter); default from --orlib, else 1"},
@@ -142,6 +143,7 @@ static int run_facilities(int argc, char **argv)
         if (nradii <= 0) return cli_usage_error(cmd, "--curve-radii: expected comma-separated numbers");
     }
     if (cli_has(&a, "capacity") && !cpath) return cli_usage_error(cmd, "--capacity needs --cities");
+    if (cli_has(&a, "candidates") && !cpath) return cli_usage_error(cmd, "--candidates needs --cities");
 
     int exit_code = CLI_EXIT_OK;
     cs_status st = CS_OK;
@@ -237,6 +239,27 @@ static int run_facilities(int argc, char **argv)
         }
         if (cli_has(&a, "unweighted"))
             for (size_t i = 0; i < n; i++) w[i] = 1;
+        const char *candpath = cli_get(&a, "candidates", NULL);
+        if (candpath) {
+            /* coordinates of candidate points that are not cities, read like a city table */
+            cs_cities *cand = NULL;
+            cs_diag *d2 = cs_diag_new();
+            st = d2 ? cs_cities_read(candpath, NULL, d2, &cand) : CS_ENOMEM;
+            if (d2) cli_print_diag(d2);
+            cs_diag_free(d2);
+            if (st) {
+                exit_code = cli_exit_code(st);
+                goto out;
+            }
+            for (size_t j = 0; j < m; j++) {
+                uint32_t k = cs_cities_find(cand, M->col_ids[j]);
+                if (k != CS_INVALID_ID) {
+                    clon[j] = cand->lon[k];
+                    clat[j] = cand->lat[k];
+                }
+            }
+            cs_cities_free(cand);
+        }
     }
     const char *ex = cli_get(&a, "existing", NULL);
     if (ex && *ex) {
