@@ -192,7 +192,10 @@ static void test_models(void)
                     /* heuristic: feasible and no better than the optimum; its bound is valid */
                     if (pr.model == CS_FAC_MCLP) CHECK(s->objective <= want + 1e-9 * fmax(1, want));
                     else CHECK(s->objective >= want - 1e-9 * fmax(1, want));
-                    if (!isnan(s->bound)) CHECK(s->bound <= want + 1e-6 * fmax(1, want));
+                    if (!isnan(s->bound)) {
+                        if (pr.model == CS_FAC_MCLP) CHECK(s->bound >= want - 1e-6 * fmax(1, want));
+                        else CHECK(s->bound <= want + 1e-6 * fmax(1, want));
+                    }
                 }
                 /* the reported objective is the evaluation of the reported sites */
                 cs_fac_solution *e = NULL;

@@ -328,6 +328,9 @@ static void finish_gap(cs_fac_solution *s)
     s->gap = g;
 }
 
+/* Heuristic MCLP/SCP: LP-relaxation bound by GLPK up to this many matrix cells. */
+#define LP_BOUND_CELLS 1e6
+
 /* 1 when every finite w_i * d_ij is an integer: objective values are then integers and a bound L
  * proves that no solution is below ceil(L). */
 static int integral_costs(const fac_ctx *c)
@@ -514,6 +517,11 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             hs = NULL;
             r.nsites = c.P;
             r.objective = hobj;
+            if ((double)c.n * (double)c.m <= LP_BOUND_CELLS) {
+                st = fac_glpk_mclp_lp(&c, prob->radius, c.P, &r.bound);
+                if (st) goto done;
+                if (!isnan(r.bound)) snprintf(r.bound_kind, sizeof r.bound_kind, "lp");
+            }
         }
         break;
     case CS_FAC_SCP: {
@@ -528,6 +536,15 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             hs = NULL;
             r.nsites = nh;
             r.objective = (double)(nh - c.nfixed);
+            if ((double)c.n * (double)c.m <= LP_BOUND_CELLS) {
+                st = fac_glpk_scp_lp(&c, prob->radius, &r.bound);
+                if (st) goto done;
+                /* the count of sites is an integer: round the LP bound up (with a tolerance) */
+                if (!isnan(r.bound)) {
+                    r.bound = ceil(r.bound - 1e-6);
+                    snprintf(r.bound_kind, sizeof r.bound_kind, "lp");
+                }
+            }
         }
         break;
     }
@@ -547,6 +564,16 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             hs = NULL;
             r.nsites = c.P;
             r.objective = hobj;
+            /* trivial bound: no radius below every demand point's nearest candidate */
+            double lb = 0;
+            for (size_t i = 0; i < c.n; i++) {
+                if (c.w[i] <= 0) continue;
+                double b = INFINITY;
+                for (size_t j = 0; j < c.m; j++) b = fmin(b, c.d[i * c.m + j]);
+                lb = fmax(lb, b);
+            }
+            r.bound = lb;
+            snprintf(r.bound_kind, sizeof r.bound_kind, "nearest");
         }
         break;
     }

@@ -38,6 +38,7 @@ typedef struct mdl {
     int *ia, *ja;
     double *ar;
     int oom;
+    int lp_only; /* stop after the LP relaxation: o->bound = LP value, status MIP_NOSOLUTION */
 } mdl;
 
 static void mdl_free(mdl *m)
@@ -279,6 +280,11 @@ static cs_status mdl_solve(const mdl *m, const double *init_x, int stop_on_feasi
         goto fin;
     }
     double lpval = glp_get_obj_val(lp);
+    if (m->lp_only) {
+        o->bound = lpval;
+        snprintf(o->msg, sizeof o->msg, "LP relaxation (GLPK %s)", glp_version());
+        goto fin;
+    }
     glp_iocp ip;
     glp_init_iocp(&ip);
     ip.msg_lev = GLP_MSG_ERR;
@@ -636,7 +642,25 @@ out:
 
 /* ------------------------------------------------------------------ MCLP */
 
+static cs_status mclp_model(const fac_ctx *c, double radius, size_t P, const uint32_t *init, int lp_only, fac_result *r);
+
 cs_status fac_glpk_mclp(const fac_ctx *c, double radius, size_t P, const uint32_t *init, fac_result *r)
+{
+    return mclp_model(c, radius, P, init, 0, r);
+}
+
+cs_status fac_glpk_mclp_lp(const fac_ctx *c, double radius, size_t P, double *bound)
+{
+    fac_result r;
+    memset(&r, 0, sizeof r);
+    r.bound = NAN;
+    cs_status st = mclp_model(c, radius, P, NULL, 1, &r);
+    *bound = r.bound;
+    fac_result_clear(&r);
+    return st;
+}
+
+static cs_status mclp_model(const fac_ctx *c, double radius, size_t P, const uint32_t *init, int lp_only, fac_result *r)
 {
     size_t n = c->n, m = c->m;
     double t0 = fac_now();
@@ -683,7 +707,12 @@ cs_status fac_glpk_mclp(const fac_ctx *c, double radius, size_t P, const uint32_
         }
     }
     mip_out o = {.x = x};
+    M.lp_only = lp_only;
     if ((st = mdl_solve(&M, init ? xi : NULL, 0, remaining(c, t0), mip_gap_opt(c), &o))) goto out;
+    if (lp_only) {
+        r->bound = o.bound;
+        goto out;
+    }
     if (o.status == MIP_INFEASIBLE) {
         st = cs_error_set(CS_EINFEASIBLE, "maximal covering infeasible");
         goto out;
@@ -756,7 +785,9 @@ static cs_status scp_mip(const fac_ctx *c, double radius, long limit, const uint
         for (size_t a = 0; a < ninit; a++) xi[ycol[init[a]]] = 1;
     }
     o->x = x;
+    M.lp_only = limit == -2; /* LP relaxation only (heuristic's bound) */
     if ((st = mdl_solve(&M, xi, limit >= 0, tlim, limit >= 0 ? 0 : mip_gap_opt(c), o))) goto out;
+    if (M.lp_only) goto out;
     if (o->status == MIP_NOSOLUTION && xi && limit < 0) {
         memcpy(x, xi, ((size_t)M.ncols + 1) * sizeof *x);
         o->obj = NAN;
@@ -772,6 +803,17 @@ out:
     cs_free(x);
     cs_free(xi);
     mdl_free(&M);
+    return st;
+}
+
+cs_status fac_glpk_scp_lp(const fac_ctx *c, double radius, double *bound)
+{
+    mip_out o = {0};
+    fac_result r;
+    memset(&r, 0, sizeof r);
+    cs_status st = scp_mip(c, radius, -2, NULL, 0, remaining(c, fac_now()), &o, &r);
+    *bound = o.bound;
+    fac_result_clear(&r);
     return st;
 }
 

@@ -56,6 +56,9 @@ cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, double init_o
                            const uint8_t *opened, fac_result *r);
 cs_status fac_glpk_cpmedian(const fac_ctx *c, fac_result *r);
 cs_status fac_glpk_mclp(const fac_ctx *c, double radius, size_t P, const uint32_t *init, fac_result *r);
+/* LP-relaxation bounds for the heuristics (upper for MCLP, lower for SCP). */
+cs_status fac_glpk_mclp_lp(const fac_ctx *c, double radius, size_t P, double *bound);
+cs_status fac_glpk_scp_lp(const fac_ctx *c, double radius, double *bound);
 cs_status fac_glpk_scp(const fac_ctx *c, double radius, const uint32_t *init, size_t ninit, fac_result *r);
 cs_status fac_glpk_pcenter(const fac_ctx *c, const uint32_t *init, double init_obj, fac_result *r);
 
