@@ -12,7 +12,10 @@ cs_unit_test(test_facility_orlib_relabel_slow SOURCES ${CS_FAC_ORLIB} LABELS slo
 cs_unit_test(test_facility_orlib_heuristic SOURCES ${CS_FAC_ORLIB} LABELS unit ARGS heuristic 1 2 3 4 5 6 7 8 9 10)
 # Every model against exhaustive search on random instances (n <= 30), outputs, GLPK errors.
 cs_unit_test(test_facility_brute SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_brute.c LABELS unit)
+cs_unit_test(test_facility_mkmatrix SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_mkmatrix.c LABELS unit cli)
+set_tests_properties(test_facility_mkmatrix PROPERTIES FIXTURES_SETUP facility_matrix)
 cs_script_test(test_facility_cli SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_facility_cli.sh LABELS cli)
+set_tests_properties(test_facility_cli PROPERTIES FIXTURES_REQUIRED facility_matrix)
 # Benchmarks (bench/README-facility.md): 5,000-city heuristic, exact pmed6.
 cs_unit_test(bench_facility SOURCES ${PROJECT_SOURCE_DIR}/bench/facility/bench_facility.c LABELS bench slow ARGS large 5000 50 1)
 add_test(NAME bench_facility_exact_pmed6 COMMAND bench_facility exact ${PROJECT_SOURCE_DIR}/tests/data/facility/pmed6.txt 7824)

@@ -12,6 +12,16 @@ for f in sites.csv assignment.csv catchments.geojson solution.json; do check "[ 
 check '[ $(wc -l < "$CS_TMP/out/sites.csv") -eq 6 ]'
 check '[ $(wc -l < "$CS_TMP/out/assignment.csv") -eq 101 ]'
 check 'grep -q "\"optimal\": true" "$CS_TMP/out/solution.json"'
+# the same from a binary matrix file (written by the test_facility_mkmatrix fixture)
+if [ -f facility-pmed1.csmat ]; then
+  "$CITYSYS" plan facilities --matrix facility-pmed1.csmat -p 5 --exact -o "$CS_TMP/outm" -q > "$CS_TMP/stdoutm"; rc=$?
+  check '[ $rc -eq 0 ]'
+  check 'grep -q "objective 5819" "$CS_TMP/stdoutm"'
+  "$CITYSYS" plan facilities --matrix facility-pmed1.csmat --model scp --radius 20 --heuristic -o "$CS_TMP/outm2" -q >/dev/null
+  check '[ $? -eq 0 ]'
+else
+  echo "FAILED: fixture facility-pmed1.csmat missing"; fail=1
+fi
 # existing facility kept open, coverage curves, national level
 "$CITYSYS" plan facilities --orlib "$D/pmed1.txt" -p 3 --existing 7 --curve-radii 20,40 --curve-max-sites 3 \
     --national 1 -o "$CS_TMP/out2" -q > "$CS_TMP/stdout2"; rc=$?

@@ -97,7 +97,7 @@ typedef struct cs_fac_solution {
     double objective;       /**< model objective: p-median weighted time, MCLP covered weight, SCP new sites, p-center max time */
     double bound;           /**< best proven bound on the optimum (lower for min, upper for MCLP), NaN if none */
     double gap;             /**< |objective - bound| / max(|objective|, tiny), NaN if no bound */
-    char bound_kind[24];    /**< "mip" (GLPK branch and bound), "lagrangian", "lp", "none" */
+    char bound_kind[24];    /**< "mip" (GLPK branch and bound), "lagrangian", "lp" (LP relaxation), "nearest" (p-center trivial), "none" */
     int optimal;            /**< 1 when proven optimal (gap closed) */
     int time_limited;       /**< 1 when the time limit stopped the solver */
     double weighted_time;   /**< sum_i w_i * time_i over reachable i */
