@@ -232,29 +232,29 @@ static void test_models(void)
             pr.p = (size_t)P;
             pr.capacity = Q;
             for (int heur = 0; heur < 2; heur++) {
-            cs_fac_options o;
-            cs_fac_options_default(&o);
-            o.method = heur ? CS_FAC_HEURISTIC : CS_FAC_EXACT;
-            cs_fac_solution *s = NULL;
-            cs_status st = cs_fac_solve(&pr, &o, &s);
-            ncases++;
-            if (!isfinite(want)) CHECK(st == CS_EINFEASIBLE);
-            else if (heur && st == CS_EINFEASIBLE) {
-                /* the heuristic may miss a feasible assignment; it must say so, not return one */
-                CHECK(s == NULL);
-            } else {
-                CHECK_OK(st);
-                if (s) {
-                    if (heur) CHECK(s->objective >= want - 1e-9 * fmax(1, want));
-                    else CHECK_NEAR(s->objective, want, 1e-9);
-                    /* loads within capacity */
-                    double load[32] = {0};
-                    for (size_t i = 0; i < 8; i++)
-                        if (s->assign[i] != CS_INVALID_ID && J.w[i] > 0) load[s->sites[s->assign[i]]] += J.w[i];
-                    for (size_t j = 0; j < m; j++) CHECK(load[j] <= Q[j] + 1e-9);
+                cs_fac_options o;
+                cs_fac_options_default(&o);
+                o.method = heur ? CS_FAC_HEURISTIC : CS_FAC_EXACT;
+                cs_fac_solution *s = NULL;
+                cs_status st = cs_fac_solve(&pr, &o, &s);
+                ncases++;
+                if (!isfinite(want)) CHECK(st == CS_EINFEASIBLE);
+                else if (heur && st == CS_EINFEASIBLE) {
+                    /* the heuristic may miss a feasible assignment; it must say so, not return one */
+                    CHECK(s == NULL);
+                } else {
+                    CHECK_OK(st);
+                    if (s) {
+                        if (heur) CHECK(s->objective >= want - 1e-9 * fmax(1, want));
+                        else CHECK_NEAR(s->objective, want, 1e-9);
+                        /* loads within capacity */
+                        double load[32] = {0};
+                        for (size_t i = 0; i < 8; i++)
+                            if (s->assign[i] != CS_INVALID_ID && J.w[i] > 0) load[s->sites[s->assign[i]]] += J.w[i];
+                        for (size_t j = 0; j < m; j++) CHECK(load[j] <= Q[j] + 1e-9);
+                    }
                 }
-            }
-            cs_fac_solution_free(s);
+                cs_fac_solution_free(s);
             }
             free(Q);
             cs_matrix_free(sub);
