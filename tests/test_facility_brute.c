@@ -372,6 +372,7 @@ static void test_hull_outputs_nested(void)
     if (root) {
         CHECK(json_is_true(json_object_get(root, "optimal")));
         CHECK(json_array_size(json_object_get(root, "sites")) == 2);
+        CHECK(json_array_size(json_object_get(root, "assignment")) == 6);
         json_decref(root);
     }
     snprintf(path, sizeof path, "%s/catchments.geojson", dir);

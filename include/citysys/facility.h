@@ -181,7 +181,7 @@ CS_API cs_status cs_fac_catchment_hull(const cs_fac_solution *sol, const cs_fac_
  *   sites.csv        site_id, candidate index, lon, lat, existing, catchment weight/count
  *   assignment.csv   demand_id, name, facility_id, time, covered, weight
  *   catchments.geojson  one feature per site: hull polygon (Point/LineString for 1/2 points)
- *   solution.json    model, method, objective, bound, gap, optimal, sites, summary
+ *   solution.json    model, method, objective, bound, gap, optimal, sites, assignment, summary
  * and, when curve != NULL, coverage.csv (radius, sites, covered_weight, share).
  */
 CS_API cs_status cs_fac_write(const cs_fac_problem *prob, const cs_fac_solution *sol, const cs_fac_geo *geo,

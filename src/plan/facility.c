@@ -1037,6 +1037,15 @@ cs_status cs_fac_write(const cs_fac_problem *prob, const cs_fac_solution *sol, c
             json_array_append_new(sites, o);
         }
         json_object_set_new(root, "sites", sites);
+        json_t *asg = json_array();
+        for (size_t i = 0; i < sol->ndemand; i++) {
+            json_t *o = json_pack("{s:s,s:o,s:o,s:b}", "demand_id", row_id(prob, i), "facility_id",
+                                  sol->assign[i] != CS_INVALID_ID ? json_string(col_id(prob, sol->sites[sol->assign[i]]))
+                                                                  : json_null(),
+                                  "time", jnum(sol->time[i]), "covered", sol->covered[i]);
+            json_array_append_new(asg, o);
+        }
+        json_object_set_new(root, "assignment", asg);
         if (curve && nradii) {
             json_t *cv = json_array();
             for (size_t r = 0; r < nradii; r++) {
