@@ -420,6 +420,41 @@ static void test_hull_outputs_nested(void)
     free_inst(&I);
 }
 
+static int cancel_cb(void *user, const char *stage, double done, double total)
+{
+    (void)done;
+    (void)total;
+    const char *want = user;
+    return want == NULL || strcmp(stage, want) == 0;
+}
+
+static void test_cancel(void)
+{
+    inst I = make_inst(40, 30, 1, 0);
+    for (int model = 0; model < 4; model++) {
+        cs_fac_problem pr = {0};
+        pr.model = (cs_fac_model)model;
+        pr.cost = I.M;
+        pr.weight = I.w;
+        pr.p = 3;
+        pr.radius = 30;
+        cs_fac_options o;
+        cs_fac_options_default(&o);
+        o.method = CS_FAC_EXACT;
+        o.lagrangian_iters = 0;
+        o.progress.fn = cancel_cb;
+        o.progress.user = NULL; /* cancel at the first report */
+        cs_fac_solution *s = NULL;
+        cs_status st = cs_fac_solve(&pr, &o, &s);
+        /* SCP reports no progress before GLPK; it may finish at the root without a node selection */
+        if (model != CS_FAC_SCP) CHECK(st == CS_ECANCELED);
+        else CHECK(st == CS_ECANCELED || st == CS_OK);
+        CHECK(st != CS_OK || s != NULL);
+        cs_fac_solution_free(s);
+    }
+    free_inst(&I);
+}
+
 static void test_determinism_timelimit(void)
 {
     inst I = make_inst(150, 150, 0, 0);
@@ -522,5 +557,6 @@ int main(void)
     test_scp_infeasible();
     test_hull_outputs_nested();
     test_determinism_timelimit();
+    test_cancel();
     TEST_MAIN_END();
 }

@@ -39,6 +39,7 @@ typedef struct mdl {
     double *ar;
     int oom;
     int lp_only; /* stop after the LP relaxation: o->bound = LP value, status MIP_NOSOLUTION */
+    const cs_progress *prog; /* progress/cancel during branch and bound (may be NULL) */
 } mdl;
 
 static void mdl_free(mdl *m)
@@ -174,6 +175,8 @@ static const char *tail_line(glp_guard *g, char *buf, size_t sz)
 }
 
 typedef struct mip_cb {
+    const cs_progress *prog;
+    int cancelled;
     const double *init_x;
     int fed;
     int stop_on_feasible;
@@ -190,6 +193,14 @@ static void ios_cb(glp_tree *T, void *info)
         glp_ios_heur_sol(T, cb->init_x);
     }
     if (reason == GLP_IBINGO && cb->stop_on_feasible) glp_ios_terminate(T);
+    if (reason == GLP_ISELECT && cb->prog && cb->prog->fn) {
+        int active = 0, nodes = 0, total = 0;
+        glp_ios_tree_size(T, &active, &nodes, &total);
+        if (cb->prog->fn(cb->prog->user, "GLPK branch and bound", (double)(total - active), (double)total)) {
+            cb->cancelled = 1;
+            glp_ios_terminate(T);
+        }
+    }
     int b = glp_ios_best_node(T);
     if (b) {
         cb->bound = glp_ios_node_bound(T, b);
@@ -219,6 +230,7 @@ static cs_status mdl_solve(const mdl *m, const double *init_x, int stop_on_feasi
         return CS_ENOMEM;
     }
     cb->init_x = init_x;
+    cb->prog = m->prog;
     cb->stop_on_feasible = stop_on_feasible;
     o->status = MIP_NOSOLUTION;
     o->time_limited = 0;
@@ -300,6 +312,10 @@ static cs_status mdl_solve(const mdl *m, const double *init_x, int stop_on_feasi
     }
     rc = glp_intopt(lp, &ip);
     int ms = glp_mip_status(lp);
+    if (cb->cancelled) {
+        st = cs_error_set(CS_ECANCELED, "facility location cancelled during GLPK branch and bound");
+        goto fin;
+    }
     if (rc == GLP_ETMLIM) o->time_limited = 1;
     if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_ESTOP && rc != GLP_EMIPGAP) {
         char line[600];
@@ -499,6 +515,7 @@ cs_status fac_glpk_pmedian(const fac_ctx *c, const uint32_t *init, double init_o
         }
     }
     mip_out o = {.x = x};
+    M.prog = c->opts ? &c->opts->progress : NULL;
     if ((st = mdl_solve(&M, xi, 0, remaining(c, t0), mip_gap_opt(c), &o))) goto out;
     /* The reduction removed only regions whose solutions are no better than the incumbent, so the
      * optimum is min(reduced optimum, incumbent) and min(reduced bound, incumbent) is a valid bound. */
@@ -598,6 +615,7 @@ cs_status fac_glpk_cpmedian(const fac_ctx *c, fac_result *r)
         goto out;
     }
     mip_out o = {.x = x};
+    M.prog = c->opts ? &c->opts->progress : NULL;
     if ((st = mdl_solve(&M, NULL, 0, remaining(c, t0), mip_gap_opt(c), &o))) goto out;
     if (o.status == MIP_INFEASIBLE) {
         st = cs_error_set(CS_EINFEASIBLE, "capacitated p-median infeasible: the demand does not fit the capacities "
@@ -708,6 +726,7 @@ static cs_status mclp_model(const fac_ctx *c, double radius, size_t P, const uin
     }
     mip_out o = {.x = x};
     M.lp_only = lp_only;
+    M.prog = c->opts ? &c->opts->progress : NULL;
     if ((st = mdl_solve(&M, init ? xi : NULL, 0, remaining(c, t0), mip_gap_opt(c), &o))) goto out;
     if (lp_only) {
         r->bound = o.bound;
@@ -786,6 +805,7 @@ static cs_status scp_mip(const fac_ctx *c, double radius, long limit, const uint
     }
     o->x = x;
     M.lp_only = limit == -2; /* LP relaxation only (heuristic's bound) */
+    M.prog = c->opts ? &c->opts->progress : NULL;
     if ((st = mdl_solve(&M, xi, limit >= 0, tlim, limit >= 0 ? 0 : mip_gap_opt(c), o))) goto out;
     if (M.lp_only) goto out;
     if (o->status == MIP_NOSOLUTION && xi && limit < 0) {
