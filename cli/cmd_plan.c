@@ -41,6 +41,7 @@ static const cli_option facilities_opts[] = {
     {"gap", 0, "REL", "stop the exact method at this relative gap (default 0)"},
     {"seed", 0, "N", "heuristic seed (default 1)"},
     {"starts", 0, "N", "heuristic multi-starts (default 10)"},
+    {"lagrangian-iters", 0, "N", "p-median Lagrangian bound iterations (default automatic; 0 = none)"},
     {"curve-radii", 0, "LIST", "coverage curves for these comma-separated radii (population covered vs sites)"},
     {"curve-max-sites", 0, "K", "coverage curves up to K new sites (default: p)"},
     {"national", 0, "Q", "nested level: choose Q national sites among the chosen sites (into OUTDIR/national)"},
@@ -128,6 +129,7 @@ static int run_facilities(int argc, char **argv)
     double gap = cli_get_double(&a, "gap", 0, &ok);
     long seed = cli_get_long(&a, "seed", 1, &ok);
     long starts = cli_get_long(&a, "starts", 10, &ok);
+    long lagr = cli_get_long(&a, "lagrangian-iters", -1, &ok);
     long national = cli_get_long(&a, "national", 0, &ok);
     long kmax = cli_get_long(&a, "curve-max-sites", -1, &ok);
     if (!ok) return CLI_EXIT_USAGE;
@@ -297,6 +299,7 @@ static int run_facilities(int argc, char **argv)
     o.mip_gap = gap;
     o.seed = (uint64_t)seed;
     o.starts = (int)starts;
+    o.lagrangian_iters = lagr < 0 ? -1 : lagr > 1000000 ? 1000000 : (int)lagr;
     o.progress = cli_progress();
     st = cs_fac_solve(&pr, &o, &sol);
     cli_progress_done();

@@ -74,11 +74,13 @@ typedef struct cs_fac_options {
     double mip_gap;        /**< exact: relative gap at which to stop (0 = prove optimality) */
     uint64_t seed;         /**< heuristic seed (start 0 is the deterministic greedy, starts >= 1 randomised) */
     int starts;            /**< heuristic multi-starts (default 10) */
-    int lagrangian_iters;  /**< p-median Lagrangian lower bound subgradient iterations (default 300; 0 = none) */
+    int lagrangian_iters;  /**< p-median Lagrangian bound, subgradient iterations: < 0 automatic (default;
+                                heuristic 300 capped at ~2e9/(rows*cols), exact 2,000), 0 none (exact: GLPK
+                                alone, no reduction), > 0 as given */
     cs_progress progress;  /**< may be {NULL, NULL} */
 } cs_fac_options;
 
-/** Fill defaults: AUTO, no time limit, gap 0, seed 1, 10 starts, 300 Lagrangian iterations. */
+/** Fill defaults: AUTO, no time limit, gap 0, seed 1, 10 starts, automatic Lagrangian iterations. */
 CS_API void cs_fac_options_default(cs_fac_options *o);
 
 /** A solution. Built by cs_fac_solve; free with cs_fac_solution_free. */

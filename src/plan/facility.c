@@ -47,7 +47,7 @@ void cs_fac_options_default(cs_fac_options *o)
     o->method = CS_FAC_AUTO;
     o->seed = 1;
     o->starts = 10;
-    o->lagrangian_iters = 300;
+    o->lagrangian_iters = -1;
 }
 
 double fac_now(void)
@@ -359,8 +359,9 @@ static cs_status exact_pmedian(const fac_ctx *c, const uint32_t *hs, double hobj
         st = CS_ENOMEM;
         goto out;
     }
-    /* lagrangian_iters <= 0 turns the bound and the reduction off (pure GLPK, used by the tests) */
-    int iters = c->opts->lagrangian_iters <= 0 ? 0 : c->opts->lagrangian_iters > 2000 ? c->opts->lagrangian_iters : 2000;
+    /* automatic (< 0): 2,000 iterations; 0 turns the bound and the reduction off (pure GLPK, used by the
+     * tests); > 0: as given */
+    int iters = c->opts->lagrangian_iters < 0 ? 2000 : c->opts->lagrangian_iters;
     double lb = NAN;
     if (iters > 0 && (st = fac_lagrangian_pmedian_ex(c, hobj, iters, &lb, lbo, lbc))) goto out;
     int integ = integral_costs(c);
@@ -490,11 +491,12 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             hs = NULL;
             r.nsites = c.P;
             r.objective = hobj;
-            if (opts.lagrangian_iters > 0) {
-                /* keep the bound's cost near the heuristic's: at most ~2e9 cost-matrix visits */
+            if (opts.lagrangian_iters != 0) {
+                /* automatic: 300 iterations, capped so the bound costs about as much as the heuristic
+                 * (~2e9 cost-matrix visits, at least 30); a positive value is used as given */
                 double cap = 2e9 / ((double)c.n * (double)c.m);
                 int it = opts.lagrangian_iters;
-                if ((double)it > cap) it = cap < 30 ? 30 : (int)cap;
+                if (it < 0) it = 300 > cap ? (cap < 30 ? 30 : (int)cap) : 300;
                 st = fac_lagrangian_pmedian(&c, hobj, it, &r.bound);
                 if (st) goto done;
                 snprintf(r.bound_kind, sizeof r.bound_kind, "lagrangian");
