@@ -77,6 +77,7 @@ typedef struct cs_fac_options {
     int lagrangian_iters;  /**< p-median Lagrangian bound, subgradient iterations: < 0 automatic (default;
                                 heuristic 300 capped at ~2e9/(rows*cols), exact 2,000), 0 none (exact: GLPK
                                 alone, no reduction), > 0 as given */
+    int heuristic_bounds;  /**< heuristic mode: compute the bound (Lagrangian / LP / trivial); default 1 */
     cs_progress progress;  /**< may be {NULL, NULL} */
 } cs_fac_options;
 

@@ -48,6 +48,7 @@ void cs_fac_options_default(cs_fac_options *o)
     o->seed = 1;
     o->starts = 10;
     o->lagrangian_iters = -1;
+    o->heuristic_bounds = 1;
 }
 
 double fac_now(void)
@@ -491,7 +492,7 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             hs = NULL;
             r.nsites = c.P;
             r.objective = hobj;
-            if (opts.lagrangian_iters != 0) {
+            if (opts.lagrangian_iters != 0 && opts.heuristic_bounds) {
                 /* automatic: 300 iterations, capped so the bound costs about as much as the heuristic
                  * (~2e9 cost-matrix visits, at least 30); a positive value is used as given */
                 double cap = 2e9 / ((double)c.n * (double)c.m);
@@ -519,7 +520,7 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             hs = NULL;
             r.nsites = c.P;
             r.objective = hobj;
-            if ((double)c.n * (double)c.m <= LP_BOUND_CELLS) {
+            if (opts.heuristic_bounds && (double)c.n * (double)c.m <= LP_BOUND_CELLS) {
                 st = fac_glpk_mclp_lp(&c, prob->radius, c.P, &r.bound);
                 if (st) goto done;
                 if (!isnan(r.bound)) snprintf(r.bound_kind, sizeof r.bound_kind, "lp");
@@ -538,7 +539,7 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             hs = NULL;
             r.nsites = nh;
             r.objective = (double)(nh - c.nfixed);
-            if ((double)c.n * (double)c.m <= LP_BOUND_CELLS) {
+            if (opts.heuristic_bounds && (double)c.n * (double)c.m <= LP_BOUND_CELLS) {
                 st = fac_glpk_scp_lp(&c, prob->radius, &r.bound);
                 if (st) goto done;
                 /* the count of sites is an integer: round the LP bound up (with a tolerance) */
@@ -567,6 +568,7 @@ cs_status cs_fac_solve(const cs_fac_problem *prob, const cs_fac_options *opts_in
             r.nsites = c.P;
             r.objective = hobj;
             /* trivial bound: no radius below every demand point's nearest candidate */
+            if (!opts.heuristic_bounds) break;
             double lb = 0;
             for (size_t i = 0; i < c.n; i++) {
                 if (c.w[i] <= 0) continue;
@@ -680,6 +682,12 @@ cs_status cs_fac_coverage_curve(const cs_fac_problem *prob, const double *radii,
     if (!prob || !prob->cost || (nradii && (!radii || !covered)))
         return cs_error_set(CS_EINVAL, "cs_fac_coverage_curve: missing argument");
     size_t free_cands = prob->cost->cols - prob->nexisting;
+    /* the curve needs values only: no heuristic bounds */
+    cs_fac_options o2;
+    if (opts) o2 = *opts;
+    else cs_fac_options_default(&o2);
+    o2.heuristic_bounds = 0;
+    const cs_fac_options *po = &o2;
     for (size_t r = 0; r < nradii; r++) {
         for (size_t k = 0; k <= kmax; k++) {
             cs_fac_problem q = *prob;
@@ -692,7 +700,7 @@ cs_status cs_fac_coverage_curve(const cs_fac_problem *prob, const double *radii,
                 v = 0;
             } else {
                 cs_fac_solution *s = NULL;
-                cs_status st = cs_fac_solve(&q, opts, &s);
+                cs_status st = cs_fac_solve(&q, po, &s);
                 if (st) return st;
                 v = s->objective;
                 cs_fac_solution_free(s);
