@@ -13,8 +13,6 @@
 #include "cli.h"
 #include "citysys/routing.h"
 
-/* The CSV writer lives in src/io (another module); resolved at link time when present. */
-#pragma weak cs_matrix_write_csv
 
 extern const cli_command cli_cmd_matrix;
 
@@ -238,10 +236,7 @@ static int run(int argc, char **argv)
     if (!st && out) st = cs_matrix_write(Tm, out);
     if (!st && dout) st = cs_matrix_write(Dm, dout);
     if (!st && csv) {
-        if (!cs_matrix_write_csv)
-            st = cs_error_set(CS_EUNSUPPORTED, "this build has no CSV matrix writer (cs_matrix_write_csv)");
-        else
-            st = cs_matrix_write_csv(Tm, csv, strcmp(layout, "wide") ? CS_MATRIX_CSV_LONG : CS_MATRIX_CSV_WIDE);
+        st = cs_matrix_write_csv(Tm, csv, strcmp(layout, "wide") ? CS_MATRIX_CSV_LONG : CS_MATRIX_CSV_WIDE);
     }
     if (!st) {
         size_t unr = 0;

@@ -7,12 +7,6 @@
 #include "cli.h"
 #include "citysys/facility.h"
 
-/* The city reader (cityio) is implemented by another module; until it is linked into every build it is
- * referenced weakly so this command still builds, and reports its absence at run time.
- * TODO(lead): drop these pragmas once the library implements cs_cities_read, _free and _find. */
-#pragma weak cs_cities_read
-#pragma weak cs_cities_free
-#pragma weak cs_cities_find
 
 typedef struct plan_subcommand {
     const char *name;
@@ -170,11 +164,6 @@ static int run_facilities(int argc, char **argv)
     if (p < 0) p = 1;
     size_t n = M->rows, m = M->cols;
     if (cpath) {
-        if (!cs_cities_read) {
-            fprintf(stderr, "citysys: error: this build has no city reader (cityio); run without --cities\n");
-            exit_code = CLI_EXIT_FAILURE;
-            goto out;
-        }
         diag = cs_diag_new();
         if (!diag) {
             st = CS_ENOMEM;

@@ -29,7 +29,7 @@ hdr = next(csv.reader(open(sys.argv[2], encoding="utf-8")))
 print(" ".join(inv.get(c, c) for c in hdr + jcols))
 PY
 )
-  [[ $(wc -w <<<"$cols") -eq 16 ]] && ok || fail "column list: $cols"
+  [[ $(wc -w <<<"$cols") -eq 17 ]] && ok || fail "column list: $cols"
   for c in $cols; do
     expect_re "$info" "^$c: "
   done

@@ -81,6 +81,49 @@ static cairo_status_t png_write(void *closure, const unsigned char *data, unsign
     return cs_atomic_write(closure, data, len) == CS_OK ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
+/*
+ * Cairo numbers SVG surfaces ("surface123") with a process-wide counter, so the same drawing made twice
+ * in one process differs; renumber them by order of appearance to make SVG output reproducible.
+ */
+static cs_status svg_renumber(const char *path)
+{
+    char *d;
+    size_t n;
+    cs_status st = cs_read_file(path, &d, &n);
+    if (st) return st;
+    char *out = cs_malloc(n + n / 4 + 64);
+    unsigned long map_from[256], map_to[256];
+    size_t nmap = 0, o = 0;
+    if (!out) {
+        cs_free(d);
+        return CS_ENOMEM;
+    }
+    for (size_t i = 0; i < n;) {
+        if (i + 7 <= n && !memcmp(d + i, "surface", 7) && i + 7 < n && d[i + 7] >= '0' && d[i + 7] <= '9') {
+            size_t j = i + 7;
+            unsigned long v = 0;
+            while (j < n && d[j] >= '0' && d[j] <= '9') v = v * 10 + (unsigned long)(d[j++] - '0');
+            size_t k = 0;
+            while (k < nmap && map_from[k] != v) k++;
+            if (k == nmap && nmap < 256) {
+                map_from[nmap] = v;
+                map_to[nmap] = nmap + 1;
+                nmap++;
+            }
+            o += (size_t)sprintf(out + o, "surface%lu", k < nmap ? map_to[k] : v);
+            i = j;
+        } else {
+            out[o++] = d[i++];
+        }
+    }
+    cs_free(d);
+    FILE *fp = fopen(path, "wb");
+    if (!fp || fwrite(out, 1, o, fp) != o) st = cs_error_set_at(CS_EIO, path, 0, 0, "cannot rewrite SVG");
+    if (fp && fclose(fp) != 0 && !st) st = cs_error_set_at(CS_EIO, path, 0, 0, "cannot rewrite SVG");
+    cs_free(out);
+    return st;
+}
+
 cs_status cs_canvas_close(cs_canvas *c)
 {
     cs_status st = CS_OK;
@@ -105,6 +148,7 @@ cs_status cs_canvas_close(cs_canvas *c)
         s = cairo_surface_status(c->surface);
         cairo_surface_destroy(c->surface);
         if (!st && s != CAIRO_STATUS_SUCCESS) st = cairo_fail(s, "writing file");
+        if (c->tmp_path && !st && c->format == CS_IMG_SVG) st = svg_renumber(c->tmp_path);
         if (c->tmp_path) {
             if (!st) {
                 /* make the finished file durable, then move it into place */
