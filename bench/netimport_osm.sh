@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OSM import rate (parse + graph build incl. compression): built-in PBF reader vs readosm.
-# Usage: bench/netimport_osm.sh BUILD_DIR [REPEATS]   (results: bench/README-netimport.md)
+# Usage: bench/netimport_osm.sh BUILD_DIR [REPEATS]   (results: bench/README.md (OSM import rate))
 set -euo pipefail
 B=${1:-build}; R=${2:-5}
 CS=$B/citysys

@@ -2,7 +2,7 @@
  * bench_eq.c: timing and memory of calibration + one counterfactual of the
  * spatial equilibrium model on a synthetic system of N cities, and the
  * memory-bandwidth floor of one pass over an N x N double matrix measured in
- * the same run. See bench/README-equilibrium.md for the command and results.
+ * the same run. See bench/README.md (spatial equilibrium model) for the command and results.
  *
  *   bench_eq N [threads]
  *

@@ -1,5 +1,5 @@
 /* bench_indicators.c: market access and doubly-constrained balancing on a synthetic 10,000-city system.
- * Build and run: see bench/README-indicators.md. */
+ * Build and run: see bench/README.md (indicator benchmarks). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -354,7 +354,7 @@ done:
 }
 
 /* ------------------------------------------------------------------------
- * Own .osm.pbf reader (measured faster than readosm, bench/README-netimport.md).
+ * Own .osm.pbf reader (measured faster than readosm, bench/README.md (OSM import rate)).
  * Format: https://wiki.openstreetmap.org/wiki/PBF_Format — a sequence of
  * (4-byte big-endian BlobHeader length, BlobHeader, Blob); OSMData blobs hold
  * zlib-compressed PrimitiveBlocks. Blobs are located sequentially, then
