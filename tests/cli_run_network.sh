@@ -16,6 +16,11 @@ check 'ogrinfo -so "$CS_TMP/out/results.gpkg" | grep -q "roads (Line String)"'
 check '[ -s "$CS_TMP/out/report.html" ] && [ -s "$CS_TMP/out/map_typology.png" ] && [ -s "$CS_TMP/out/chart_lorenz.svg" ] && [ -s "$CS_TMP/out/map_roads.pdf" ]'
 check '/usr/bin/python3 -c "import json,sys; d=json.load(open(\"$CS_TMP/out/summary.json\")); sys.exit(0 if d[\"cities\"]==453 and d[\"indicators\"][\"inequality\"][\"cities_used\"]==453 else 1)"'
 check '! grep -q "src=\"http" "$CS_TMP/out/report.html"'
+# facilities: every plan's layers in facilities.gpkg, its files, its coverage chart
+check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_regional_hubs_catchments (Polygon)"'
+check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_dry_ports_sites (Point)"'
+check '[ -s "$CS_TMP/out/facilities_regional_hubs_solution.json" ] && [ -s "$CS_TMP/out/chart_coverage_regional_hubs.png" ]'
+check 'grep -q "chart-coverage-0" "$CS_TMP/out/report.html"'
 # road plus border time: the edge table's border_time added to the segment times
 mkdir -p "$CS_TMP/border"
 for f in "$CS_SRC"/examples/africa/*.csv; do ln -sf "$f" "$CS_TMP/border/"; done

@@ -74,5 +74,6 @@ extern const cs_run_step cs_step_indicators;
 extern const cs_run_step cs_step_typology;
 extern const cs_run_step cs_step_flows;
 extern const cs_run_step cs_step_report;
+extern const cs_run_step cs_step_facilities;
 
 #endif

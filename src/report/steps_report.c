@@ -591,6 +591,46 @@ static cs_status rep_run(cs_run_ctx *ctx, const char *dir)
                             "it is closed, and the flow and people cut off when no alternative exists. docs/flows.md.",
                          NULL);
     }
+    const json_t *jf = json_object_get(sum, "facilities");
+    if (!st && jf && json_array_size(jf)) {
+        cs_html_heading(h, 1, "facilities", "Where to put what several cities share");
+        cs_html_paragraph(h, "Sites for facilities that serve several cities (a regional hospital, a dry port, a "
+                             "university), chosen so that they serve the population as well as possible. Every "
+                             "site, the city each town is assigned to and the catchment areas are in facilities.gpkg.");
+        size_t np = json_array_size(jf);
+        const char *hdr[6] = {"plan", "model", "sites", "objective", "proven gap", "bound"};
+        char **cells = cs_calloc(6 * np, sizeof *cells);
+        if (!cells) st = CS_ENOMEM;
+        for (size_t q = 0; !st && q < np; q++) {
+            const json_t *o = json_array_get(jf, q);
+            const json_t *g = json_object_get(o, "gap");
+            cells[6 * q] = cs_strdup(json_string_value(json_object_get(o, "name")));
+            cells[6 * q + 1] = cs_strdup(json_string_value(json_object_get(o, "model")));
+            cells[6 * q + 2] = cs_asprintf("%lld", (long long)json_integer_value(json_object_get(o, "sites")));
+            cells[6 * q + 3] = cs_asprintf("%.6g", json_number_value(json_object_get(o, "objective")));
+            cells[6 * q + 4] = json_is_number(g) ? cs_asprintf("%.2f%%", 100 * json_number_value(g)) : cs_strdup("–");
+            cells[6 * q + 5] = cs_strdup(json_string_value(json_object_get(o, "bound_kind")));
+        }
+        uint8_t numeric[6] = {0, 0, 1, 1, 1, 0};
+        if (!st) st = cs_html_table(h, "Facility plans", 6, hdr, np, (const char *const *)cells, numeric);
+        for (size_t q = 0; cells && q < 6 * np; q++) cs_free(cells[q]);
+        cs_free(cells);
+        for (size_t q = 0; !st && q < np; q++) {
+            snprintf(path, sizeof path, "%s/chart_coverage_%s.png", dir,
+                     json_string_value(json_object_get(json_array_get(jf, q), "name")));
+            FILE *fp = fopen(path, "rb");
+            if (!fp) continue;
+            fclose(fp);
+            char id[96];
+            snprintf(id, sizeof id, "chart-coverage-%zu", q);
+            st = cs_html_image(h, path, id, "Coverage curve", NULL);
+        }
+        if (!st)
+            cs_html_note(h, "p-median minimises the population-weighted travel time to the nearest site; maximal "
+                            "covering maximises the population within the radius. The gap is proven against the "
+                            "stated bound (Lagrangian, LP or branch and bound). docs/facilities.md.",
+                         "ReVelle & Swain (1970); Church & ReVelle (1974); Beasley (1993).");
+    }
     if (!st && have_lorenz) {
         cs_html_heading(h, 1, "inequality", "How unequal are the cities?");
         snprintf(path, sizeof path, "%s/chart_lorenz.png", dir);
