@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "citysys/facility.h"
+#include "citysys/table.h"
 
 
 typedef struct plan_subcommand {
@@ -309,6 +310,19 @@ static int run_facilities(int argc, char **argv)
     cs_fac_geo geo = {dlon, dlat, clon, clat, dname};
     st = cs_fac_write(&pr, sol, cities ? &geo : NULL, radii, (size_t)nradii, K, curve, outdir);
     if (st) goto fail;
+    if (cities) {
+        /* the same results as GeoPackage layers for QGIS: sites, assignment, catchments */
+        char *gp = cs_asprintf("%s/facilities.gpkg", outdir);
+        cs_gpkg_writer *gw = NULL;
+        st = gp ? cs_gpkg_begin(gp, &gw) : CS_ENOMEM;
+        if (!st) st = cs_fac_write_layers(&pr, sol, &geo, "", gw);
+        if (gw) {
+            if (!st) st = cs_gpkg_commit(gw);
+            else cs_gpkg_abort(gw);
+        }
+        cs_free(gp);
+        if (st) goto fail;
+    }
     if (national > 0) {
         st = cs_fac_solve_nested(&pr, sol, (size_t)national, NULL, 0, &o, &nat);
         if (st) goto fail;

@@ -21,6 +21,11 @@ check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_regional_
 check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_dry_ports_sites (Point)"'
 check '[ -s "$CS_TMP/out/facilities_regional_hubs_solution.json" ] && [ -s "$CS_TMP/out/chart_coverage_regional_hubs.png" ]'
 check 'grep -q "chart-coverage-0" "$CS_TMP/out/report.html"'
+# citysys plan facilities on the run's matrix, with the city table: CSV, JSON and GeoPackage outputs
+"$CITYSYS" plan facilities --matrix "$CS_TMP/out/matrix_time.csmat" --cities "$CS_SRC/examples/africa/africa_cities_ports.csv" \
+  --model pmedian -p 4 --heuristic -o "$CS_TMP/fac" -q >/dev/null
+check '[ $? -eq 0 ]'
+check 'ogrinfo -so "$CS_TMP/fac/facilities.gpkg" | grep -q "catchments (Polygon)" && [ -s "$CS_TMP/fac/solution.json" ]'
 # road plus border time: the edge table's border_time added to the segment times
 mkdir -p "$CS_TMP/border"
 for f in "$CS_SRC"/examples/africa/*.csv; do ln -sf "$f" "$CS_TMP/border/"; done

@@ -199,6 +199,17 @@ CS_API cs_status cs_fac_write(const cs_fac_problem *prob, const cs_fac_solution 
  */
 CS_API cs_status cs_fac_read_orlib(const char *path, cs_matrix **out, size_t *p_out);
 
+struct cs_gpkg_writer;
+/**
+ * Add three layers to a GeoPackage being written (table.h's cs_gpkg_writer): PREFIXsites (points: id,
+ * existing, catchment_population, catchment_points), PREFIXassignment (demand points: id, facility,
+ * time, covered, weight) and PREFIXcatchments (polygons: the convex hull of each catchment; one- and
+ * two-point hulls buffered by 2 km). Ids are the matrix row/column ids; geo gives the coordinates
+ * (required: demand and candidate lon/lat).
+ */
+CS_API cs_status cs_fac_write_layers(const cs_fac_problem *prob, const cs_fac_solution *sol, const cs_fac_geo *geo,
+                                     const char *prefix, struct cs_gpkg_writer *w);
+
 #ifdef __cplusplus
 }
 #endif

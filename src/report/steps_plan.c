@@ -134,82 +134,6 @@ static cs_status move_prefixed(const char *tmp, const char *dir, const char *pre
     return st;
 }
 
-static cs_status layers(const cs_cities *c, const fac_plan *f, const cs_fac_solution *sol, cs_gpkg_writer *w)
-{
-    size_t ns = sol->nsites, n = c->n;
-    cs_status st = CS_OK;
-    cs_table *ts = NULL, *ta = NULL, *tc = NULL;
-    const char **sid = cs_mallocarray(ns ? ns : 1, sizeof *sid);
-    double *slon = cs_mallocarray(ns ? ns : 1, sizeof *slon), *slat = cs_mallocarray(ns ? ns : 1, sizeof *slat);
-    double *ex = cs_mallocarray(ns ? ns : 1, sizeof *ex), *cnt = cs_mallocarray(ns ? ns : 1, sizeof *cnt);
-    const char **fac = cs_mallocarray(n ? n : 1, sizeof *fac);
-    double *tmin = cs_mallocarray(n ? n : 1, sizeof *tmin), *cov = cs_mallocarray(n ? n : 1, sizeof *cov);
-    size_t cap = 2 * (n + ns) + 8, used = 0;
-    double *xy = cs_mallocarray(2 * cap, sizeof *xy), *rl = cs_mallocarray(cap, sizeof *rl), *ra = cs_mallocarray(cap, sizeof *ra);
-    size_t *off = cs_calloc(ns + 1, sizeof *off);
-    if (!sid || !slon || !slat || !ex || !cnt || !fac || !tmin || !cov || !xy || !rl || !ra || !off) st = CS_ENOMEM;
-    cs_fac_geo geo = {c->lon, c->lat, c->lon, c->lat, (const char *const *)c->name};
-    for (size_t k = 0; !st && k < ns; k++) {
-        uint32_t j = sol->sites[k];
-        sid[k] = c->id[j];
-        slon[k] = c->lon[j];
-        slat[k] = c->lat[j];
-        ex[k] = sol->existing[k];
-        cnt[k] = (double)sol->catchment_count[k];
-        size_t nv = 0;
-        st = cs_fac_catchment_hull(sol, &geo, k, xy, n + 1, &nv);
-        /* points and segments get a small ring so every catchment is a polygon layer feature */
-        uint32_t hidx[2];
-        double hl[2], ha[2];
-        if (!st && nv < 3) {
-            for (size_t q = 0; q < nv; q++) { hl[q] = xy[2 * q]; ha[q] = xy[2 * q + 1]; hidx[q] = (uint32_t)q; }
-            size_t got = 0;
-            st = cs_hull_ring(hl, ha, hidx, nv ? nv : 1, 2000, rl + used, ra + used, cap - used, &got);
-            used += got;
-        } else if (!st) {
-            for (size_t q = 0; q < nv && used < cap; q++) {
-                rl[used] = xy[2 * q];
-                ra[used++] = xy[2 * q + 1];
-            }
-        }
-        off[k + 1] = used;
-    }
-    for (size_t i = 0; !st && i < n; i++) {
-        fac[i] = sol->assign[i] == CS_INVALID_ID ? NULL : c->id[sol->sites[sol->assign[i]]];
-        tmin[i] = sol->time[i];
-        cov[i] = sol->covered[i];
-    }
-    char ln[128];
-    if (!st) st = cs_table_new(ns, &ts);
-    if (!st) st = cs_table_add_string(ts, "city_id", sid);
-    if (!st) st = cs_table_add_real(ts, "existing", ex);
-    if (!st) st = cs_table_add_real(ts, "catchment_population", sol->catchment_weight);
-    if (!st) st = cs_table_add_real(ts, "catchment_cities", cnt);
-    if (!st) st = cs_table_set_points(ts, slon, slat);
-    snprintf(ln, sizeof ln, "facilities_%.40s_sites", f->name);
-    if (!st) st = cs_gpkg_add(w, ts, ln);
-    if (!st) st = cs_table_new(n, &ta);
-    if (!st) st = cs_table_add_string(ta, "city_id", (const char *const *)c->id);
-    if (!st) st = cs_table_add_string(ta, "facility", fac);
-    if (!st) st = cs_table_add_real(ta, "time_min", tmin);
-    if (!st) st = cs_table_add_real(ta, "covered", cov);
-    if (!st) st = cs_table_set_points(ta, c->lon, c->lat);
-    snprintf(ln, sizeof ln, "facilities_%.40s_assignment", f->name);
-    if (!st) st = cs_gpkg_add(w, ta, ln);
-    if (!st) st = cs_table_new(ns, &tc);
-    if (!st) st = cs_table_add_string(tc, "facility", sid);
-    if (!st) st = cs_table_add_real(tc, "catchment_population", sol->catchment_weight);
-    if (!st) st = cs_table_set_polygons(tc, off, rl, ra);
-    snprintf(ln, sizeof ln, "facilities_%.40s_catchments", f->name);
-    if (!st) st = cs_gpkg_add(w, tc, ln);
-    cs_table_free(ts);
-    cs_table_free(ta);
-    cs_table_free(tc);
-    cs_free(sid); cs_free(slon); cs_free(slat); cs_free(ex); cs_free(cnt); cs_free(fac); cs_free(tmin); cs_free(cov);
-    cs_free(xy); cs_free(rl); cs_free(ra); cs_free(off);
-    return st;
-}
-
 static cs_status fac_run(cs_run_ctx *ctx, const char *dir)
 {
     fac_plan plans[32];
@@ -294,7 +218,11 @@ static cs_status fac_run(cs_run_ctx *ctx, const char *dir)
         if (!st) st = cs_fac_write(&pb, sol, &geo, f->radii, f->nradii, kmax, curve, tmpl);
         if (!st) st = move_prefixed(tmpl, dir, f->name);
         cs_remove_tree(tmpl);
-        if (!st) st = layers(c, f, sol, w);
+        if (!st) {
+            char prefix[64];
+            snprintf(prefix, sizeof prefix, "facilities_%.40s_", f->name);
+            st = cs_fac_write_layers(&pb, sol, &geo, prefix, w);
+        }
         if (!st)
             json_array_append_new(jf, json_pack("{s:s,s:s,s:i,s:o,s:o,s:b,s:s}", "name", f->name, "model",
                                                 cs_fac_model_name(f->model), "sites", (json_int_t)sol->nsites,
