@@ -347,6 +347,64 @@ static cs_status ind_run(cs_run_ctx *ctx, const char *dir)
             char **gnames = NULL;
             size_t ng = 0;
             if (!st && grp) st = cs_groups_from_labels(lab, m, &gid, &gnames, &ng);
+            /* inequality.csv: overall and per group, each city once and each person once */
+            if (!st) {
+                size_t rows = 2 * (1 + ng);
+                cs_ineq_summary *gs = cs_calloc(rows, sizeof *gs);
+                cs_status *gst = cs_calloc(rows, sizeof *gst);
+                if (!gs || !gst) st = CS_ENOMEM;
+                if (!st) {
+                    gs[0] = su;
+                    gs[1] = sw;
+                    if (ng) {
+                        st = cs_ineq_summarise_groups(y, NULL, m, gid, ng, &io, gs + 2, gst + 2);
+                        if (!st) st = cs_ineq_summarise_groups(y, w, m, gid, ng, &io, gs + 2 + ng, gst + 2 + ng);
+                    }
+                }
+                static const char *const inames[9] = {"gini", "gini_sample", "theil_t_ge1", "theil_l_mld_ge0", "ge2",
+                                                      "atkinson_eps1", "cv", "cv_sample", "mean"};
+                size_t nr = rows * 9;
+                const char **cs_scope = cs_calloc(nr, sizeof(char *)), **cs_w = cs_calloc(nr, sizeof(char *)),
+                           **cs_idx = cs_calloc(nr, sizeof(char *));
+                double *val = cs_mallocarray(nr, sizeof(double)), *units = cs_mallocarray(nr, sizeof(double));
+                if (!cs_scope || !cs_w || !cs_idx || !val || !units) st = st ? st : CS_ENOMEM;
+                size_t r = 0;
+                for (size_t q = 0; !st && q < rows; q++) {
+                    int weighted = q == 1 || q >= 2 + ng;
+                    const char *scope = q < 2 ? "all" : gnames[(q - 2) % ng];
+                    if (q >= 2 && gst[q]) continue; /* a group whose indices cannot be computed (one city) */
+                    const cs_ineq_summary *z = &gs[q];
+                    double v9[9] = {z->gini, z->gini_sample, z->theil_t, z->theil_l, z->ge_alpha, z->atkinson, z->cv,
+                                    z->cv_sample, z->mean};
+                    for (int k = 0; k < 9; k++) {
+                        cs_scope[r] = scope;
+                        cs_w[r] = weighted ? "population" : "unweighted";
+                        cs_idx[r] = inames[k];
+                        val[r] = v9[k];
+                        units[r] = (double)z->n;
+                        r++;
+                    }
+                }
+                cs_table *it = NULL;
+                if (!st) st = cs_table_new(r, &it);
+                if (!st) st = cs_table_add_string(it, "group", cs_scope);
+                if (!st) st = cs_table_add_string(it, "weighting", cs_w);
+                if (!st) st = cs_table_add_string(it, "index", cs_idx);
+                if (!st) st = cs_table_add_real(it, "value", val);
+                if (!st) st = cs_table_add_real(it, "cities", units);
+                char *ip = cs_asprintf("%s/inequality.csv", dir);
+                if (!ip) st = st ? st : CS_ENOMEM;
+                if (!st) st = cs_table_write(it, ip, CS_FORMAT_CSV, "inequality", 0);
+                cs_free(ip);
+                cs_table_free(it);
+                cs_free(cs_scope);
+                cs_free(cs_w);
+                cs_free(cs_idx);
+                cs_free(val);
+                cs_free(units);
+                cs_free(gs);
+                cs_free(gst);
+            }
             if (!st && grp && ng > 1) {
                 cs_ge_decomp *d0 = NULL, *d1 = NULL;
                 st = cs_ge_decompose(y, w, m, gid, ng, 0, &d0);
@@ -385,6 +443,34 @@ static cs_status ind_run(cs_run_ctx *ctx, const char *dir)
         for (size_t i = 0; i < n; i++) nsec += hi->is_secondary[i];
         json_object_set_new(jh, "secondary_cities", json_integer((json_int_t)nsec));
         json_object_set_new(jh, "countries", json_integer((json_int_t)(hi->ngroups - 1)));
+    }
+    if (!st) {
+        size_t G = hi->ngroups;
+        const char **gn = cs_mallocarray(G, sizeof *gn);
+        double *cols = cs_mallocarray(G * 10, sizeof *cols);
+        if (!gn || !cols) st = CS_ENOMEM;
+        for (size_t q = 0; !st && q < G; q++) {
+            const cs_hierarchy_group *hg = &hi->groups[q];
+            gn[q] = hg->name;
+            double v[10] = {(double)hg->n, hg->rank_size.zeta_gi, hg->rank_size.zeta_gi_se, hg->powerlaw.alpha,
+                            hg->powerlaw.zeta, hg->primacy.primacy_2, hg->primacy.primacy_4, hg->primacy.primacy_11,
+                            hg->primacy.primate_share, hg->primacy.herfindahl};
+            for (int k = 0; k < 10; k++) cols[(size_t)k * G + q] = v[k];
+        }
+        static const char *const hn[10] = {"cities", "zeta_gabaix_ibragimov", "zeta_gabaix_ibragimov_se",
+                                           "csn_alpha_density", "csn_zeta", "primacy_2", "primacy_4", "primacy_11",
+                                           "primate_share", "herfindahl"};
+        cs_table *ht = NULL;
+        if (!st) st = cs_table_new(G, &ht);
+        if (!st) st = cs_table_add_string(ht, "group", gn);
+        for (int k = 0; !st && k < 10; k++) st = cs_table_add_real(ht, hn[k], cols + (size_t)k * G);
+        char *hp = cs_asprintf("%s/hierarchy.csv", dir);
+        if (!hp) st = st ? st : CS_ENOMEM;
+        if (!st) st = cs_table_write(ht, hp, CS_FORMAT_CSV, "hierarchy", 0);
+        cs_free(hp);
+        cs_table_free(ht);
+        cs_free(gn);
+        cs_free(cols);
     }
     json_t *jind = json_object();
     json_object_set_new(jind, "inequality", ji);
@@ -455,7 +541,7 @@ static cs_status ind_load(cs_run_ctx *ctx, const char *dir)
     return st;
 }
 
-const cs_run_step cs_step_indicators = {"indicators", 1, 1, ind_wanted, ind_hash, ind_run, ind_load};
+const cs_run_step cs_step_indicators = {"indicators", 2, 1, ind_wanted, ind_hash, ind_run, ind_load};
 
 /* ------------------------------------------------------------ typology */
 
