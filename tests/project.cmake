@@ -7,3 +7,4 @@ cs_script_test(cli_run SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cli_run.sh LABELS cli)
 # 50 SIGKILLs of `run` and of `export` at random moments (well under 30 s); the long version is `slow`.
 cs_script_test(cli_kill SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cli_kill.sh LABELS cli)
 cs_script_test(cli_kill_long SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cli_kill.sh ARGS 300 andorra LABELS cli slow)
+cs_script_test(cli_docs SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cli_docs.sh LABELS cli)
