@@ -22,8 +22,8 @@
 #include "report/run_steps.h"
 
 /* one typology label per city for maps and charts, in priority order */
-enum { CAT_PRIMARY, CAT_CORE, CAT_HUB, CAT_SECONDARY, CAT_CORRIDOR, CAT_ISOLATED, CAT_OTHER, NCAT };
-static const char *const CAT_NAMES[NCAT] = {"primary city", "metropolitan core", "regional hub",
+enum { CAT_PRIMARY, CAT_HUB, CAT_CORE, CAT_SECONDARY, CAT_CORRIDOR, CAT_ISOLATED, CAT_OTHER, NCAT };
+static const char *const CAT_NAMES[NCAT] = {"primary city", "regional hub", "metropolitan core",
                                             "secondary city", "corridor town", "isolated town", "other town"};
 
 static uint32_t *categories(const cs_run_ctx *ctx)
@@ -45,8 +45,8 @@ static uint32_t *categories(const cs_run_ctx *ctx)
     for (size_t i = 0; i < n; i++) {
         if (!t) cat[i] = CAT_OTHER;
         else if (t->is_primary[i]) cat[i] = CAT_PRIMARY;
-        else if (t->is_core[i] && t->cluster[i] != CS_INVALID_ID) cat[i] = CAT_CORE;
         else if (t->is_hub[i] && t->hinterland_population[i] > c->population[i]) cat[i] = CAT_HUB;
+        else if (t->is_core[i] && t->cluster[i] != CS_INVALID_ID) cat[i] = CAT_CORE;
         else if (t->is_secondary[i]) cat[i] = CAT_SECONDARY;
         else if (oncor[i]) cat[i] = CAT_CORRIDOR;
         else if (t->is_isolated[i]) cat[i] = CAT_ISOLATED;
