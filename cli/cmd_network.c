@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include "cli.h"
+#include "citysys/routing.h"
 
 #define SOURCE_OPTS                                                                                               \
     {"profile", 'p', "P", "car profile: a name (osrm-car, developing) or a JSON file; default osrm-car"},         \
@@ -25,7 +26,7 @@
         {"where", 0, "SQL", "lines: OGR attribute filter, e.g. \"add = 0\""}
 
 static const cli_option build_opts[] = {SOURCE_OPTS,
-                                        {"output", 'o', "FILE", "output: .gpkg or .csv export (.csnet once routing lands)"},
+                                        {"output", 'o', "FILE", "output: .gpkg or .csv export, or .csgraph (routing graph and hierarchy, for citysys matrix --graph)"},
                                         {0}};
 static const cli_option info_opts[] = {SOURCE_OPTS, {0}};
 
@@ -177,17 +178,28 @@ static int run_sub(const cli_command *cmd, int argc, char **argv)
     if (rc >= 0) return rc;
     const char *out = cli_get(&a, "output", NULL);
     if (cmd != &sub_info && !out) return cli_usage_error(cmd, "missing -o FILE");
-    if (out && !has_suffix(out, ".gpkg") && !has_suffix(out, ".csv")) {
-        if (has_suffix(out, ".csnet"))
-            return cli_usage_error(cmd, "-o %s: the binary graph file (.csnet) is written by the routing module, "
-                                        "not yet in this build; use .gpkg or .csv", out);
-        return cli_usage_error(cmd, "-o %s: use a .gpkg or .csv file name", out);
-    }
+    if (out && !has_suffix(out, ".gpkg") && !has_suffix(out, ".csv") && !has_suffix(out, ".csgraph"))
+        return cli_usage_error(cmd, "-o %s: use a .gpkg, .csv or .csgraph file name", out);
     loaded L;
     rc = load(&a, &L);
     if (rc >= 0) return rc;
     if (cmd == &sub_info) {
         print_info(&L);
+    } else if (has_suffix(out, ".csgraph")) {
+        /* the routing graph with its hierarchy, loaded by mmap by `citysys matrix --graph` */
+        cs_router *r = NULL;
+        cs_status st = cs_router_build(L.net, NULL, cli_progress(), &r);
+        cli_progress_done();
+        if (!st) st = cs_router_save(r, out);
+        if (st) rc = cli_fail(st);
+        else {
+            cs_router_info ri;
+            cs_router_info_get(r, &ri);
+            cli_note("%s: %u nodes, %u segments, %llu hierarchy arcs, %u strongly connected components (largest %u nodes)",
+                     out, ri.nodes, ri.segments, (unsigned long long)ri.cch_arcs, ri.n_scc, ri.largest_scc);
+            rc = CLI_EXIT_OK;
+        }
+        cs_router_free(r);
     } else {
         cs_status st = cs_network_export(L.net, out);
         if (st) rc = cli_fail(st);

@@ -42,6 +42,12 @@ json.dump(d, open(sys.argv[2], "w"))' "$CS_SRC/examples/africa/project.json" "$C
 check '[ $? -eq 0 ]'
 /usr/bin/python3 "$CS_SRC/tests/oracles/africa_matrix.py" "$CS_TMP/outb/matrix_time.csmat" "$CS_SRC/examples/africa" 0.1 border
 check '[ $? -eq 0 ]'
+# network build writes the routing graph file that citysys matrix loads
+"$CITYSYS" network build "$CS_SRC/examples/andorra/andorra-2013-05-28.osm.pbf" -o "$CS_TMP/and.csgraph" -q
+check '[ $? -eq 0 ] && [ -s "$CS_TMP/and.csgraph" ]'
+printf 'id,node\na,0\nb,100\nc,1000\n' > "$CS_TMP/pts.csv"
+"$CITYSYS" matrix --graph "$CS_TMP/and.csgraph" --points "$CS_TMP/pts.csv" --out "$CS_TMP/pts.csmat" -q
+check '[ $? -eq 0 ] && [ -s "$CS_TMP/pts.csmat" ]'
 # unchanged re-run reuses every step
 "$CITYSYS" run "$CS_SRC/examples/africa/project.json" -o "$CS_TMP/out" --cache-dir "$CS_TMP/cache" 2>"$CS_TMP/err"
 check 'grep -q "(4 reused" "$CS_TMP/err" || grep -q "reused from the cache" "$CS_TMP/err"'
