@@ -16,6 +16,10 @@ check 'ogrinfo -so "$CS_TMP/out/results.gpkg" | grep -q "roads (Line String)"'
 check '[ -s "$CS_TMP/out/report.html" ] && [ -s "$CS_TMP/out/map_typology.png" ] && [ -s "$CS_TMP/out/chart_lorenz.svg" ] && [ -s "$CS_TMP/out/map_roads.pdf" ]'
 check '/usr/bin/python3 -c "import json,sys; d=json.load(open(\"$CS_TMP/out/summary.json\")); sys.exit(0 if d[\"cities\"]==453 and d[\"indicators\"][\"inequality\"][\"cities_used\"]==453 else 1)"'
 check '! grep -q "src=\"http" "$CS_TMP/out/report.html"'
+# the report is self-contained, its images are not blank, every city symbol is at its projected position,
+# no two labels overlap
+/usr/bin/python3 "$CS_SRC/tests/oracles/report_check.py" "$CS_TMP/out"
+check '[ $? -eq 0 ]'
 # inequality overall and per country equals a brute-force Gini; hierarchy per country
 /usr/bin/python3 "$CS_SRC/tests/oracles/africa_gini.py" "$CS_TMP/out/inequality.csv" "$CS_SRC/examples/africa" >/dev/null
 check '[ $? -eq 0 ]'
