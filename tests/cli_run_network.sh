@@ -24,6 +24,31 @@ check '[ $? -eq 0 ]'
 /usr/bin/python3 "$CS_SRC/tests/oracles/africa_gini.py" "$CS_TMP/out/inequality.csv" "$CS_SRC/examples/africa" >/dev/null
 check '[ $? -eq 0 ]'
 check 'grep -q "^Kenya," "$CS_TMP/out/hierarchy.csv"'
+# scenarios: the three shipped ones evaluated; a scenario that changes nothing leaves every city unchanged
+check '/usr/bin/python3 -c "import json,sys; d=json.load(open(\"$CS_TMP/out/summary.json\")); s={x[\"name\"]:x for x in d[\"scenarios\"]}; sys.exit(0 if len(s)==3 and s[\"eac_border_halving\"][\"total_equivalent_variation\"]>0 and \"npv\" in s[\"road_upgrades\"][\"appraisal\"] else 1)"'
+check '[ -s "$CS_TMP/out/scenario_road_upgrades.csv" ] && [ -s "$CS_TMP/out/map_scenario_eac_border_halving.png" ]'
+mkdir -p "$CS_TMP/sc"
+for f in "$CS_SRC"/examples/africa/*.csv "$CS_SRC"/examples/africa/*.json; do ln -sf "$f" "$CS_TMP/sc/"; done
+rm "$CS_TMP/sc/project.json"
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); d.pop("facilities", None)
+d["scenarios"]["list"] = [{"name": "nothing", "changes": []}]
+json.dump(d, open(sys.argv[2], "w"), indent=1)' "$CS_SRC/examples/africa/project.json" "$CS_TMP/sc/project.json"
+"$CITYSYS" run "$CS_TMP/sc/project.json" -o "$CS_TMP/scout" --cache-dir "$CS_TMP/cache" -q
+check '[ $? -eq 0 ]'
+check '/usr/bin/python3 -c "import csv,sys; r=list(csv.DictReader(open(\"$CS_TMP/scout/scenario_nothing.csv\"))); sys.exit(0 if len(r)==453 and all(abs(float(x[\"real_income_change\"])-1)<1e-9 and abs(float(x[\"population_change\"])-1)<1e-9 for x in r) else 1)"'
+# an invalid scenario (unknown edge) stops the run with its position, and the previous output stays as it was
+cp "$CS_TMP/scout/manifest.json" "$CS_TMP/manifest_before.json"
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["scenarios"]["list"] = [{"name": "bad", "changes": [{"type": "close", "edges": ["no-such-edge"]}]}]
+json.dump(d, open(sys.argv[1], "w"), indent=1)' "$CS_TMP/sc/project.json"
+"$CITYSYS" run "$CS_TMP/sc/project.json" -o "$CS_TMP/scout" --cache-dir "$CS_TMP/cache" 2>"$CS_TMP/scerr"; rc=$?
+check '[ $rc -eq 3 ]'
+check 'grep -q "project.json:[0-9]*:[0-9]*: error: scenarios.list\[0\].changes\[0\].edges\[0\]: no road segment with edge id" "$CS_TMP/scerr"'
+check 'cmp -s "$CS_TMP/scout/manifest.json" "$CS_TMP/manifest_before.json"'
 # facilities: every plan's layers in facilities.gpkg, its files, its coverage chart
 check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_regional_hubs_catchments (Polygon)"'
 check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_dry_ports_sites (Point)"'
@@ -40,7 +65,7 @@ for f in "$CS_SRC"/examples/africa/*.csv; do ln -sf "$f" "$CS_TMP/border/"; done
 /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1])); d["network"]["include_border_time"] = True
-for k in ("indicators", "typology", "flows"): d.pop(k, None)
+for k in ("indicators", "typology", "flows", "scenarios", "facilities"): d.pop(k, None)
 json.dump(d, open(sys.argv[2], "w"))' "$CS_SRC/examples/africa/project.json" "$CS_TMP/border/project.json"
 "$CITYSYS" run "$CS_TMP/border/project.json" -o "$CS_TMP/outb" --cache-dir "$CS_TMP/cache" -q
 check '[ $? -eq 0 ]'
@@ -57,7 +82,7 @@ check '[ $? -eq 0 ] && [ -s "$CS_TMP/pts.csmat" ]'
 check 'grep -q "(4 reused" "$CS_TMP/err" || grep -q "reused from the cache" "$CS_TMP/err"'
 # a misspelt network key is an error at its line and column, nothing is written
 sed 's/"snap"/"snapp"/' "$CS_SRC/examples/africa/project.json" > "$CS_TMP/bad.json"
-for f in "$CS_SRC"/examples/africa/*.csv; do ln -sf "$f" "$CS_TMP/"; done
+for f in "$CS_SRC"/examples/africa/*.csv "$CS_SRC"/examples/africa/scenario_*.json; do ln -sf "$f" "$CS_TMP/"; done
 "$CITYSYS" run "$CS_TMP/bad.json" -o "$CS_TMP/out2" 2>"$CS_TMP/err2"; rc=$?
 check '[ $rc -eq 3 ]'
 check 'grep -q "bad.json:[0-9]*:[0-9]*: error: network.snapp: unknown key" "$CS_TMP/err2"'

@@ -75,5 +75,6 @@ extern const cs_run_step cs_step_typology;
 extern const cs_run_step cs_step_flows;
 extern const cs_run_step cs_step_report;
 extern const cs_run_step cs_step_facilities;
+extern const cs_run_step cs_step_scenarios;
 
 #endif

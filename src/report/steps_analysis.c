@@ -169,6 +169,28 @@ cs_status cs_run_check_analysis_sections(cs_run_ctx *ctx)
     return parse_ind(ctx->project, ctx->diag, ctx->cities, &g) ? CS_EPARSE : CS_OK;
 }
 
+/* for the scenarios step: the indicators' cost parameters and border matrices */
+cs_status cs_run_cost_params(const cs_run_ctx *ctx, cs_cost_params *cp);
+cs_status cs_run_cost_params(const cs_run_ctx *ctx, cs_cost_params *cp)
+{
+    ind_cfg g;
+    if (parse_ind(ctx->project, NULL, ctx->cities, &g)) return cs_error_set(CS_EPARSE, "invalid indicators section");
+    *cp = g.cost;
+    return CS_OK;
+}
+
+static cs_status read_border(const cs_project *p, const char *rel, cs_matrix_kind kind, cs_matrix **out);
+cs_status cs_run_border_matrices(const cs_run_ctx *ctx, cs_matrix **bt, cs_matrix **bd);
+cs_status cs_run_border_matrices(const cs_run_ctx *ctx, cs_matrix **bt, cs_matrix **bd)
+{
+    ind_cfg g;
+    *bt = *bd = NULL;
+    if (parse_ind(ctx->project, NULL, ctx->cities, &g)) return cs_error_set(CS_EPARSE, "invalid indicators section");
+    cs_status st = read_border(ctx->project, g.border_time_path, CS_MATRIX_TIME, bt);
+    if (!st) st = read_border(ctx->project, g.border_dist_path, CS_MATRIX_DISTANCE, bd);
+    return st;
+}
+
 /* summary helper */
 static json_t *summary(cs_run_ctx *ctx)
 {
