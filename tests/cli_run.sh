@@ -140,6 +140,6 @@ paths = [o["path"] for o in m["outputs"]]
 assert "cities.csv" in paths and "cities.gpkg" in paths and "matrix_time.csmat" in paths, paths
 for o in m["outputs"]:
     assert hashlib.sha256(open(os.path.join(d, o["path"]), "rb").read()).hexdigest() == o["sha256"]
-assert len(m["inputs"]) == 6, m["inputs"]
+assert len(m["inputs"]) == 9, m["inputs"]  # cities, join, network tables, border matrices, 3 scenario files
 PY
 finish
