@@ -482,6 +482,24 @@ static void draw_legend(cs_map *m, cairo_t *cr)
     rows += nsz ? 2.2 : 0;
     rows += 1.8; /* scale bar */
     double hgt = rows * lh + 12, y = m->o.height_px - 26 - hgt;
+    /* the corner where the legend hides the fewest city symbols (bottom-left first on ties) */
+    {
+        double W = m->o.width_px, top = m->title ? 46 : 8;
+        double cx[4] = {12, W - 250, 12, W - 250}, cy[4] = {y, y, top + 4, top + 4};
+        size_t best = SIZE_MAX;
+        for (int k = 0; k < 4; k++) {
+            size_t hidden = 0;
+            for (size_t i = 0; i < m->nc; i++)
+                if (m->px[i] + m->r[i] >= cx[k] - 6 && m->px[i] - m->r[i] <= cx[k] - 6 + 250 &&
+                    m->py[i] + m->r[i] >= cy[k] - 4 && m->py[i] - m->r[i] <= cy[k] - 4 + hgt)
+                    hidden++;
+            if (hidden < best) {
+                best = hidden;
+                x = cx[k];
+                y = cy[k];
+            }
+        }
+    }
     cairo_set_source_rgba(cr, 1, 1, 1, 0.88);
     cairo_rectangle(cr, x - 6, y - 4, 250, hgt);
     cairo_fill(cr);

@@ -46,48 +46,53 @@ def grey(rows, bpp, x, y):
     r, g, b = rows[y][x * bpp:x * bpp + 3]
     return 0.3 * r + 0.59 * g + 0.11 * b
 
-out = sys.argv[1]
-html = open(os.path.join(out, 'report.html'), encoding='utf-8').read()
-errors = []
-if re.search(r'<script|<link|src="(?!data:)|url\((?!data:)', html):
-    errors.append('report.html references something outside itself')
-imgs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-if len(imgs) < 3:
-    errors.append('fewer than 3 embedded PNG images')
-for k, b64 in enumerate(imgs):
-    w, h, bpp, rows = png_pixels(base64.b64decode(b64))
-    vals = [grey(rows, bpp, x, y) for y in range(0, h, 4) for x in range(0, w, 4)]
-    m = sum(vals) / len(vals)
-    var = sum((v - m) ** 2 for v in vals) / len(vals)
-    if var < 50:
-        errors.append('embedded image %d looks blank (variance %.1f)' % (k, var))
-side = json.load(open(os.path.join(out, 'map_typology.json')))
-w, h, bpp, rows = png_pixels(open(os.path.join(out, 'map_typology.png'), 'rb').read())
-missing = 0
-for c in side['cities']:
-    x, y = c['x'], c['y']
-    if not (0 <= x < w and 0 <= y < h):
-        continue
-    ok = False
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            xi, yi = int(round(x)) + dx, int(round(y)) + dy
-            if 0 <= xi < w and 0 <= yi < h:
-                r, g, b = rows[yi][xi * bpp:xi * bpp + 3]
-                # land and water backgrounds are near-white and unsaturated; symbols are saturated or dark
-                if max(r, g, b) - min(r, g, b) > 40 or max(r, g, b) < 150:
-                    ok = True
-    if not ok:
-        missing += 1
-if missing:
-    errors.append('%d city symbols not found at their projected position' % missing)
-labs = side['labels']
-for i in range(len(labs)):
-    for j in range(i + 1, len(labs)):
-        a, b = labs[i], labs[j]
-        if a['x'] < b['x'] + b['w'] and b['x'] < a['x'] + a['w'] and a['y'] < b['y'] + b['h'] and b['y'] < a['y'] + a['h']:
-            errors.append('labels %s and %s overlap' % (a['id'], b['id']))
-print('%d embedded images, %d cities checked on the map, %d labels' % (len(imgs), len(side['cities']), len(labs)))
-for e in errors:
-    print('FAILED:', e)
-sys.exit(1 if errors else 0)
+def main():
+    out = sys.argv[1]
+    html = open(os.path.join(out, 'report.html'), encoding='utf-8').read()
+    errors = []
+    if re.search(r'<script|<link|src="(?!data:)|url\((?!data:)', html):
+        errors.append('report.html references something outside itself')
+    imgs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    if len(imgs) < 3:
+        errors.append('fewer than 3 embedded PNG images')
+    for k, b64 in enumerate(imgs):
+        w, h, bpp, rows = png_pixels(base64.b64decode(b64))
+        vals = [grey(rows, bpp, x, y) for y in range(0, h, 4) for x in range(0, w, 4)]
+        m = sum(vals) / len(vals)
+        var = sum((v - m) ** 2 for v in vals) / len(vals)
+        if var < 50:
+            errors.append('embedded image %d looks blank (variance %.1f)' % (k, var))
+    side = json.load(open(os.path.join(out, 'map_typology.json')))
+    w, h, bpp, rows = png_pixels(open(os.path.join(out, 'map_typology.png'), 'rb').read())
+    missing = 0
+    for c in side['cities']:
+        x, y = c['x'], c['y']
+        if not (0 <= x < w and 0 <= y < h):
+            continue
+        ok = False
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                xi, yi = int(round(x)) + dx, int(round(y)) + dy
+                if 0 <= xi < w and 0 <= yi < h:
+                    r, g, b = rows[yi][xi * bpp:xi * bpp + 3]
+                    # land and water backgrounds are near-white and unsaturated; symbols are saturated or dark
+                    if max(r, g, b) - min(r, g, b) > 40 or max(r, g, b) < 150:
+                        ok = True
+        if not ok:
+            missing += 1
+    if missing:
+        errors.append('%d city symbols not found at their projected position' % missing)
+    labs = side['labels']
+    for i in range(len(labs)):
+        for j in range(i + 1, len(labs)):
+            a, b = labs[i], labs[j]
+            if a['x'] < b['x'] + b['w'] and b['x'] < a['x'] + a['w'] and a['y'] < b['y'] + b['h'] and b['y'] < a['y'] + a['h']:
+                errors.append('labels %s and %s overlap' % (a['id'], b['id']))
+    print('%d embedded images, %d cities checked on the map, %d labels' % (len(imgs), len(side['cities']), len(labs)))
+    for e in errors:
+        print('FAILED:', e)
+    sys.exit(1 if errors else 0)
+
+
+if __name__ == '__main__':
+    main()
