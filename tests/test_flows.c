@@ -124,8 +124,19 @@ static void random_cases(void)
         CHECK_OK(cs_router_matrix(r, loc, nc, loc, nc, NULL, (cs_progress){0}, &T0, NULL));
         double pop[16];
         for (size_t i = 0; i < nc; i++) pop[i] = 1000 + 10 * i;
-        cs_criticality *cr;
+        cs_criticality *cr, *cr1;
         CHECK_OK(cs_criticality_compute(r, net, L, loc, nc, F, T0, pop, NULL, &cr));
+        /* one thread and several threads (router copies) give the same ranking and figures */
+        cs_criticality_opts co1;
+        cs_criticality_opts_default(&co1);
+        co1.threads = 1;
+        CHECK_OK(cs_criticality_compute(r, net, L, loc, nc, F, T0, pop, &co1, &cr1));
+        CHECK(cr1->n == cr->n);
+        for (size_t q = 0; q < cr->n && q < cr1->n; q++) {
+            CHECK(cr1->seg[q] == cr->seg[q]);
+            CHECK(cr1->impact[q].delta_cost_s == cr->impact[q].delta_cost_s && cr1->impact[q].cut_flow == cr->impact[q].cut_flow);
+        }
+        cs_criticality_free(cr1);
         size_t ref = nc - 1;
         for (size_t q = 0; q < cr->n; q++) {
             uint32_t s = cr->seg[q];

@@ -66,6 +66,8 @@ typedef struct cs_closure_impact {
 typedef struct cs_criticality_opts {
     double min_flow;          /**< evaluate segments whose load (both directions) exceeds this (default 0) */
     uint32_t reference_city;  /**< city that "cut off" is measured against (default CS_INVALID_ID = the most populous) */
+    int threads;              /**< cs_criticality_compute: closures evaluated in parallel on private copies of the
+                                   router (0 = OpenMP default); results are identical for any count */
     cs_progress progress;
 } cs_criticality_opts;
 

@@ -1,5 +1,8 @@
 /* criticality.c: exact impact of closing road segments, re-querying only the affected origins. */
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "citysys/alloc.h"
@@ -154,15 +157,70 @@ cs_status cs_criticality_compute(cs_router *r, const cs_network *net, const cs_l
     ranked *rk = cs_mallocarray(cnt ? cnt : 1, sizeof *rk);
     if (!rk) return CS_ENOMEM;
     size_t k = 0;
-    cs_status st = CS_OK;
-    for (uint32_t s = 0; s < load->n_segs && !st; s++) {
-        if (!(load->flow_fwd[s] + load->flow_bwd[s] > o.min_flow) || load->use_off[s + 1] == load->use_off[s]) continue;
-        rk[k].seg = s;
-        st = cs_closure_evaluate(r, net, load, loc, n, F, T0, pop, &s, 1, &o, &rk[k].im);
-        k++;
-        if (!st && o.progress.fn && o.progress.fn(o.progress.user, "criticality", (double)k, (double)cnt))
-            st = cs_error_set(CS_ECANCELED, "criticality cancelled");
+    for (uint32_t s = 0; s < load->n_segs; s++)
+        if (load->flow_fwd[s] + load->flow_bwd[s] > o.min_flow && load->use_off[s + 1] > load->use_off[s]) rk[k++].seg = s;
+    /* private router copies for the extra threads: saved once, loaded by mmap (copy-on-write) */
+    int nt = o.threads > 0 ? o.threads : omp_get_max_threads();
+    if (nt < 1) nt = 1;
+    if ((size_t)nt > cnt) nt = cnt ? (int)cnt : 1;
+    cs_router **rs = cs_calloc((size_t)nt, sizeof *rs);
+    if (!rs) {
+        cs_free(rk);
+        return CS_ENOMEM;
     }
+    rs[0] = r;
+    cs_status st = CS_OK;
+    if (nt > 1) {
+        char tmp[] = "/tmp/citysys-router-XXXXXX";
+        int fd = mkstemp(tmp);
+        if (fd < 0) nt = 1; /* no temporary file: evaluate on one thread */
+        else {
+            close(fd);
+            st = cs_router_save(r, tmp);
+            for (int t = 1; !st && t < nt; t++) st = cs_router_load(tmp, NULL, &rs[t]);
+            unlink(tmp);
+        }
+    }
+    cs_status *tst = cs_calloc((size_t)nt, sizeof *tst);
+    cs_error *terr = cs_calloc((size_t)nt, sizeof *terr);
+    if (!st && (!tst || !terr)) st = CS_ENOMEM;
+    size_t done = 0;
+    int stop = st != CS_OK;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 4)
+        for (size_t q = 0; q < cnt; q++) {
+            int halt;
+#pragma omp atomic read
+            halt = stop;
+            if (halt || tst[t]) continue;
+            tst[t] = cs_closure_evaluate(rs[t], net, load, loc, n, F, T0, pop, &rk[q].seg, 1, &o, &rk[q].im);
+            if (tst[t]) {
+                terr[t] = *cs_error_last();
+#pragma omp atomic write
+                stop = 1;
+            }
+            size_t d;
+#pragma omp atomic capture
+            d = ++done;
+            if (t == 0 && o.progress.fn && o.progress.fn(o.progress.user, "criticality", (double)d, (double)cnt)) {
+                tst[t] = cs_error_set(CS_ECANCELED, "criticality cancelled");
+                terr[t] = *cs_error_last();
+#pragma omp atomic write
+                stop = 1;
+            }
+        }
+    }
+    for (int t = 0; !st && tst && t < nt; t++)
+        if (tst[t]) {
+            st = tst[t];
+            cs_error_set_at(st, terr[t].file, terr[t].line, terr[t].column, "%s", terr[t].message);
+        }
+    for (int t = 1; t < nt; t++) cs_router_free(rs[t]);
+    cs_free(rs);
+    cs_free(tst);
+    cs_free(terr);
     if (st) {
         cs_free(rk);
         return st;
