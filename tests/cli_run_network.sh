@@ -49,6 +49,8 @@ json.dump(d, open(sys.argv[1], "w"), indent=1)' "$CS_TMP/sc/project.json"
 check '[ $rc -eq 3 ]'
 check 'grep -q "project.json:[0-9]*:[0-9]*: error: scenarios.list\[0\].changes\[0\].edges\[0\]: no road segment with edge id" "$CS_TMP/scerr"'
 check 'cmp -s "$CS_TMP/scout/manifest.json" "$CS_TMP/manifest_before.json"'
+# centralities of the adjacency graph: one row per city
+check '[ $(wc -l < "$CS_TMP/out/centrality.csv") -eq 454 ]'
 # facilities: every plan's layers in facilities.gpkg, its files, its coverage chart
 check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_regional_hubs_catchments (Polygon)"'
 check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_dry_ports_sites (Point)"'

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include "citysys/access.h"
 #include "citysys/alloc.h"
+#include "citysys/centrality.h"
 #include "citysys/cost.h"
 #include "citysys/flows.h"
 #include "citysys/gravity.h"
@@ -642,6 +643,49 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
                                       "corridors", (json_int_t)nl, "regional_hubs_with_hinterland", (json_int_t)nh,
                                       "secondary_cities", (json_int_t)ns, "isolated_towns", (json_int_t)ni,
                                       "hub_flow_model", hub_gravity ? "indicators gravity flows" : "unconstrained gravity"));
+    }
+    /* centralities on the adjacency graph of cities: travel time as length, gravity flow as strength */
+    if (!st) {
+        const cs_typology *t = ctx->typology;
+        size_t m = t->n_adjacent, n = c->n;
+        double *len = cs_mallocarray(m ? m : 1, sizeof *len), *wt = cs_mallocarray(m ? m : 1, sizeof *wt);
+        if (!len || !wt) st = CS_ENOMEM;
+        for (size_t e = 0; !st && e < m; e++) {
+            uint32_t i = t->adj_i[e], j = t->adj_j[e];
+            double tij = ctx->time->v[i * n + j], tji = ctx->time->v[j * n + i];
+            len[e] = fmax(1.0, 0.5 * (tij + tji));
+            wt[e] = ctx->flows ? ctx->flows->v[i * n + j] + ctx->flows->v[j * n + i] : 1.0;
+            if (!(wt[e] >= 0) || !isfinite(wt[e])) wt[e] = 0;
+        }
+        cs_edge_list hard = {m, t->adj_i, t->adj_j, len, wt};
+        cs_centrality *ce = NULL;
+        if (!st) st = cs_centrality_compute(n, &hard, NULL, 1, &ce);
+        cs_table *ct = NULL;
+        int64_t *com = cs_mallocarray(n ? n : 1, sizeof *com);
+        if (!st && !com) st = CS_ENOMEM;
+        for (size_t i = 0; !st && i < n; i++) com[i] = ce->community[i] + 1;
+        if (!st) st = cs_table_new(n, &ct);
+        if (!st) st = cs_table_add_string(ct, "id", (const char *const *)c->id);
+        if (!st) st = cs_table_add_string(ct, "name", (const char *const *)c->name);
+        if (!st) st = cs_table_add_real(ct, "closeness", ce->closeness);
+        if (!st) st = cs_table_add_real(ct, "harmonic", ce->harmonic);
+        if (!st) st = cs_table_add_real(ct, "betweenness", ce->betweenness);
+        if (!st) st = cs_table_add_real(ct, "eigenvector", ce->eigenvector);
+        if (!st) st = cs_table_add_integer(ct, "community", com, NULL);
+        if (!st) st = cs_table_set_points(ct, c->lon, c->lat);
+        char *cp = cs_asprintf("%s/centrality.csv", dir);
+        if (!cp) st = st ? st : CS_ENOMEM;
+        if (!st) st = cs_table_write(ct, cp, CS_FORMAT_CSV, "centrality", 0);
+        if (!st)
+            json_object_set_new(summary(ctx), "centrality",
+                                json_pack("{s:i,s:i,s:o}", "adjacent_pairs", (json_int_t)m, "communities",
+                                          (json_int_t)ce->n_communities, "modularity", num(ce->modularity)));
+        cs_free(cp);
+        cs_free(com);
+        cs_table_free(ct);
+        cs_centrality_free(ce);
+        cs_free(len);
+        cs_free(wt);
     }
     cs_free(p);
     cs_table_free(tc);
