@@ -6,6 +6,7 @@ static const cli_option opts[] = {
     {"output", 'o', "DIR", "output folder (required); replaced atomically when it is an earlier citysys output"},
     {"cache-dir", 0, "DIR", "step cache (default: .citysys-cache next to the output folder)"},
     {"no-cache", 0, NULL, "neither read nor write the step cache"},
+    {"until", 0, "STEP", "stop after this step (validate, network, matrix, indicators, typology, flows, scenarios, facilities, export)"},
     {0}};
 
 static int run(int argc, char **argv);
@@ -14,20 +15,31 @@ const cli_command cli_cmd_run = {
     "run",
     "run every step the project asks for and write all results into one output folder",
     "citysys run PROJECT -o OUTDIR",
-    "Validates the project and its inputs, then runs its steps in order (at present: validate,\n"
-    "export) into a temporary folder beside OUTDIR, writes manifest.json (inputs, fingerprints,\n"
+    "Validates the project and its inputs, then runs its steps in order (validate, network, matrix,\n"
+    "indicators, typology, flows, scenarios, facilities, export, report) into a temporary folder beside OUTDIR, writes manifest.json (inputs, fingerprints,\n"
     "versions, outputs with SHA-256) last and swaps the folder into place. A failed or interrupted\n"
     "run leaves OUTDIR as it was. Unchanged steps are reused from the cache. Prints the path of the\n"
     "output folder on success.",
     opts, 1, 1, run};
+
+/* shared with the commands that run the main job up to one step (cmd_flows.c) */
+int cli_run_project(const cli_command *cmd, const cli_args *a, const char *until);
 
 static int run(int argc, char **argv)
 {
     cli_args a;
     int rc = cli_parse(&cli_cmd_run, argc, argv, &a);
     if (rc >= 0) return rc;
+    return cli_run_project(&cli_cmd_run, &a, cli_get(&a, "until", NULL));
+}
+
+int cli_run_project(const cli_command *cmd, const cli_args *a_in, const char *until)
+{
+    const cli_args *a0 = a_in;
+    cli_args a = *a0;
+    int rc;
     const char *out = cli_get(&a, "output", NULL);
-    if (!out || !*out) return cli_usage_error(&cli_cmd_run, "missing -o OUTDIR");
+    if (!out || !*out) return cli_usage_error(cmd, "missing -o OUTDIR");
     cs_diag *d = cs_diag_new();
     if (!d) return cli_fail(CS_ENOMEM);
     cs_project *p = NULL;
@@ -40,6 +52,7 @@ static int run(int argc, char **argv)
         o.progress = cli_progress();
         o.cache_dir = cli_get(&a, "cache-dir", NULL);
         o.no_cache = cli_has(&a, "no-cache");
+        o.until = until;
         st = cs_run(p, out, &o, d, &sum);
         cli_progress_done();
     }

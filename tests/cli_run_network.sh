@@ -51,6 +51,13 @@ check 'grep -q "project.json:[0-9]*:[0-9]*: error: scenarios.list\[0\].changes\[
 check 'cmp -s "$CS_TMP/scout/manifest.json" "$CS_TMP/manifest_before.json"'
 # centralities of the adjacency graph: one row per city
 check '[ $(wc -l < "$CS_TMP/out/centrality.csv") -eq 454 ]'
+# the shorthand commands run the main job up to their step
+"$CITYSYS" centrality "$CS_SRC/examples/africa/project.json" -o "$CS_TMP/cent" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ] && [ -s "$CS_TMP/cent/centrality.csv" ] && [ ! -e "$CS_TMP/cent/report.html" ] && [ ! -e "$CS_TMP/cent/roads.csv" ]'
+"$CITYSYS" criticality "$CS_SRC/examples/africa/project.json" -o "$CS_TMP/crit" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ] && [ -s "$CS_TMP/crit/roads.csv" ] && [ ! -e "$CS_TMP/crit/report.html" ]'
+"$CITYSYS" run "$CS_SRC/examples/africa/project.json" -o "$CS_TMP/nope" --until nope 2>/dev/null
+check '[ $? -eq 2 ]'
 # facilities: every plan's layers in facilities.gpkg, its files, its coverage chart
 check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_regional_hubs_catchments (Polygon)"'
 check 'ogrinfo -so "$CS_TMP/out/facilities.gpkg" | grep -q "facilities_dry_ports_sites (Point)"'

@@ -33,6 +33,8 @@ typedef struct cs_run_opts {
     cs_progress progress;  /**< progress callback (may be {NULL, NULL}); non-zero return cancels */
     const char *cache_dir; /**< step cache; NULL = "<parent of outdir>/.citysys-cache" */
     int no_cache;          /**< non-zero: neither read nor write the cache */
+    const char *until;     /**< run the steps up to and including this one (e.g. "flows"), then finish the
+                                folder with its manifest; NULL = every step. An unknown name is CS_EINVAL. */
 } cs_run_opts;
 
 /** Defaults: no progress, cache next to the output folder. */

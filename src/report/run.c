@@ -508,7 +508,14 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
 
     /* chain: fingerprint_i = H(citysys version, step name, step version, fingerprint_{i-1}, step inputs and parameters) */
     char prev[65] = "";
-    for (size_t i = 0; !st && i < NSTEPS; i++) {
+    size_t last = NSTEPS;
+    if (!st && opts && opts->until) {
+        for (size_t i = 0; i < NSTEPS; i++)
+            if (!strcmp(steps[i]->name, opts->until)) last = i + 1;
+        if (last == NSTEPS && strcmp(steps[NSTEPS - 1]->name, opts->until))
+            st = cs_error_set(CS_EINVAL, "no step named '%s'", opts->until);
+    }
+    for (size_t i = 0; !st && i < last; i++) {
         const cs_run_step *s = steps[i];
         if (s->wanted && !s->wanted(&ctx)) continue;
         if (report(&ctx, s->name, (double)i, (double)NSTEPS)) {
