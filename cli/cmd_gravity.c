@@ -6,26 +6,7 @@
 #include <jansson.h>
 #include "cli.h"
 #include "citysys/gravity.h"
-
-/* Implemented by the io module (weak in a tree without it: see cmd_cost.c). */
-#if !__has_include("citysys/table.h")
-#pragma weak cs_cities_find
-#define IND_NO_IO 1
-#endif
-
-/* Helpers shared by the indicator commands, defined in cmd_cost.c. */
-int ind_read_cities(const cli_args *a, const char *path, cs_cities **out);
-void ind_cities_free(cs_cities *c);
-int ind_read_matrix(const char *path, cs_matrix_kind kind, cs_matrix **out);
-int ind_write_matrix_csv(const cs_matrix *m, const char *path);
-int ind_align_matrix(cs_matrix **m, const cs_cities *c);
-int ind_parse_list(const cli_args *a, const char *opt, const char *def, double *out, size_t max, size_t *n);
-void ind_csv_num(FILE *f, double v);
-void ind_csv_str(FILE *f, const char *s);
-json_t *ind_json_num(double v);
-int ind_write_json(json_t *j, const char *path);
-int ind_open_csv(const char *path, cs_atomic_file **af, FILE **f);
-int ind_commit_csv(cs_atomic_file *af);
+#include "indicators.h"
 
 static const cli_option grav_opts[] = {
     {"model", 0, "M", "predict: unconstrained, production, attraction or doubly (default doubly)"},
@@ -121,12 +102,6 @@ static int run_fit(const cli_args *a)
         if ((rc = ind_read_cities(a, cli_get(a, "cities", NULL), &ci))) goto out;
         const double *mo = mass_of(ci, cli_get(a, "origin-mass", "population")),
                      *md = mass_of(ci, cli_get(a, "dest-mass", "population"));
-#ifdef IND_NO_IO
-        if (!cs_cities_find) {
-            rc = cli_fail(cs_error_set(CS_EUNSUPPORTED, "this build has no city index (io module missing)"));
-            goto out;
-        }
-#endif
         if (!mo || !md) {
             rc = cli_usage_error(a->cmd, "mass field unknown or absent from the city table");
             goto out;
