@@ -54,7 +54,9 @@
 #include "citysys/equilibrium.h"
 #include "citysys/matrix.h"
 #include "citysys/network.h"
+#include "citysys/project.h"
 #include "citysys/routing.h"
+#include "citysys/run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -382,6 +384,32 @@ CS_API cs_status cs_scenario_estimate(cs_scenario_base *b, const cs_scenario *s,
  */
 struct cs_table;
 CS_API cs_status cs_scenario_lines(const cs_scenario *s, const cs_scenario_inputs *in, struct cs_table **out);
+
+/* ---------------------------------------------------------- project level */
+
+/**
+ * Validate scenario files against a project's baseline without evaluating:
+ * reads the cities, builds the network when the project has one (in a
+ * temporary folder, nothing kept), reads the border matrices of the
+ * indicators section, then reads and validates every file. Every problem
+ * goes to diag located in its file. CS_EPARSE if any file is invalid, CS_EIO
+ * if one cannot be read.
+ */
+CS_API cs_status cs_scenario_check_project(const cs_project *p, const char *const *files, size_t nfiles,
+                                           cs_diag *diag);
+
+/**
+ * Evaluate scenario files on a project: runs the project's chain with the
+ * run machinery and its cache (cs_run with until = "scenarios") after
+ * replacing the project's scenario list by `files` (nfiles = 0: the
+ * project's own list), horizon = CS_EQ_SHORT_RUN / CS_EQ_LONG_RUN or -1 for
+ * the project's. outdir is written atomically (cs_run's rules) with the
+ * outputs of the earlier steps and of the scenarios step (docs/scenarios.md,
+ * "Outputs"). ropts may be NULL; its `until` is ignored.
+ */
+CS_API cs_status cs_scenario_run_project(const cs_project *p, const char *const *files, size_t nfiles, int horizon,
+                                         const cs_run_opts *ropts, const char *outdir, cs_diag *diag,
+                                         cs_run_summary *summary);
 
 #ifdef __cplusplus
 }

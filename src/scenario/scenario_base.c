@@ -150,7 +150,7 @@ static int is_hard(cs_change_type t)
     return t == CS_CHANGE_UPGRADE || t == CS_CHANGE_CLOSE || t == CS_CHANGE_BUILD || t == CS_CHANGE_LINK;
 }
 
-int sc_validate_with(const cs_scenario *s, const cs_scenario_inputs *in, const sc_index *x, cs_diag *diag)
+int sc_validate_with(const cs_scenario *s, const cs_scenario_inputs *in, const sc_index *x, cs_diag *diag, unsigned flags)
 {
     int errors = 0;
     const cs_cities *cities = in->cities;
@@ -158,6 +158,7 @@ int sc_validate_with(const cs_scenario *s, const cs_scenario_inputs *in, const s
     for (size_t q = 0; q < s->n; q++) {
         const sc_change *c = &s->ch[q];
         if (is_hard(c->type) && !net) {
+            if (flags & SC_V_NET_OPTIONAL) continue;
             v_err(diag, &errors, c, NULL, 0, 0, "a %s change needs a road network (the project's 'network' section)",
                   cs_change_type_name(c->type));
             continue;
@@ -206,7 +207,7 @@ int sc_validate_with(const cs_scenario *s, const cs_scenario_inputs *in, const s
             default: break;
             }
         }
-        if (c->type == CS_CHANGE_BORDER && !in->border_time_min && !in->border_dist_m)
+        if (c->type == CS_CHANGE_BORDER && !in->border_time_min && !in->border_dist_m && !(flags & SC_V_BORDER_OPTIONAL))
             v_err(diag, &errors, c, NULL, 0, 0,
                   "a border change needs the border matrices (indicators.cost.border_time_path / border_distance_path)");
         if (c->type == CS_CHANGE_FACILITY && (!cities || cs_cities_find(cities, c->city) == CS_INVALID_ID))
@@ -243,7 +244,7 @@ cs_status cs_scenario_validate(const cs_scenario *s, const cs_scenario_inputs *i
     sc_index x;
     cs_status st = sc_index_build(in, &x);
     if (st) return st;
-    int e = sc_validate_with(s, in, &x, diag);
+    int e = sc_validate_with(s, in, &x, diag, 0);
     sc_index_free(&x);
     if (e) return cs_error_set(CS_EPARSE, "scenario '%s': %d error%s against the baseline", cs_scenario_name(s), e,
                                e == 1 ? "" : "s");
@@ -838,9 +839,21 @@ cs_status sc_shifts(const cs_scenario_base *b, const cs_scenario *s, const cs_ma
 
 /* ------------------------------------------------------------ lines layer */
 
-cs_status cs_scenario_lines(const cs_scenario *s, const cs_scenario_inputs *in, cs_table **out)
+void sc_lines_free(sc_lines *L)
 {
-    *out = NULL;
+    cs_free(L->chg);
+    cs_free(L->typ);
+    cs_free(L->item);
+    cs_free(L->capc);
+    cs_free(L->off);
+    cs_free(L->lon);
+    cs_free(L->lat);
+    memset(L, 0, sizeof *L);
+}
+
+cs_status sc_lines_build(const cs_scenario *s, const cs_scenario_inputs *in, sc_lines *L)
+{
+    memset(L, 0, sizeof *L);
     if (!s || !in) return cs_error_set(CS_EINVAL, "cs_scenario_lines: NULL argument");
     const cs_network *net = in->net;
     sc_index x;
@@ -948,23 +961,35 @@ cs_status cs_scenario_lines(const cs_scenario *s, const cs_scenario_inputs *in, 
     }
 #undef GROW_ROWS
 #undef ADD_PT
+    L->chg = chg;
+    L->typ = typ;
+    L->item = item;
+    L->capc = capc;
+    L->off = off;
+    L->lon = lon;
+    L->lat = lat;
+    L->rows = rows;
+    if (st) sc_lines_free(L);
+    sc_index_free(&x);
+    return st;
+}
+
+cs_status cs_scenario_lines(const cs_scenario *s, const cs_scenario_inputs *in, cs_table **out)
+{
+    *out = NULL;
+    sc_lines L;
+    cs_status st = sc_lines_build(s, in, &L);
+    if (st) return st;
     cs_table *t = NULL;
-    if (!st) st = cs_table_new(rows, &t);
-    if (!st) st = cs_table_add_string(t, "change", chg);
-    if (!st) st = cs_table_add_string(t, "type", typ);
-    if (!st) st = cs_table_add_string(t, "item", item);
-    if (!st) st = cs_table_add_real(t, "capital_cost", capc);
-    if (!st) st = cs_table_set_lines(t, off, lon, lat);
+    st = cs_table_new(L.rows, &t);
+    if (!st) st = cs_table_add_string(t, "change", L.chg);
+    if (!st) st = cs_table_add_string(t, "type", L.typ);
+    if (!st) st = cs_table_add_string(t, "item", L.item);
+    if (!st) st = cs_table_add_real(t, "capital_cost", L.capc);
+    if (!st) st = cs_table_set_lines(t, L.off, L.lon, L.lat);
     if (st) cs_table_free(t);
     else *out = t;
-    cs_free(chg);
-    cs_free(typ);
-    cs_free(item);
-    cs_free(capc);
-    cs_free(off);
-    cs_free(lon);
-    cs_free(lat);
-    sc_index_free(&x);
+    sc_lines_free(&L);
     return st;
 }
 

@@ -18,7 +18,10 @@ typedef struct sc_index {
 
 cs_status sc_index_build(const cs_scenario_inputs *in, sc_index *x);
 void sc_index_free(sc_index *x);
-int sc_validate_with(const cs_scenario *s, const cs_scenario_inputs *in, const sc_index *x, cs_diag *diag);
+/* flags: the network (hard changes) / the border matrices may be absent (checked later) */
+#define SC_V_NET_OPTIONAL 0x1u
+#define SC_V_BORDER_OPTIONAL 0x2u
+int sc_validate_with(const cs_scenario *s, const cs_scenario_inputs *in, const sc_index *x, cs_diag *diag, unsigned flags);
 
 struct cs_scenario_base {
     cs_scenario_inputs in; /* copy; cost.tau_theta set to eq.theta */
@@ -55,5 +58,16 @@ cs_status sc_travel_after(cs_scenario_base *b, const cs_scenario *s, int want_no
 cs_status sc_cost_after(cs_scenario_base *b, const cs_scenario *s, const cs_matrix *time1, const cs_matrix *dist1,
                         cs_matrix **cost1, int *changed);
 cs_status sc_shifts(const cs_scenario_base *b, const cs_scenario *s, const cs_matrix *time, double *ash, double *bsh);
+
+/* change lines (upgraded/closed segments, built and non-road links): rows, offsets into lon/lat */
+typedef struct sc_lines {
+    size_t rows;
+    const char **chg, **typ, **item; /* borrowed strings */
+    double *capc;
+    size_t *off; /* rows + 1 */
+    double *lon, *lat;
+} sc_lines;
+cs_status sc_lines_build(const cs_scenario *s, const cs_scenario_inputs *in, sc_lines *L);
+void sc_lines_free(sc_lines *L);
 
 #endif

@@ -236,7 +236,7 @@ cs_status cs_scenario_evaluate(cs_scenario_base *b, const cs_scenario *s, const 
     cs_scenario_opts o;
     if (opts) o = *opts;
     else cs_scenario_opts_default(&o);
-    int e = sc_validate_with(s, &b->in, &b->idx, diag);
+    int e = sc_validate_with(s, &b->in, &b->idx, diag, 0);
     if (e) return cs_error_set(CS_EPARSE, "scenario '%s': %d error%s against the baseline; nothing was evaluated",
                                cs_scenario_name(s), e, e == 1 ? "" : "s");
     size_t n = b->n;
