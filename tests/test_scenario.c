@@ -304,8 +304,8 @@ static void test_validation(fixture *f)
     if (!s) return;
     cs_diag *d = cs_diag_new();
     CHECK(cs_scenario_validate(s, &f->in, d) == CS_EPARSE);
-    CHECK(find_diag(d, "unknown segment id 'zz'", 2, 39));
-    CHECK(find_diag(d, "unknown proposed link id 'p9'", 3, 34));
+    CHECK(find_diag(d, "no road segment with edge id 'zz'", 2, 39));
+    CHECK(find_diag(d, "no proposed link with edge id 'p9'", 3, 34));
     CHECK(find_diag(d, "unknown city 'nowhere'", 4, 34));
     CHECK(find_diag(d, "unknown country 'XXX'", 5, 43));
     CHECK(find_diag(d, "unknown region 'r9'", 6, 38));

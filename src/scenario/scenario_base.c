@@ -172,13 +172,13 @@ int sc_validate_with(const cs_scenario *s, const cs_scenario_inputs *in, const s
             case CS_CHANGE_UPGRADE:
             case CS_CHANGE_CLOSE:
                 if (!json_object_get(x->seg, id))
-                    v_err(diag, &errors, c, sub, l, col, "unknown segment id '%s' (no road segment has this edge id)", id);
+                    v_err(diag, &errors, c, sub, l, col, "no road segment with edge id '%s' (unknown segment id)", id);
                 break;
             case CS_CHANGE_BUILD:
                 if (c->all) {
                     if (!net->proposed.n) v_err(diag, &errors, c, "proposed", l, col, "the network has no proposed links");
                 } else if (!json_object_get(x->prop, id))
-                    v_err(diag, &errors, c, sub, l, col, "unknown proposed link id '%s'", id);
+                    v_err(diag, &errors, c, sub, l, col, "no proposed link with edge id '%s' (unknown proposed link id)", id);
                 break;
             case CS_CHANGE_BORDER:
                 if (!json_object_get(x->country, id))
