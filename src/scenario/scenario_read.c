@@ -991,6 +991,8 @@ static int parse_text_into(rd *r, const char *text, size_t len, const char *file
     sub.errors = 0;
     parse_root(&sub, root, s, top, oom);
     r->errors += sub.errors;
+    r->stack = sub.stack; /* nested includes may have grown the stack */
+    r->nstack = sub.nstack;
     json_decref(map);
     json_decref(root);
     return sub.errors;
