@@ -74,7 +74,8 @@ PYEOF
 # the project's own list (a file and an inline scenario) with the typology before and after
 expect_exit 0 "$CITYSYS" run "$P" -o "$CS_TMP/run" --until scenarios
 for f in scenario_eac_borders.csv scenario_inline_amenity.csv scenario_eac_borders_typology.csv \
-         map_scenario_eac_borders_typology.png scenarios_compare.csv; do
+         map_scenario_eac_borders_typology.png scenario_eac_borders_roads.csv map_scenario_eac_borders_load.png \
+         scenarios_compare.csv; do
   [[ -s "$CS_TMP/run/$f" ]] && ok || fail "missing $f"
 done
 finish

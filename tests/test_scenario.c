@@ -652,6 +652,42 @@ static void test_result(fixture *f)
     cs_scenario_base_free(b);
 }
 
+/* typology and road load before/after (CS_SCENARIO_STRUCTURE) */
+static void test_structure(fixture *f)
+{
+    cs_matrix *flows = NULL;
+    CHECK_OK(cs_matrix_new(NC, NC, CS_MATRIX_FLOW, &flows));
+    if (!flows) return;
+    for (int i = 0; i < NC; i++)
+        for (int j = 0; j < NC; j++) flows->v[i * NC + j] = i == j ? 0 : 1;
+    cs_scenario_inputs in = f->in;
+    in.flows = flows;
+    cs_scenario_base *b = NULL;
+    CHECK_OK(cs_scenario_base_new(&in, (cs_progress){0}, NULL, &b));
+    cs_scenario_result *r = b ? eval(b, "{\"changes\": [{\"type\": \"build\", \"proposed\": [\"p1\"], \"speed_kmh\": 200}]}",
+                                     CS_EQ_LONG_RUN, CS_SCENARIO_STRUCTURE) : NULL;
+    if (r) {
+        CHECK(r->typology_before && r->typology_after);
+        CHECK(r->load_before && r->load_after && r->load_nsegs_before == 5);
+        if (r->load_before && r->load_after) {
+            CHECK(r->load_before->n_segs == 5 && r->load_after->n_segs == 7);
+            /* the new link (segment 5 = first proposed) carries the c0-c5 pair and more; e5 loses traffic */
+            CHECK(r->load_after->flow_fwd[5] + r->load_after->flow_bwd[5] >= 2);
+            CHECK(r->load_after->flow_fwd[4] + r->load_after->flow_bwd[4] < r->load_before->flow_fwd[4] + r->load_before->flow_bwd[4]);
+            CHECK(r->load_after->total_flow_time_s < r->load_before->total_flow_time_s);
+            CHECK_NEAR(r->load_after->total_flow, r->load_before->total_flow, 1e-12);
+        }
+    }
+    cs_scenario_result_free(r);
+    /* no hard change: the load is the same */
+    r = b ? eval(b, "{\"changes\": [{\"type\": \"amenity\", \"cities\": [\"c1\"], \"factor\": 1.1}]}", CS_EQ_LONG_RUN, CS_SCENARIO_STRUCTURE) : NULL;
+    if (r && r->load_before && r->load_after)
+        for (int k = 0; k < 5; k++) CHECK(r->load_after->flow_fwd[k] == r->load_before->flow_fwd[k]);
+    cs_scenario_result_free(r);
+    cs_scenario_base_free(b);
+    cs_matrix_free(flows);
+}
+
 int main(void)
 {
     fixture f;
@@ -663,6 +699,7 @@ int main(void)
     test_lowering(&f);
     test_fast_and_estimate(&f);
     test_result(&f);
+    test_structure(&f);
     fixture_free(&f);
     TEST_MAIN_END();
 }

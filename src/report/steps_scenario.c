@@ -24,6 +24,7 @@
 #include "citysys/cost.h"
 #include "citysys/equilibrium.h"
 #include "citysys/fileio.h"
+#include "citysys/flows.h"
 #include "citysys/map.h"
 #include "citysys/network.h"
 #include "citysys/routing.h"
@@ -166,6 +167,7 @@ static void inputs_from_ctx(const cs_run_ctx *ctx, const sc_cfg *g, const cs_mat
     in->mobility = (const char *const *)sc_city_col(c, g->mobility_field);
     in->border_time_min = bt;
     in->border_dist_m = bd;
+    in->flows = ctx->flows;
     in->eq.theta = g->theta;
     in->eq.alpha = g->alpha;
     in->eq.beta = g->beta;
@@ -527,6 +529,81 @@ static cs_status write_one(cs_run_ctx *ctx, const sc_cfg *g, const cs_scenario *
         cs_free(k1);
         cs_free(iv);
         cs_free(nul);
+    }
+    /* road load before/after: per segment of the network after (base segments, proposed links, added links) */
+    if (!st && r->load_before && r->load_after) {
+        const cs_load *l0 = r->load_before, *l1 = r->load_after;
+        const cs_network *net = in->net;
+        size_t m = l1->n_segs, pts = 0;
+        cs_table *rt = NULL;
+        double *v = cs_mallocarray(4 * (m ? m : 1), sizeof *v);
+        const char **ids = cs_calloc(m ? m : 1, sizeof *ids), **kind = cs_calloc(m ? m : 1, sizeof *kind);
+        uint64_t *off = cs_mallocarray(m + 1, sizeof *off);
+        size_t *offz = cs_mallocarray(m + 1, sizeof *offz);
+        size_t cap = 0;
+        for (size_t k = 0; k < m; k++) cap += k < net->n_segs ? net->geom_off[k + 1] - net->geom_off[k] : 2;
+        double *lon = cs_mallocarray(cap ? cap : 1, sizeof *lon), *lat = cs_mallocarray(cap ? cap : 1, sizeof *lat);
+        st = (!v || !ids || !kind || !off || !offz || !lon || !lat) ? CS_ENOMEM : cs_table_new(m, &rt);
+        for (size_t k = 0; !st && k < m; k++) {
+            double b0 = k < l0->n_segs ? l0->flow_fwd[k] + l0->flow_bwd[k] : 0, b1 = l1->flow_fwd[k] + l1->flow_bwd[k];
+            v[k] = b0;
+            v[m + k] = b1;
+            v[2 * m + k] = b1 - b0;
+            v[3 * m + k] = b0 > 0 ? 100 * (b1 / b0 - 1) : NAN;
+            off[k] = offz[k] = pts;
+            if (k < net->n_segs) {
+                ids[k] = net->seg_ext_id && net->seg_ext_id[k] ? net->seg_ext_id[k] : "";
+                kind[k] = "network";
+                for (uint64_t gq = net->geom_off[k]; gq < net->geom_off[k + 1]; gq++) {
+                    lon[pts] = net->geom_lon_deg[gq];
+                    lat[pts++] = net->geom_lat_deg[gq];
+                }
+            } else {
+                size_t q = k - net->n_segs;
+                int prop = q < net->proposed.n;
+                ids[k] = prop && net->proposed.ext_id && net->proposed.ext_id[q] ? net->proposed.ext_id[q] : "";
+                kind[k] = prop ? "proposed" : "added";
+                /* the network after is built from arcs: its end nodes are the network's */
+                uint32_t a = prop ? net->proposed.u[q] : CS_INVALID_ID, z = prop ? net->proposed.v[q] : CS_INVALID_ID;
+                lon[pts] = a != CS_INVALID_ID ? net->lon_deg[a] : NAN;
+                lat[pts++] = a != CS_INVALID_ID ? net->lat_deg[a] : NAN;
+                lon[pts] = z != CS_INVALID_ID ? net->lon_deg[z] : NAN;
+                lat[pts++] = z != CS_INVALID_ID ? net->lat_deg[z] : NAN;
+            }
+        }
+        if (!st) {
+            off[m] = offz[m] = pts;
+            st = cs_table_add_string(rt, "edge_id", ids);
+        }
+        if (!st) st = cs_table_add_string(rt, "kind", kind);
+        if (!st) st = cs_table_add_real(rt, "flow_before", v);
+        if (!st) st = cs_table_add_real(rt, "flow_after", v + m);
+        if (!st) st = cs_table_add_real(rt, "flow_change", v + 2 * m);
+        if (!st) st = cs_table_add_real(rt, "flow_change_pct", v + 3 * m);
+        if (!st) st = cs_table_set_lines(rt, offz, lon, lat);
+        p = cs_asprintf("%s/scenario_%s_roads.csv", dir, name);
+        if (!st) st = p ? cs_table_write(rt, p, CS_FORMAT_CSV, NULL, 0) : CS_ENOMEM;
+        cs_free(p);
+        cs_table_free(rt);
+        if (!st) {
+            char title[160];
+            snprintf(title, sizeof title, "Road load after %s (gravity flows held at the baseline)", name);
+            cs_map *mp = NULL;
+            st = new_map(c, title, &mp);
+            /* segments without flow after are left out of the value scale but drawn */
+            if (!st) st = cs_map_add_lines(mp, m, off, lon, lat, v + m, "flow after");
+            char stem[128];
+            snprintf(stem, sizeof stem, "map_scenario_%s_load", name);
+            if (!st) st = render3(mp, dir, stem);
+            cs_map_free(mp);
+        }
+        cs_free(v);
+        cs_free(ids);
+        cs_free(kind);
+        cs_free(off);
+        cs_free(offz);
+        cs_free(lon);
+        cs_free(lat);
     }
     /* summary */
     if (!st) {

@@ -527,7 +527,52 @@ int sc_has_hard(const cs_scenario *s)
 }
 
 /* Build the router changes of the hard changes (in order; a later change of a segment sees the earlier one). */
-static cs_status hard_changes(cs_scenario_base *b, const cs_scenario *s, cs_route_changes *rc, edits *e, size_t *nadded)
+/* segments added by a scenario (besides the proposed links), for the network after */
+typedef struct adds {
+    uint32_t *u, *v, *t, *len;
+    uint8_t *mode;
+    size_t n, cap;
+} adds;
+
+static void adds_free(adds *a)
+{
+    cs_free(a->u);
+    cs_free(a->v);
+    cs_free(a->t);
+    cs_free(a->len);
+    cs_free(a->mode);
+    memset(a, 0, sizeof *a);
+}
+
+static cs_status adds_push(adds *a, uint32_t u, uint32_t v, uint32_t t, uint32_t len, uint8_t mode)
+{
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? 2 * a->cap : 8;
+        uint32_t *p;
+        if (!(p = cs_reallocarray(a->u, nc, 4))) return CS_ENOMEM;
+        a->u = p;
+        if (!(p = cs_reallocarray(a->v, nc, 4))) return CS_ENOMEM;
+        a->v = p;
+        if (!(p = cs_reallocarray(a->t, nc, 4))) return CS_ENOMEM;
+        a->t = p;
+        if (!(p = cs_reallocarray(a->len, nc, 4))) return CS_ENOMEM;
+        a->len = p;
+        uint8_t *m = cs_reallocarray(a->mode, nc, 1);
+        if (!m) return CS_ENOMEM;
+        a->mode = m;
+        a->cap = nc;
+    }
+    a->u[a->n] = u;
+    a->v[a->n] = v;
+    a->t[a->n] = t;
+    a->len[a->n] = len;
+    a->mode[a->n] = mode;
+    a->n++;
+    return CS_OK;
+}
+
+static cs_status hard_changes(cs_scenario_base *b, const cs_scenario *s, cs_route_changes *rc, edits *e, size_t *nadded,
+                              adds *ad)
 {
     const cs_network *net = b->in.net;
     cs_status st = CS_OK;
@@ -599,11 +644,13 @@ static cs_status hard_changes(cs_scenario_base *b, const cs_scenario *s, cs_rout
             double run_s = !isnan(c->time_min) ? c->time_min * 60 : len_m / (c->speed_kmh / 3.6);
             double t_s = run_s + 60.0 * (c->transfer_min[0] + c->transfer_min[1]);
             uint32_t t = ms_of(t_s);
-            st = cs_route_changes_add(rc, u, v, t, t, (uint32_t)fmin(4e9, llround(len_m * 100)), c->mode);
+            uint32_t lc = (uint32_t)fmin(4e9, llround(len_m * 100));
+            st = rc ? cs_route_changes_add(rc, u, v, t, t, lc, c->mode) : CS_OK;
+            if (!st && ad) st = adds_push(ad, u, v, t, lc, (uint8_t)c->mode);
             if (!st) (*nadded)++;
         }
     }
-    for (size_t k = 0; !st && k < e->n; k++) {
+    for (size_t k = 0; !st && rc && k < e->n; k++) {
         uint32_t sg = e->seg[k];
         if (e->fwd[k] == b->cur_fwd[sg] && e->bwd[k] == b->cur_bwd[sg]) continue;
         st = cs_route_changes_set_time(rc, sg, e->fwd[k], e->bwd[k]);
@@ -652,7 +699,7 @@ cs_status sc_travel_after(cs_scenario_base *b, const cs_scenario *s, int want_no
     cs_router_info_get(b->in.router, &ri);
     uint32_t first_added = ri.segments;
     st = cs_route_changes_new(&rc);
-    if (!st) st = hard_changes(b, s, rc, &e, &nadded);
+    if (!st) st = hard_changes(b, s, rc, &e, &nadded, NULL);
     if (st) {
         cs_route_changes_free(rc);
         ed_free(b, &e);
@@ -1099,4 +1146,59 @@ cs_status cs_scenario_split(const cs_scenario *s, const cs_scenario_inputs *in, 
     }
     *out = d;
     return CS_OK;
+}
+
+/* ------------------------------------------------------------ network after (road load) */
+
+cs_status sc_network_after(cs_scenario_base *b, const cs_scenario *s, cs_network **out)
+{
+    *out = NULL;
+    cs_status st = sc_router_prepare(b);
+    if (st) return st;
+    const cs_network *net = b->in.net;
+    edits e;
+    memset(&e, 0, sizeof e);
+    adds ad;
+    memset(&ad, 0, sizeof ad);
+    size_t nadded = 0;
+    st = hard_changes(b, s, NULL, &e, &nadded, &ad);
+    /* layout: the network's segments, then its proposed links (closed unless built), then added links */
+    uint32_t np = net->proposed.n, m = net->n_segs + np + (uint32_t)ad.n;
+    uint32_t *u = cs_mallocarray(m, 4), *v = cs_mallocarray(m, 4), *f = cs_mallocarray(m, 4), *w = cs_mallocarray(m, 4),
+             *len = cs_mallocarray(m, 4);
+    uint8_t *mode = cs_mallocarray(m, 1);
+    if (!st && (!u || !v || !f || !w || !len || !mode)) st = CS_ENOMEM;
+    for (uint32_t k = 0; !st && k < m; k++) {
+        if (k < net->n_segs) {
+            u[k] = net->seg_u[k];
+            v[k] = net->seg_v[k];
+            len[k] = net->seg_len_cm[k];
+            mode[k] = net->seg_mode[k];
+            ed_get(b, &e, k, &f[k], &w[k]);
+        } else if (k < net->n_segs + np) {
+            uint32_t q = k - net->n_segs;
+            u[k] = net->proposed.u[q];
+            v[k] = net->proposed.v[q];
+            len[k] = sc_proposed_len_cm(net, q);
+            mode[k] = CS_SEG_ROAD;
+            ed_get(b, &e, b->prop0 + q, &f[k], &w[k]);
+        } else {
+            size_t q = k - net->n_segs - np;
+            u[k] = ad.u[q];
+            v[k] = ad.v[q];
+            f[k] = w[k] = ad.t[q];
+            len[k] = ad.len[q];
+            mode[k] = ad.mode[q];
+        }
+    }
+    if (!st) st = cs_network_from_arcs(net->n_nodes, net->lon_deg, net->lat_deg, m, u, v, f, w, len, mode, out);
+    cs_free(u);
+    cs_free(v);
+    cs_free(f);
+    cs_free(w);
+    cs_free(len);
+    cs_free(mode);
+    adds_free(&ad);
+    ed_free(b, &e);
+    return st;
 }

@@ -67,6 +67,9 @@ typedef struct sc_lines {
     size_t *off; /* rows + 1 */
     double *lon, *lat;
 } sc_lines;
+/* the network after the hard changes (cs_network_from_arcs; free with cs_network_from_arcs_free): the
+   network's segments with their times after, then its proposed links (closed unless built), then added links */
+cs_status sc_network_after(cs_scenario_base *b, const cs_scenario *s, cs_network **out);
 cs_status sc_lines_build(const cs_scenario *s, const cs_scenario_inputs *in, sc_lines *L);
 void sc_lines_free(sc_lines *L);
 

@@ -318,6 +318,17 @@ cs_status cs_scenario_evaluate(cs_scenario_base *b, const cs_scenario *s, const 
             st = cs_typology_compute(&ti, &tp, NULL, NULL, &r->typology_after);
         }
     }
+    if (!st && (o.flags & CS_SCENARIO_STRUCTURE) && b->in.flows && b->in.net && b->in.loc) {
+        /* road load before (the network) and after (the network with the scenario's changes), same flows */
+        cs_load_opts lo;
+        cs_load_opts_default(&lo);
+        st = cs_load_compute(b->in.net, b->in.loc, n, b->in.flows, &lo, &r->load_before);
+        cs_network *na = NULL;
+        if (!st && sc_has_hard(s)) st = sc_network_after(b, s, &na);
+        if (!st) st = cs_load_compute(na ? na : b->in.net, b->in.loc, n, b->in.flows, &lo, &r->load_after);
+        r->load_nsegs_before = b->in.net->n_segs;
+        cs_network_from_arcs_free(na);
+    }
     if (!st && keep) {
         if (!R.time1) st = cs_matrix_clone(b->in.time, &R.time1);
         if (!st && !R.cost1) st = cs_matrix_clone(b->cost0, &R.cost1);
