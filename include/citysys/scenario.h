@@ -192,8 +192,8 @@ typedef struct cs_scenario_inputs {
     const char *const *country; /**< n country codes (border matrices, border/soft changes); NULL: cities->country */
     const char *const *region;  /**< n region codes; NULL: cities->region (may itself be NULL) */
     const char *const *mobility; /**< n mobility-group labels; NULL: the country (nobody moves across borders) */
-    const char *const *typology; /**< n typology class labels for decompositions; NULL: computed when asked
-                                      (CS_SCENARIO_STRUCTURE) or not used */
+    const char *const *typology; /**< n typology class labels for the inequality decompositions (e.g. primary,
+                                      secondary, metropolitan, isolated, other); NULL: no typology partition */
     const cs_matrix *border_time_min; /**< K x K border time penalties (min), ids = country codes, may be NULL */
     const cs_matrix *border_dist_m;   /**< K x K border distance penalties (m), may be NULL */
     const cs_soft_link *soft;  /**< baseline soft links (e.g. from the project), nsoft entries */
@@ -269,7 +269,9 @@ CS_API cs_status cs_scenario_validate(const cs_scenario *s, const cs_scenario_in
 /* --------------------------------------------------------------- evaluation */
 
 /** Flags of cs_scenario_opts. */
-#define CS_SCENARIO_STRUCTURE 0x01u /**< also typology and road load before/after (costs routing time) */
+#define CS_SCENARIO_STRUCTURE 0x01u /**< also the typology before/after and, when inputs.flows is given, the road
+                                         load before/after (cs_load_compute on the network and on the network
+                                         after the hard changes, flows held at the baseline); costs routing time */
 #define CS_SCENARIO_KEEP_MATRICES 0x02u /**< keep time/cost/tau after in the result */
 
 typedef struct cs_scenario_opts {
