@@ -563,8 +563,19 @@ static cs_status write_one(cs_run_ctx *ctx, const sc_cfg *g, const cs_scenario *
                 int prop = q < net->proposed.n;
                 ids[k] = prop && net->proposed.ext_id && net->proposed.ext_id[q] ? net->proposed.ext_id[q] : "";
                 kind[k] = prop ? "proposed" : "added";
-                /* the network after is built from arcs: its end nodes are the network's */
+                /* the network after is built from arcs: proposed links, then the added links in change order */
                 uint32_t a = prop ? net->proposed.u[q] : CS_INVALID_ID, z = prop ? net->proposed.v[q] : CS_INVALID_ID;
+                if (!prop) {
+                    size_t want = q - net->proposed.n, seen = 0;
+                    for (size_t h = 0; h < sc->n && a == CS_INVALID_ID; h++) {
+                        const sc_change *ch = &sc->ch[h];
+                        if (!(ch->type == CS_CHANGE_LINK || (ch->type == CS_CHANGE_BUILD && !ch->nitems))) continue;
+                        if (seen++ != want) continue;
+                        double dd;
+                        a = sc_end_node(in, ch, 0, &dd);
+                        z = sc_end_node(in, ch, 1, &dd);
+                    }
+                }
                 lon[pts] = a != CS_INVALID_ID ? net->lon_deg[a] : NAN;
                 lat[pts++] = a != CS_INVALID_ID ? net->lat_deg[a] : NAN;
                 lon[pts] = z != CS_INVALID_ID ? net->lon_deg[z] : NAN;
