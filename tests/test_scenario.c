@@ -498,6 +498,33 @@ static void test_nothing(fixture *f)
             cs_scenario_result_free(r);
         }
     cs_scenario_base_free(b);
+    /* imperfect mobility (Frechet tastes): nothing changes either; a real change moves fewer people than
+       with perfect mobility */
+    cs_scenario_inputs in = f->in;
+    in.eq.mobility = CS_EQ_IMPERFECT;
+    in.eq.kappa = 2;
+    b = NULL;
+    CHECK_OK(cs_scenario_base_new(&in, (cs_progress){0}, NULL, &b));
+    if (!b) return;
+    cs_scenario_result *r = eval(b, none[0], CS_EQ_LONG_RUN, 0);
+    if (r) check_unchanged(r, b);
+    cs_scenario_result_free(r);
+    const char *amen = "{\"changes\": [{\"type\": \"amenity\", \"cities\": [\"c0\"], \"factor\": 1.2}]}";
+    r = eval(b, amen, CS_EQ_LONG_RUN, 0);
+    cs_scenario_base *bp = NULL;
+    CHECK_OK(cs_scenario_base_new(&f->in, (cs_progress){0}, NULL, &bp));
+    cs_scenario_result *rp = bp ? eval(bp, amen, CS_EQ_LONG_RUN, 0) : NULL;
+    if (r && rp) {
+        CHECK(r->change->L_hat[0] > 1 && rp->change->L_hat[0] > r->change->L_hat[0]);
+        /* imperfect mobility: the welfare of living in a city is not equalised: c0's rises more than c1's */
+        CHECK(r->change->welfare_hat[0] > r->change->welfare_hat[1]);
+        /* perfect mobility: equalised within the group */
+        CHECK_NEAR(rp->change->welfare_hat[0], rp->change->welfare_hat[1], 1e-9);
+    }
+    cs_scenario_result_free(r);
+    cs_scenario_result_free(rp);
+    cs_scenario_base_free(bp);
+    cs_scenario_base_free(b);
 }
 
 static uint64_t rng = 99;
