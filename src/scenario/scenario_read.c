@@ -605,11 +605,11 @@ static void get_geometry(rd *r, const json_t *g, const char *gpath, sc_change *c
         rd_error(r, gpath, "geometry must be a GeoJSON object with a type");
         return;
     }
+    if (c->type != CS_CHANGE_BUILD && c->type != CS_CHANGE_LINK) return; /* only drawn, not used */
     if (strcmp(json_string_value(t), "LineString")) {
-        if (c->type == CS_CHANGE_BUILD || c->type == CS_CHANGE_LINK)
-            rd_error(r, gpath, "a %s change needs a LineString geometry, not %s", cs_change_type_name(c->type),
-                     json_string_value(t));
-        return; /* other geometries are only drawn, not used */
+        rd_error(r, gpath, "a %s change needs a LineString geometry, not %s", cs_change_type_name(c->type),
+                 json_string_value(t));
+        return;
     }
     size_t n = json_array_size(co);
     if (!json_is_array(co) || n < 2) {
