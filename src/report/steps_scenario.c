@@ -857,9 +857,14 @@ cs_status cs_scenario_run_project(const cs_project *p, const char *const *files,
     cs_status st = CS_OK;
     if (nfiles) {
         json_t *list = json_array();
-        for (size_t k = 0; list && k < nfiles; k++) {
-            char *abs = files[k][0] == '/' ? NULL : realpath(files[k], NULL);
-            json_array_append_new(list, json_pack("{s:s}", "path", abs ? abs : files[k]));
+        for (size_t k = 0; list && !st && k < nfiles; k++) {
+            char *abs = realpath(files[k], NULL);
+            if (!abs) {
+                if (diag) cs_diag_add(diag, CS_SEV_ERROR, CS_EIO, files[k], 0, 0, "", "cannot read the scenario file");
+                st = cs_error_set_at(CS_EIO, files[k], 0, 0, "cannot read the scenario file");
+                break;
+            }
+            json_array_append_new(list, json_pack("{s:s}", "path", abs));
             free(abs);
         }
         json_object_set_new(sec, "list", list);
