@@ -679,6 +679,28 @@ static void test_result(fixture *f)
     cs_scenario_base_free(b);
 }
 
+/* without a matrix session (full matrices after each change): the same travel times and outcomes */
+static void test_no_session(fixture *f)
+{
+    cs_scenario_inputs in = f->in;
+    in.use_session = 0;
+    cs_scenario_base *b0 = NULL, *b1 = NULL;
+    CHECK_OK(cs_scenario_base_new(&in, (cs_progress){0}, NULL, &b0));
+    CHECK_OK(cs_scenario_base_new(&f->in, (cs_progress){0}, NULL, &b1));
+    const char *txt = "{\"changes\": [{\"type\": \"build\", \"proposed\": [\"p2\"]}, {\"type\": \"close\", \"edges\": [\"e5\"]}]}";
+    cs_scenario_result *r0 = b0 ? eval(b0, txt, CS_EQ_LONG_RUN, CS_SCENARIO_KEEP_MATRICES) : NULL;
+    cs_scenario_result *r1 = b1 ? eval(b1, txt, CS_EQ_LONG_RUN, CS_SCENARIO_KEEP_MATRICES) : NULL;
+    if (r0 && r1) {
+        for (size_t k = 0; k < NC * NC; k++) CHECK(r0->time_after->v[k] == r1->time_after->v[k]);
+        CHECK(r0->pairs_faster == r1->pairs_faster && r0->pairs_slower == r1->pairs_slower && r0->pairs_slower > 0);
+        CHECK_NEAR(r0->total_ev, r1->total_ev, 1e-12);
+    }
+    cs_scenario_result_free(r0);
+    cs_scenario_result_free(r1);
+    cs_scenario_base_free(b0);
+    cs_scenario_base_free(b1);
+}
+
 /* typology and road load before/after (CS_SCENARIO_STRUCTURE) */
 static void test_structure(fixture *f)
 {
@@ -727,6 +749,7 @@ int main(void)
     test_fast_and_estimate(&f);
     test_result(&f);
     test_structure(&f);
+    test_no_session(&f);
     fixture_free(&f);
     TEST_MAIN_END();
 }
