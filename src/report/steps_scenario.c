@@ -25,6 +25,7 @@
 #include "citysys/equilibrium.h"
 #include "citysys/fileio.h"
 #include "citysys/flows.h"
+#include "citysys/gravity.h"
 #include "citysys/map.h"
 #include "citysys/network.h"
 #include "citysys/routing.h"
@@ -177,6 +178,8 @@ static void inputs_from_ctx(const cs_run_ctx *ctx, const sc_cfg *g, const cs_mat
 
 extern cs_status cs_run_border_matrices(const cs_run_ctx *ctx, cs_matrix **bt, cs_matrix **bd);
 extern cs_status cs_run_cost_params(const cs_run_ctx *ctx, cs_cost_params *cp);
+extern cs_status cs_run_gravity_opts(const cs_run_ctx *ctx, cs_gravity_opts *go);
+extern cs_status cs_run_typology_params(const cs_run_ctx *ctx, cs_typology_params *tp, int *hub_gravity);
 
 cs_status cs_run_check_scenarios_section(cs_run_ctx *ctx);
 cs_status cs_run_check_scenarios_section(cs_run_ctx *ctx)
@@ -728,6 +731,17 @@ static cs_status sc_run(cs_run_ctx *ctx, const char *dir)
         in.typology = typ;
     }
     if (!st) st = cs_run_cost_params(ctx, &in.cost);
+    /* the typology and road load before/after follow the project's typology rules and gravity model */
+    cs_gravity_opts gopt;
+    cs_typology_params tparams;
+    int hub_gravity = 1;
+    if (!st) st = cs_run_gravity_opts(ctx, &gopt);
+    if (!st) st = cs_run_typology_params(ctx, &tparams, &hub_gravity);
+    if (!st) {
+        in.gravity = &gopt;
+        in.typology_params = &tparams;
+        in.typology_own_hub_flows = !hub_gravity;
+    }
     /* validate every scenario against the baseline first: nothing runs when one is invalid */
     int errors = 0;
     for (size_t k = 0; !st && k < g.nitems; k++)
