@@ -601,7 +601,8 @@ static cs_status write_one(cs_run_ctx *ctx, const sc_cfg *g, const cs_scenario *
         cs_table_free(rt);
         if (!st) {
             char title[160];
-            snprintf(title, sizeof title, "Road load after %s (gravity flows held at the baseline)", name);
+            snprintf(title, sizeof title, "Road load after %s (%s)", name,
+                     r->load_flows_recomputed ? "gravity flows after the scenario" : "gravity flows held at the baseline");
             cs_map *mp = NULL;
             st = new_map(c, title, &mp);
             /* segments without flow after are left out of the value scale but drawn */
