@@ -17,6 +17,7 @@
 #include "citysys/matrix.h"
 #include "citysys/network.h"
 #include "citysys/routing.h"
+#include "citysys/typology.h" /* cs_route */
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,14 @@ typedef struct cs_load {
     /* origins whose routes (with positive flow) use each segment: CSR over segments */
     uint64_t *use_off;             /**< n_segs + 1 offsets */
     uint32_t *use_origin;          /**< origin city indices, increasing per segment */
+    /* intermediacy (flow-weighted betweenness of cities on the road network), n_cities entries each:
+       through_flow[b] = Σ_{i,j} F_ij σ_ij(b)/σ_ij over ordered pairs (i≠j) of cities whose points differ from
+       b's point, where σ_ij is the number of tied fastest routes i->j and σ_ij(b) those that pass through
+       the network point where b joins the network (the node of a node location, the snapped point on a
+       segment). through_pairs[b] counts the pairs with F_ij > 0 the same way (a pair counts σ_ij(b)/σ_ij).
+       NaN for cities not joined to the network. docs/centrality.md. */
+    double *through_flow;
+    double *through_pairs;
 } cs_load;
 
 /**
@@ -98,6 +107,31 @@ CS_API cs_status cs_criticality_compute(cs_router *r, const cs_network *net, con
                                         const cs_matrix *base_time, const double *pop,
                                         const cs_criticality_opts *opts, cs_criticality **out);
 CS_API void cs_criticality_free(cs_criticality *c);
+
+/* ---- fastest route between two cities, as segments and geometry ---- */
+
+/**
+ * A route finder over n city locations on a network (both borrowed; they must outlive it). Routes are
+ * fastest by (time, length) as in the router and the load; among tied routes the one kept enters every
+ * node by the arc with the smallest segment id (the rule of cs_dijkstra_run), so the answer is
+ * deterministic. Not thread-safe (one finder per thread); the last origin's tree is cached.
+ */
+typedef struct cs_route_finder cs_route_finder;
+
+CS_API cs_status cs_route_finder_new(const cs_network *net, const cs_location *loc, size_t n, cs_route_finder **out);
+CS_API void cs_route_finder_free(cs_route_finder *f);
+
+/**
+ * The fastest route from city a to city b: its pieces (segment, direction, fractions along the segment at
+ * both ends, piece length), total time and length (connector legs included, as in the matrix) and its
+ * polyline (the segments' geometry, partial segments cut at their fraction of the geodesic length).
+ * CS_EINFEASIBLE when b cannot be reached from a (out is then empty). out is cleared first; free with
+ * cs_route_clear (typology.h).
+ */
+CS_API cs_status cs_route_find(cs_route_finder *f, uint32_t a, uint32_t b, cs_route *out);
+
+/** A cs_route_fn (typology.h) answering from a cs_route_finder passed as `user`. */
+CS_API cs_status cs_route_finder_fn(void *user, uint32_t a, uint32_t b, cs_route *out);
 
 #ifdef __cplusplus
 }
