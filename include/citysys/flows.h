@@ -108,6 +108,19 @@ CS_API cs_status cs_criticality_compute(cs_router *r, const cs_network *net, con
                                         const cs_criticality_opts *opts, cs_criticality **out);
 CS_API void cs_criticality_free(cs_criticality *c);
 
+/**
+ * Criticality of the listed segments (each closed alone; duplicates ignored), ranked as
+ * cs_criticality_compute, with the same figures. Method (docs/flows.md): segments are taken in batches
+ * of up to 128; per batch one change closes them all, one terminal x terminal matrix (cities + the batch's
+ * end nodes) is computed and the router is restored; each closure is then answered exactly on the
+ * overlay of those terminals (integer ms). Segments that carry a city location are evaluated by
+ * re-query (cs_closure_evaluate). Use it for "the M most loaded segments" of large networks.
+ */
+CS_API cs_status cs_criticality_segments(cs_router *r, const cs_network *net, const cs_load *load,
+                                         const cs_location *loc, size_t n, const cs_matrix *flows,
+                                         const cs_matrix *base_time, const double *pop, const uint32_t *segs,
+                                         size_t nsegs, const cs_criticality_opts *opts, cs_criticality **out);
+
 /* ---- fastest route between two cities, as segments and geometry ---- */
 
 /**
