@@ -3,7 +3,7 @@
  * synthetic graphs of ../shared/bench (nodes.csv id,lat,lon; edges.csv u,v,seconds,meters with both
  * directions listed; points_N.csv i,node).
  *
- *   bench_structure load GRAPHDIR N [--unit] [--zero-length] [--threads T] [--out FILE]
+ *   bench_structure load GRAPHDIR N [--unit] [--sources S] [--zero-length] [--threads T] [--out FILE]
  *       load of N cities: --unit = every ordered pair weight 1 (the igraph comparison), otherwise gravity
  *       flows P_i P_j exp(-t_ij / 1 h) on the exact matrix (matrix timed separately). Every directed row of
  *       edges.csv is its own one-way segment (so segment = igraph edge index). --zero-length sets every
@@ -126,12 +126,15 @@ static int cmd_load(int argc, char **argv)
     const char *dir = argv[2], *out = NULL;
     size_t N = strtoul(argv[3], NULL, 10);
     int unit = 0, zero = 0, threads = 0;
+    size_t S = 0; /* --sources S: only the first S cities send flows (unit case) */
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--unit")) unit = 1;
         else if (!strcmp(argv[i], "--zero-length")) zero = 1;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--sources") && i + 1 < argc) S = strtoul(argv[++i], NULL, 10);
     }
+    if (S == 0 || S > N) S = N;
     double t0 = now();
     cs_network *net = load_graph(dir, zero);
     cs_location *P = load_points(dir, N);
@@ -141,7 +144,7 @@ static int cmd_load(int argc, char **argv)
     if (unit) {
         if (cs_matrix_new(N, N, CS_MATRIX_FLOW, &F)) die("matrix");
         for (size_t i = 0; i < N; i++)
-            for (size_t j = 0; j < N; j++) F->v[i * N + j] = i != j;
+            for (size_t j = 0; j < N; j++) F->v[i * N + j] = i != j && i < S;
     } else {
         double t1 = now();
         cs_router *r = NULL;
@@ -175,9 +178,9 @@ static int cmd_load(int argc, char **argv)
     }
     double ti = 0;
     for (size_t i = 0; i < N; i++) ti += L->through_flow[i];
-    printf("load (%s, %s): %.2f s, threads %d | loaded segments %zu, sum flow x segments %.6g, max %.6g, "
+    printf("load (%s, %zu sources x %zu targets, %s): %.2f s, threads %d | loaded segments %zu, sum flow x segments %.6g, max %.6g, "
            "sum pairs %.6g, total flow %.6g, flow-hours %.6g, sum intermediacy %.6g\n",
-           unit ? "unit pair weights" : "gravity flows", zero ? "ties by time only" : "ties by (time, length)", tl,
+           unit ? "unit pair weights" : "gravity flows", S, N, zero ? "ties by time only" : "ties by (time, length)", tl,
            threads, loaded, sf, mx, sp, L->total_flow, L->total_flow_time_s / 3600, ti);
     if (out) {
         FILE *o = fopen(out, "w");

@@ -268,7 +268,7 @@ static void heap_down(work *w, uint32_t i, uint32_t hn)
 }
 
 /* settle everything reachable from src; order[] receives the settle order (a topological order of the DAG) */
-static int dijkstra(const aug *g, uint32_t src, work *w)
+static int dijkstra(const aug *g, uint32_t src, work *w, const uint8_t *want, uint32_t nwant)
 {
     uint32_t hn = 0;
     w->nset = 0;
@@ -284,6 +284,15 @@ static int dijkstra(const aug *g, uint32_t src, work *w)
         }
         w->hpos[x] = UINT32_MAX - 1; /* settled */
         w->order[w->nset++] = x;
+        if (want[x] && --nwant == 0) {
+            /* every destination is settled: nodes still queued are farther than all of them and lie on no
+               route to them; forget them (their keys would otherwise look reachable to the DAG passes) */
+            for (uint32_t h = 0; h < hn; h++) {
+                w->key[w->heap[h]] = INF_KEY;
+                w->hpos[w->heap[h]] = UINT32_MAX;
+            }
+            return 0;
+        }
         uint64_t kx = w->key[x];
         for (uint64_t e = g->off[x]; e < g->off[x + 1]; e++) {
             uint32_t y = g->head[e];
@@ -377,10 +386,10 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
         w.pdelta = cs_calloc(N, sizeof *w.pdelta);
         w.thr = cs_calloc(N, sizeof *w.thr);
         w.thrp = cs_calloc(N, sizeof *w.thrp);
-        uint8_t *segmark = cs_calloc(nsa, 1);
+        uint8_t *segmark = cs_calloc(nsa, 1), *want = cs_calloc(N, 1);
         uint32_t *seglist = cs_mallocarray(nsa, sizeof *seglist);
         int ok = w.key && w.heap && w.hpos && w.order && w.sigma && w.delta && w.pdelta && w.thr && w.thrp && segmark &&
-                 seglist;
+                 seglist && want;
         if (!ok) {
 #pragma omp atomic write
             failed = 1;
@@ -397,7 +406,18 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
             skip = failed;
             if (skip || !ok) continue;
             uint32_t src = g.city_node[oi];
-            if (dijkstra(&g, src, &w)) {
+            uint32_t nwant = 0;
+            for (size_t j = 0; j < n; j++) {
+                double f = F->v[oi * n + j];
+                if (j != oi && f > 0 && !want[g.city_node[j]]) {
+                    want[g.city_node[j]] = 1;
+                    nwant++;
+                }
+            }
+            if (nwant == 0) continue; /* no flow from this origin */
+            int dj = dijkstra(&g, src, &w, want, nwant);
+            for (size_t j = 0; j < n; j++) want[g.city_node[j]] = 0;
+            if (dj) {
 #pragma omp atomic write
                 overflow = 1;
                 reset(&g, &w);
@@ -505,6 +525,7 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
         cs_free(w.thr);
         cs_free(w.thrp);
         cs_free(segmark);
+        cs_free(want);
         cs_free(seglist);
     }
     if (cancelled) {
