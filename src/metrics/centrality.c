@@ -104,7 +104,7 @@ static cs_status eigen(const igraph_t *g, const igraph_vector_t *w, double *out,
         igraph_vector_destroy(&v);
         return ig_fail(e, "eigenvector centrality");
     }
-    for (size_t i = 0; i < n; i++) out[i] = VECTOR(v)[i];
+    for (size_t i = 0; i < n; i++) out[i] = VECTOR(v)[i] + 0.0; /* no negative zeros */
     igraph_vector_destroy(&v);
     return CS_OK;
 }

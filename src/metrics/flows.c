@@ -84,6 +84,17 @@ static int push(arcvec *v, uint32_t tail, uint32_t head, uint64_t t, uint64_t l,
     return 0;
 }
 
+/* a point at fraction 0 (1) of a two-way segment is its node u (v): the router's legs to and from it are
+   0 ms / 0 cm on that side and the whole segment on the other, exactly the node's own connections */
+static uint32_t at_end_node(const cs_network *net, const cs_location *l)
+{
+    if (l->node != CS_INVALID_ID || l->seg == CS_INVALID_ID || l->seg >= net->n_segs) return CS_INVALID_ID;
+    if (net->seg_fwd_ms[l->seg] == CS_NO_TIME || net->seg_bwd_ms[l->seg] == CS_NO_TIME) return CS_INVALID_ID;
+    if (l->frac <= 0) return net->seg_u[l->seg];
+    if (l->frac >= 1) return net->seg_v[l->seg];
+    return CS_INVALID_ID;
+}
+
 cs_status cs__aug_build(const cs_network *net, const cs_location *loc, size_t n, int with_frac, aug *g)
 {
     memset(g, 0, sizeof *g);
@@ -110,6 +121,7 @@ cs_status cs__aug_build(const cs_network *net, const cs_location *loc, size_t n,
                 st = cs_error_set(CS_EINVAL, "load: city %zu has an invalid segment location", i);
                 goto done;
             }
+            if (at_end_node(net, &loc[i]) != CS_INVALID_ID) continue; /* joins at a segment end: that node */
             pts[np].seg = loc[i].seg;
             pts[np].frac = loc[i].frac;
             pts[np].city = (uint32_t)i;
@@ -168,6 +180,7 @@ cs_status cs__aug_build(const cs_network *net, const cs_location *loc, size_t n,
         for (q = 0; q < np; q++) pn_of_city[pts[q].city] = pnode[q];
         for (size_t i = 0; i < n; i++) {
             uint32_t c = first_city + (uint32_t)i, at = loc[i].node != CS_INVALID_ID ? loc[i].node : pn_of_city[i];
+            if (loc[i].node == CS_INVALID_ID && at_end_node(net, &loc[i]) != CS_INVALID_ID) at = at_end_node(net, &loc[i]);
             g->city_node[i] = c;
             g->city_att[i] = at;
             if (at == CS_INVALID_ID) continue; /* not joined: isolated, every pair unreachable */
@@ -367,8 +380,10 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
                 total += f;
             }
         }
-    const double uflow = total > 0 ? total / 4503599627370496.0 : 1; /* total / 2^52 */
-    const double upair = ((double)n * (double)n + 1) / 4503599627370496.0;
+    /* units: powers of two just above total / 2^52 and n^2 / 2^52, so that whole numbers (pair counts, integer
+       flows) stay exact and no sum can overflow 2^63 */
+    const double uflow = total > 0 ? ldexp(1.0, ilogb(total) + 1 - 52) : 1;
+    const double upair = ldexp(1.0, ilogb((double)n * (double)n + 1) + 1 - 52);
     int nthreads = o.threads > 0 ? o.threads : omp_get_max_threads();
     double tot_ft = 0, tot_f = 0, unr_f = 0;
     size_t unr_p = 0, done_o = 0;

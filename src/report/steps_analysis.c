@@ -743,7 +743,7 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
         if (!st) st = cs_table_write(ct, cp, CS_FORMAT_CSV, "centrality", 0);
         if (!st)
             json_object_set_new(summary(ctx), "centrality",
-                                json_pack("{s:i,s:i,s:i,s:o,s:f}", "adjacent_pairs", (json_int_t)m,
+                                json_pack("{s:i,s:i,s:i,s:i,s:o,s:f}", "adjacent_pairs", (json_int_t)m,
                                           "hard_links_from_tables", (json_int_t)n_hard_links, "soft_links",
                                           (json_int_t)ms, "communities", (json_int_t)ce->n_communities,
                                           "modularity", num(ce->modularity), "soft_share", soft_share));
