@@ -176,6 +176,23 @@ static void random_cases(void)
             CHECK(L->pairs_fwd[s] == L2->pairs_fwd[s]);
         }
         CHECK_NEAR(L->total_flow_time_s, tft, 1e-9);
+        /* the contracted core: same loads, intermediacy and totals (every tied route kept with its multiplicity) */
+        cs_load *L3;
+        lo.method = CS_LOAD_CORE;
+        CHECK_OK(cs_load_compute(net, loc, nc, F, &lo, &L3));
+        lo.method = CS_LOAD_AUTO;
+        CHECK(L3->use_off == NULL && L3->core_nodes > 0);
+        for (uint32_t s = 0; s < M; s++) {
+            CHECK_NEAR(L3->flow_fwd[s], lf[s], 1e-9 * tot);
+            CHECK_NEAR(L3->flow_bwd[s], lb[s], 1e-9 * tot);
+            CHECK_NEAR(L3->pairs_fwd[s] + L3->pairs_bwd[s], L->pairs_fwd[s] + L->pairs_bwd[s], 1e-9 * (double)(nc * nc));
+        }
+        for (size_t b = 0; b < nc; b++) {
+            CHECK_NEAR(L3->through_flow[b], thr[b], 1e-9 * tot);
+            CHECK_NEAR(L3->through_pairs[b], thrp[b], 1e-9 * (double)(nc * nc));
+        }
+        CHECK_NEAR(L3->total_flow_time_s, tft, 1e-9);
+        CHECK_NEAR(L3->total_flow, L->total_flow, 1e-9 * tot);
         for (size_t b = 0; b < nc; b++) { /* intermediacy against explicit per-pair routes */
             CHECK_NEAR(L->through_flow[b], thr[b], 1e-9 * tot);
             CHECK_NEAR(L->through_pairs[b], thrp[b], 1e-9 * (double)(nc * nc));
@@ -243,9 +260,20 @@ static void random_cases(void)
         CHECK_OK(cs_router_matrix(r, loc, nc, loc, nc, NULL, (cs_progress){0}, &T2, NULL));
         for (size_t k = 0; k < nc * nc; k++) CHECK(T2->v[k] == T0->v[k] || (isinf(T2->v[k]) && isinf(T0->v[k])));
         cs_matrix_free(T2);
+        /* without use lists (contracted core) every origin is re-evaluated: the same criticality */
+        cs_criticality *cr3;
+        CHECK_OK(cs_criticality_compute(r, net, L3, loc, nc, F, T0, pop, &co1, &cr3));
+        CHECK(cr3->n == cr->n);
+        for (size_t q = 0; q < cr->n && q < cr3->n; q++) {
+            CHECK(cr3->seg[q] == cr->seg[q]);
+            CHECK_NEAR(cr3->impact[q].delta_cost_s, cr->impact[q].delta_cost_s, 1e-9);
+            CHECK(cr3->impact[q].cut_flow == cr->impact[q].cut_flow);
+        }
+        cs_criticality_free(cr3);
         cs_criticality_free(cr);
         cs_matrix_free(T0);
         cs_router_free(r);
+        cs_load_free(L3);
         cs_load_free(L);
         cs_load_free(L2);
         cs_matrix_free(F);

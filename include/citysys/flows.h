@@ -26,7 +26,15 @@ extern "C" {
 typedef struct cs_load_opts {
     int threads;          /**< OpenMP threads (0 = default); results are identical for any count */
     cs_progress progress;
+    int method;           /**< CS_LOAD_AUTO (default), CS_LOAD_TREES or CS_LOAD_CORE (docs/flows.md) */
 } cs_load_opts;
+
+enum {
+    CS_LOAD_AUTO = 0,  /**< CS_LOAD_CORE from 100,000 graph nodes on, else CS_LOAD_TREES */
+    CS_LOAD_TREES = 1, /**< one tree per origin on the whole network; fills use_off/use_origin */
+    CS_LOAD_CORE = 2   /**< one tree per origin on a contracted core keeping every tied fastest route, core arc
+                            flows split back onto segments once; use_off/use_origin are NULL (unknown) */
+};
 
 CS_API void cs_load_opts_default(cs_load_opts *o);
 
@@ -40,7 +48,8 @@ typedef struct cs_load {
     double total_flow_time_s;      /**< Σ_{i≠j} F_ij t_ij over reachable pairs (flow × seconds) */
     double unreachable_flow;       /**< Σ F_ij over pairs with no route (i≠j) */
     size_t unreachable_pairs;      /**< pairs with F_ij > 0 and no route */
-    /* origins whose routes (with positive flow) use each segment: CSR over segments */
+    /* origins whose routes (with positive flow) use each segment: CSR over segments; NULL when not computed
+       (CS_LOAD_CORE): the criticality then re-evaluates every origin */
     uint64_t *use_off;             /**< n_segs + 1 offsets */
     uint32_t *use_origin;          /**< origin city indices, increasing per segment */
     /* intermediacy (flow-weighted betweenness of cities on the road network), n_cities entries each:
@@ -51,6 +60,7 @@ typedef struct cs_load {
        NaN for cities not joined to the network. docs/centrality.md. */
     double *through_flow;
     double *through_pairs;
+    uint64_t core_nodes, core_arcs; /**< CS_LOAD_CORE: size of the contracted core (0 with CS_LOAD_TREES) */
 } cs_load;
 
 /**

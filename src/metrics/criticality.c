@@ -72,7 +72,8 @@ cs_status cs_closure_evaluate(cs_router *r, const cs_network *net, const cs_load
         cs_free(sl);
         return CS_ENOMEM;
     }
-    for (size_t k = 0; k < nsegs; k++)
+    if (!load->use_off) memset(mark, 1, n); /* origins using the segments unknown: every origin */
+    for (size_t k = 0; load->use_off && k < nsegs; k++)
         for (uint64_t q = load->use_off[segs[k]]; q < load->use_off[segs[k] + 1]; q++) mark[load->use_origin[q]] = 1;
     mark[R] = 1;
     size_t m = 0;
@@ -152,13 +153,16 @@ cs_status cs_criticality_compute(cs_router *r, const cs_network *net, const cs_l
     else cs_criticality_opts_default(&o);
     if (!load) return cs_error_set(CS_EINVAL, "criticality: the load is required");
     size_t cnt = 0;
+#define LOADED(s) (load->flow_fwd[s] + load->flow_bwd[s] > o.min_flow && \
+                   (!load->use_off || load->use_off[(s) + 1] > load->use_off[s]))
     for (uint32_t s = 0; s < load->n_segs; s++)
-        if (load->flow_fwd[s] + load->flow_bwd[s] > o.min_flow && load->use_off[s + 1] > load->use_off[s]) cnt++;
+        if (LOADED(s)) cnt++;
     ranked *rk = cs_mallocarray(cnt ? cnt : 1, sizeof *rk);
     if (!rk) return CS_ENOMEM;
     size_t k = 0;
     for (uint32_t s = 0; s < load->n_segs; s++)
-        if (load->flow_fwd[s] + load->flow_bwd[s] > o.min_flow && load->use_off[s + 1] > load->use_off[s]) rk[k++].seg = s;
+        if (LOADED(s)) rk[k++].seg = s;
+#undef LOADED
     /* private router copies for the extra threads: saved once, loaded by mmap (copy-on-write) */
     int nt = o.threads > 0 ? o.threads : omp_get_max_threads();
     if (nt < 1) nt = 1;
@@ -397,7 +401,9 @@ static cs_status overlay_impact(const overlay *h, const cs_load *load, size_t n,
         cs_free(dist); cs_free(col); cs_free(rrow); cs_free(done); cs_free(mark);
         return CS_ENOMEM;
     }
-    for (uint64_t q = load->use_off[s]; q < load->use_off[s + 1]; q++) mark[load->use_origin[q]] = 1;
+    if (!load->use_off) memset(mark, 1, n);
+    for (uint64_t q = load->use_off ? load->use_off[s] : 0; load->use_off && q < load->use_off[s + 1]; q++)
+        mark[load->use_origin[q]] = 1;
     mark[R] = 1;
     for (size_t i = 0; i < n; i++) {
         if (!mark[i]) continue;

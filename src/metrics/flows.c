@@ -385,6 +385,25 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
     const double uflow = total > 0 ? ldexp(1.0, ilogb(total) + 1 - 52) : 1;
     const double upair = ldexp(1.0, ilogb((double)n * (double)n + 1) + 1 - 52);
     int nthreads = o.threads > 0 ? o.threads : omp_get_max_threads();
+    cs_core_stats cst = {0, 0, 0, 0};
+    int use_core = o.method == CS_LOAD_CORE || (o.method == CS_LOAD_AUTO && g.n >= 100000);
+    if (use_core) {
+        L->flow_fwd = cs_mallocarray(nsa, sizeof(double));
+        L->flow_bwd = cs_mallocarray(nsa, sizeof(double));
+        L->pairs_fwd = cs_mallocarray(nsa, sizeof(double));
+        L->pairs_bwd = cs_mallocarray(nsa, sizeof(double));
+        L->through_flow = cs_mallocarray(n ? n : 1, sizeof(double));
+        L->through_pairs = cs_mallocarray(n ? n : 1, sizeof(double));
+        if (!L->flow_fwd || !L->flow_bwd || !L->pairs_fwd || !L->pairs_bwd || !L->through_flow || !L->through_pairs) {
+            st = CS_ENOMEM;
+            goto done;
+        }
+        st = cs__load_core(&g, n, F, nthreads, o.progress, uflow, upair, L, ns, &L->total_flow, &L->total_flow_time_s,
+                           &L->unreachable_flow, &L->unreachable_pairs, &cst);
+        L->core_nodes = cst.core_nodes;
+        L->core_arcs = cst.core_arcs;
+        goto done;
+    }
     double tot_ft = 0, tot_f = 0, unr_f = 0;
     size_t unr_p = 0, done_o = 0;
     int failed = 0, overflow = 0, cancelled = 0;

@@ -24,4 +24,16 @@ typedef struct aug {
 cs_status cs__aug_build(const cs_network *net, const cs_location *loc, size_t n, int with_frac, aug *g);
 void cs__aug_free(aug *g);
 
+/* what the contracted core looked like (benchmarks, docs) */
+typedef struct cs_core_stats {
+    uint32_t core_nodes;
+    uint64_t core_arcs, contracted, arcs_total;
+} cs_core_stats;
+
+/* the load on the contracted core (flows_core.c): fills L's segment and city arrays (allocated by the caller)
+   and the totals; uflow/upair are the fixed-point units */
+cs_status cs__load_core(const aug *g, size_t n, const cs_matrix *F, int nthreads, cs_progress progress, double uflow,
+                        double upair, cs_load *L, uint32_t nsegs, double *tot_f, double *tot_ft, double *unr_f,
+                        size_t *unr_p, cs_core_stats *stats);
+
 #endif
