@@ -178,6 +178,8 @@ static int cmd_load(int argc, char **argv)
     }
     double ti = 0;
     for (size_t i = 0; i < N; i++) ti += L->through_flow[i];
+    printf("contracted core: %llu nodes, %llu arcs (0 = trees on the full graph)\n", (unsigned long long)L->core_nodes,
+           (unsigned long long)L->core_arcs);
     printf("load (%s, %zu sources x %zu targets, %s): %.2f s, threads %d | loaded segments %zu, sum flow x segments %.6g, max %.6g, "
            "sum pairs %.6g, total flow %.6g, flow-hours %.6g, sum intermediacy %.6g\n",
            unit ? "unit pair weights" : "gravity flows", S, N, zero ? "ties by time only" : "ties by (time, length)", tl,

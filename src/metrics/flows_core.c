@@ -15,6 +15,7 @@
  */
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 #include "citysys/alloc.h"
 #include "flows_internal.h"
@@ -156,7 +157,7 @@ static int64_t priority(const core *c, uint32_t v)
 {
     uint32_t di, dout;
     degrees(c, v, &di, &dout);
-    return (int64_t)di * dout - di - dout + 2 * (int64_t)c->cnbr[v];
+    return (int64_t)di * dout - di - dout + (int64_t)c->cnbr[v];
 }
 
 /* ---- witness search: Dijkstra from u avoiding v, at most `limit` settled nodes, keys <= kmax ---- */
@@ -229,6 +230,8 @@ static void witness(core *c, uint32_t u, uint32_t v, uint64_t kmax, uint32_t lim
     }
 }
 
+static uint32_t WITNESS_LIMIT = 60;
+
 static int contract(core *c, uint32_t v, uint32_t step)
 {
     const ivec *in = &c->in[v], *out = &c->out[v];
@@ -244,7 +247,7 @@ static int contract(core *c, uint32_t v, uint32_t step)
             uint64_t k = kadd(c, a1->key, a2->key);
             if (k != KINF && k > kmax) kmax = k;
         }
-        witness(c, u, v, kmax, 200);
+        witness(c, u, v, kmax, WITNESS_LIMIT);
         uint32_t nout = out->n;
         for (uint32_t q = 0; q < nout; q++) {
             uint32_t i1 = c->in[v].v[p], i2 = c->out[v].v[q];
@@ -270,6 +273,20 @@ static int contract(core *c, uint32_t v, uint32_t step)
         if (a->freeze == NONE) {
             a->freeze = step;
             c->cnbr[a->head]++;
+        }
+    }
+    /* the neighbours' lists keep only live arcs (frozen ones stay reachable through their parts) */
+    for (int side = 0; side < 2; side++) {
+        const ivec *lst = side ? &c->out[v] : &c->in[v];
+        for (uint32_t p = 0; p < lst->n; p++) {
+            const carc *a = &c->arcs[lst->v[p]];
+            uint32_t x = side ? a->head : a->tail;
+            if (x == v) continue;
+            ivec *nb = side ? &c->in[x] : &c->out[x];
+            uint32_t k = 0;
+            for (uint32_t r = 0; r < nb->n; r++)
+                if (c->arcs[nb->v[r]].freeze == NONE) nb->v[k++] = nb->v[r];
+            nb->n = k;
         }
     }
     return 0;
@@ -407,7 +424,13 @@ cs_status cs__load_core(const aug *g, size_t n, const cs_matrix *F, int nthreads
         }
     }
     /* contraction */
-    const int64_t PMAX = 8;
+    int64_t PMAX = 24;
+    {
+        const char *e = getenv("CITYSYS_CORE_PMAX"); /* tuning only (undocumented) */
+        if (e && atoi(e) > 0) PMAX = atoi(e);
+        e = getenv("CITYSYS_CORE_WITNESS");
+        if (e && atoi(e) > 0) WITNESS_LIMIT = (uint32_t)atoi(e);
+    }
     for (uint32_t x = 0; x < N; x++)
         if (!c.keep[x]) pq_push(&q, priority(&c, x), x);
     uint32_t step = 0;
