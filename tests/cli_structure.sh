@@ -29,5 +29,23 @@ check 'ogrinfo -so "$G" roads | grep -q "flow_forward: Real" && ogrinfo -so "$G"
 check 'ogrinfo -q "$G" corridors | grep -q "LINESTRING (2 0,3 0,4 0,5 0,6 0)"'
 check 'ogrinfo -q "$G" corridors | grep -q "geometry (String) = route"'
 check '[ "$(ogrinfo -q "$G" -sql "select count(*) from roads where criticality_rank is not null" | grep -o "= [0-9]*")" = "= 7" ]'
+# the 3 most loaded segments on the overlay of terminals: the same figures as the full evaluation
+mkdir -p "$CS_TMP/p3"
+cp "$D"/*.csv "$CS_TMP/p3/"
+sed 's/"criticality": true/"criticality": true, "criticality_max_segments": 3/' "$D/project.json" > "$CS_TMP/p3/project.json"
+"$CITYSYS" flows "$CS_TMP/p3/project.json" -o "$CS_TMP/out3" --no-cache -q 2>/dev/null
+check '[ $? -eq 0 ]'
+check '/usr/bin/python3 - "$O/roads.csv" "$CS_TMP/out3/roads.csv" <<"PY"
+import csv, sys, math
+a = {r["segment"]: r for r in csv.DictReader(open(sys.argv[1]))}
+b = [r for r in csv.DictReader(open(sys.argv[2])) if r["criticality_rank"] not in ("", "nan")]
+top = sorted(a.values(), key=lambda r: (-(float(r["flow_forward"]) + float(r["flow_backward"])), int(r["segment"])))[:3]
+ok = len(b) == 3 and {r["segment"] for r in b} == {r["segment"] for r in top}
+for r in b:
+    for k in ("closure_cost_flow_s", "closure_cut_flow", "closure_cut_population"):
+        x, y = float(r[k]), float(a[r["segment"]][k])
+        ok = ok and abs(x - y) <= 1e-9 * max(1.0, abs(y))
+sys.exit(0 if ok else 1)
+PY'
 [ $fail -eq 0 ] && echo "cli_structure: all checks passed"
 exit $fail

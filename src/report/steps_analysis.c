@@ -80,6 +80,7 @@ typedef struct ind_cfg {
     /* flows */
     int crit_enabled;
     double crit_min_share;
+    double crit_max_segments;
 } ind_cfg;
 
 static const char *const IND_KEYS[] = {"country_code_field", "cost", "access", "gravity", "inequality", NULL};
@@ -88,7 +89,7 @@ static const char *const COST_KEYS[] = {"border_time_path", "border_distance_pat
 static const char *const ACC_KEYS[] = {"theta", "thresholds_min", "c_min_min", "headline_theta", NULL};
 static const char *const GRAV_KEYS[] = {"model", "decay", "beta", NULL};
 static const char *const INEQ_KEYS[] = {"value", "group", NULL};
-static const char *const FLOW_KEYS[] = {"criticality", "criticality_min_share", NULL};
+static const char *const FLOW_KEYS[] = {"criticality", "criticality_min_share", "criticality_max_segments", NULL};
 
 static int parse_ind(const cs_project *p, cs_diag *diag, const cs_cities *c, ind_cfg *g)
 {
@@ -158,6 +159,7 @@ static int parse_ind(const cs_project *p, cs_diag *diag, const cs_cities *c, ind
         cs_sec_check_keys(&sf, FLOW_KEYS);
         g->crit_enabled = cs_sec_bool(&sf, "criticality", 1);
         g->crit_min_share = cs_sec_num(&sf, "criticality_min_share", 0, 0, 1);
+        g->crit_max_segments = floor(cs_sec_num(&sf, "criticality_max_segments", 0, 0, 1e9));
     }
     (void)sa;
     return errors;
@@ -886,6 +888,16 @@ static cs_status structure_gpkg(cs_run_ctx *ctx, cs_table *roads, const char *di
     return st;
 }
 
+/* segments by decreasing load (both directions), then id */
+static _Thread_local const cs_load *g_rank_load;
+static int cmp_by_load(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    double fx = g_rank_load->flow_fwd[x] + g_rank_load->flow_bwd[x], fy = g_rank_load->flow_fwd[y] + g_rank_load->flow_bwd[y];
+    if (fx != fy) return fx > fy ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
 static cs_status flows_run(cs_run_ctx *ctx, const char *dir)
 {
     ind_cfg g;
@@ -901,8 +913,24 @@ static cs_status flows_run(cs_run_ctx *ctx, const char *dir)
         cs_criticality_opts_default(&co);
         co.min_flow = g.crit_min_share * ctx->load->total_flow;
         co.progress = ctx->progress;
-        st = cs_criticality_compute(ctx->router, ctx->net, ctx->load, ctx->loc, n, ctx->flows, ctx->time,
-                                    c->population, &co, &ctx->crit);
+        if (g.crit_max_segments > 0) {
+            /* the M most loaded segments above the threshold (ties by segment id), on the overlay of terminals */
+            uint32_t ns = ctx->net->n_segs;
+            uint32_t *ids = cs_mallocarray(ns ? ns : 1, sizeof *ids);
+            if (!ids) st = CS_ENOMEM;
+            size_t k = 0;
+            for (uint32_t s = 0; ids && s < ns; s++)
+                if (ctx->load->flow_fwd[s] + ctx->load->flow_bwd[s] > co.min_flow) ids[k++] = s;
+            g_rank_load = ctx->load;
+            if (ids) qsort(ids, k, sizeof *ids, cmp_by_load);
+            if (k > (size_t)g.crit_max_segments) k = (size_t)g.crit_max_segments;
+            if (!st)
+                st = cs_criticality_segments(ctx->router, ctx->net, ctx->load, ctx->loc, n, ctx->flows, ctx->time,
+                                             c->population, ids, k, &co, &ctx->crit);
+            cs_free(ids);
+        } else
+            st = cs_criticality_compute(ctx->router, ctx->net, ctx->load, ctx->loc, n, ctx->flows, ctx->time,
+                                        c->population, &co, &ctx->crit);
     }
     uint32_t m = ctx->net->n_segs;
     cs_matrix *rm = NULL;
