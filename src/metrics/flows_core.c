@@ -424,7 +424,7 @@ cs_status cs__load_core(const aug *g, size_t n, const cs_matrix *F, int nthreads
         }
     }
     /* contraction */
-    int64_t PMAX = 24;
+    int64_t PMAX = 60;
     {
         const char *e = getenv("CITYSYS_CORE_PMAX"); /* tuning only (undocumented) */
         if (e && atoi(e) > 0) PMAX = atoi(e);
