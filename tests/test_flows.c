@@ -180,6 +180,16 @@ static void random_cases(void)
         cs_load *L3;
         lo.method = CS_LOAD_CORE;
         CHECK_OK(cs_load_compute(net, loc, nc, F, &lo, &L3));
+        cs_load *L4;
+        lo.threads = 1;
+        CHECK_OK(cs_load_compute(net, loc, nc, F, &lo, &L4)); /* one thread: bitwise the same */
+        for (uint32_t s = 0; s < M; s++)
+            CHECK(L4->flow_fwd[s] == L3->flow_fwd[s] && L4->flow_bwd[s] == L3->flow_bwd[s] &&
+                  L4->pairs_fwd[s] == L3->pairs_fwd[s]);
+        for (size_t b = 0; b < nc; b++)
+            CHECK(L4->through_flow[b] == L3->through_flow[b] || (isnan(L4->through_flow[b]) && isnan(L3->through_flow[b])));
+        cs_load_free(L4);
+        lo.threads = 2;
         lo.method = CS_LOAD_AUTO;
         CHECK(L3->use_off == NULL && L3->core_nodes > 0);
         for (uint32_t s = 0; s < M; s++) {
