@@ -575,7 +575,7 @@ static const char *const TYP_KEYS[] = {"core_min_population", "commute_share", "
                                        "corridor_min_towns", "isolated_min", "secondary_min_share",
                                        "secondary_max_share", "hub_flows", "soft_share", NULL};
 
-static int parse_typ(const cs_project *p, cs_diag *diag, cs_typology_params *tp, int *hub_gravity, double *soft_share)
+static int parse_typ_ss(const cs_project *p, cs_diag *diag, cs_typology_params *tp, int *hub_gravity, double *soft_share)
 {
     int errors = 0;
     cs_typology_params_default(tp);
@@ -602,13 +602,19 @@ static int parse_typ(const cs_project *p, cs_diag *diag, cs_typology_params *tp,
     return errors;
 }
 
+/* the typology rules alone (soft_share checked, not returned) */
+static int parse_typ(const cs_project *p, cs_diag *diag, cs_typology_params *tp, int *hub_gravity)
+{
+    double ss;
+    return parse_typ_ss(p, diag, tp, hub_gravity, &ss);
+}
+
 cs_status cs_run_check_typology_section(cs_run_ctx *ctx);
 cs_status cs_run_check_typology_section(cs_run_ctx *ctx)
 {
     cs_typology_params tp;
     int hg;
-    double ss;
-    return parse_typ(ctx->project, ctx->diag, &tp, &hg, &ss) ? CS_EPARSE : CS_OK;
+    return parse_typ(ctx->project, ctx->diag, &tp, &hg) ? CS_EPARSE : CS_OK;
 }
 
 static int typ_wanted(const cs_run_ctx *ctx) { return ctx->time != NULL; }
@@ -620,7 +626,7 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
     cs_typology_params tp;
     int hub_gravity;
     double soft_share;
-    if (parse_typ(ctx->project, ctx->diag, &tp, &hub_gravity, &soft_share)) return CS_EPARSE;
+    if (parse_typ_ss(ctx->project, ctx->diag, &tp, &hub_gravity, &soft_share)) return CS_EPARSE;
     const cs_cities *c = ctx->cities;
     uint32_t *grp = NULL;
     char **gn = NULL;
