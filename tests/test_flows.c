@@ -280,6 +280,50 @@ static void random_cases(void)
             CHECK(cr3->impact[q].cut_flow == cr->impact[q].cut_flow);
         }
         cs_criticality_free(cr3);
+        /* cities on segments (split points, connectors, ends of two-way segments): both methods agree */
+        {
+            cs_location sl[16];
+            for (size_t i = 0; i < nc; i++) {
+                uint32_t k = rnd(4);
+                if (k == 0) sl[i] = cs_location_node(city[i]);
+                else {
+                    sl[i].node = CS_INVALID_ID;
+                    sl[i].seg = rnd(M);
+                    sl[i].frac = k == 1 ? (double)rnd(2) : (1 + rnd(9)) / 10.0; /* some at the ends */
+                    sl[i].access_ms = rnd(3) * 500;
+                    sl[i].access_cm = rnd(3) * 50;
+                }
+            }
+            cs_load *Lt, *Lc;
+            lo.method = CS_LOAD_TREES;
+            CHECK_OK(cs_load_compute(net, sl, nc, F, &lo, &Lt));
+            lo.method = CS_LOAD_CORE;
+            CHECK_OK(cs_load_compute(net, sl, nc, F, &lo, &Lc));
+            lo.method = CS_LOAD_AUTO;
+            double tt = Lt->total_flow + 1;
+            for (uint32_t s = 0; s < M; s++) {
+                CHECK_NEAR(Lc->flow_fwd[s], Lt->flow_fwd[s], 1e-9 * tt);
+                CHECK_NEAR(Lc->flow_bwd[s], Lt->flow_bwd[s], 1e-9 * tt);
+                CHECK_NEAR(Lc->pairs_fwd[s] + Lc->pairs_bwd[s], Lt->pairs_fwd[s] + Lt->pairs_bwd[s], 1e-9 * (double)(nc * nc));
+            }
+            for (size_t b = 0; b < nc; b++) {
+                CHECK_NEAR(Lc->through_flow[b], Lt->through_flow[b], 1e-9 * tt);
+                CHECK_NEAR(Lc->through_pairs[b], Lt->through_pairs[b], 1e-9 * (double)(nc * nc));
+            }
+            CHECK_NEAR(Lc->total_flow_time_s, Lt->total_flow_time_s, 1e-9 * Lt->total_flow_time_s + 1e-9);
+            CHECK(Lc->unreachable_pairs == Lt->unreachable_pairs);
+            /* the load's times are the router's: Σ F t equals the matrix-weighted sum */
+            cs_matrix *Ts;
+            CHECK_OK(cs_router_matrix(r, sl, nc, sl, nc, NULL, (cs_progress){0}, &Ts, NULL));
+            double ft = 0;
+            for (size_t i = 0; i < nc; i++)
+                for (size_t j = 0; j < nc; j++)
+                    if (i != j && F->v[i * nc + j] > 0 && Ts->v[i * nc + j] < INFINITY) ft += F->v[i * nc + j] * Ts->v[i * nc + j];
+            CHECK_NEAR(Lt->total_flow_time_s, ft, 1e-9 * ft + 1e-9);
+            cs_matrix_free(Ts);
+            cs_load_free(Lt);
+            cs_load_free(Lc);
+        }
         cs_criticality_free(cr);
         cs_matrix_free(T0);
         cs_router_free(r);
