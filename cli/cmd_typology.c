@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "citysys/cityio.h"
+#include "citysys/flows.h"
+#include "citysys/osm.h"
 #include "citysys/table.h"
 #include "citysys/typology.h"
 #include "common.h"
@@ -26,6 +28,11 @@ static const cli_option opts[] = {
     {"secondary-min", 0, "F", "secondary city: minimum share of the country's largest (default 0.10)"},
     {"secondary-max", 0, "F", "secondary city: maximum share of the country's largest (default 0.50)"},
     {"hub-decay", 0, "RATE", "decay per minute of the gravity flows for hubs (default 0.02)"},
+    {"nodes", 0, "CSV", "network node table (id/lon/lat as in the project's network section) for corridor routes"},
+    {"edges", 0, "CSV", "network edge table (from, to, duration in minutes, distance in m): corridors get their fastest "
+                        "route (geometry, length, time) and merge on shared route length"},
+    {"time-unit-s", 0, "S", "seconds per unit of the edge table's duration column (default 60)"},
+    {"snap-max", 0, "M", "cities farther than this from every road get no route (default 5000 m)"},
     {"id", 0, "COL", "id column of the city table (default: auto-detected)"},
     {"population", 0, "COL", "population column (default: auto-detected)"},
     {"country", 0, "COL", "country column (default: auto-detected)"},
@@ -36,10 +43,11 @@ static int run(int argc, char **argv);
 const cli_command cli_cmd_typology = {
     "typology",
     "classify cities: metropolitan clusters, corridors, regional hubs, primary/secondary/isolated",
-    "citysys typology CITIES --matrix TIME -o DIR [options]",
+    "citysys typology CITIES --matrix TIME -o DIR [--nodes CSV --edges CSV] [options]",
     "Reads a city table and a travel-time matrix, and writes typology.csv (one row per city with every\n"
     "label), typology.gpkg (layers cities, clusters (hull polygons), corridors (lines through their\n"
-    "towns)) and typology.json (parameters, clusters, corridors, hubs). Rules and sources: docs/typology.md.",
+    "towns, or their fastest route on the network given by --nodes/--edges)) and typology.json\n"
+    "(parameters, clusters, corridors, hubs). Rules and sources: docs/typology.md.",
     opts, 1, 1, run};
 
 static int run(int argc, char **argv)
@@ -65,10 +73,18 @@ static int run(int argc, char **argv)
     p.secondary_min_share = cli_get_double(&a, "secondary-min", p.secondary_min_share, &ok);
     p.secondary_max_share = cli_get_double(&a, "secondary-max", p.secondary_max_share, &ok);
     p.gravity_decay_param = cli_get_double(&a, "hub-decay", p.gravity_decay_param, &ok);
+    double time_unit_s = cli_get_double(&a, "time-unit-s", 60, &ok), snap_max = cli_get_double(&a, "snap-max", 5000, &ok);
     if (!ok) return CLI_EXIT_USAGE;
+    if (cli_has(&a, "nodes") != cli_has(&a, "edges")) return cli_usage_error(a.cmd, "--nodes and --edges go together");
+    if (!(time_unit_s > 0) || !(snap_max > 0)) return cli_usage_error(a.cmd, "--time-unit-s and --snap-max must be > 0");
     cs_cities *c = NULL;
     cs_matrix *t = NULL, *cm = NULL, *fm = NULL;
     cs_typology *ty = NULL;
+    cs_network *net = NULL;
+    cs_snap *snaps = NULL;
+    cs_location *loc = NULL;
+    cs_route_finder *rf = NULL;
+    size_t n_routes = 0;
     uint32_t *grp = NULL, ng = 0;
     cs_table *tab = NULL;
     json_t *js = NULL;
@@ -79,7 +95,29 @@ static int run(int argc, char **argv)
     if (cli_has(&a, "flows") && (rc = cli_load_matrix_for(cli_get(&a, "flows", ""), c, CS_MATRIX_FLOW, &fm))) goto done;
     grp = cli_groups(c->country, c->n, &ng);
     cs_typology_input in = {c->n, c->population, grp, (const char *const *)c->id, t, cm, fm};
-    cs_status st = cs_typology_compute(&in, &p, NULL, NULL, &ty);
+    cs_status st = CS_OK;
+    if (cli_has(&a, "edges")) { /* the network for corridor routes: cities snapped to the nearest segment */
+        cs_table_opts to;
+        cs_table_opts_default(&to);
+        to.time_unit_s = time_unit_s;
+        to.edge_extra = NULL;    /* plain road times: corridors follow the roads */
+        to.edge_proposed = NULL;
+        st = cs_network_from_tables(cli_get(&a, "nodes", ""), cli_get(&a, "edges", ""), &to, &net);
+        snaps = cs_calloc(c->n ? c->n : 1, sizeof *snaps);
+        loc = cs_calloc(c->n ? c->n : 1, sizeof *loc);
+        if (!st && (!snaps || !loc)) st = CS_ENOMEM;
+        cs_snap_opts so;
+        cs_snap_opts_default(&so);
+        so.max_dist_m = snap_max;
+        if (!st) st = cs_snap_points(net, c->lon, c->lat, c->n, &so, snaps);
+        for (size_t i = 0; !st && i < c->n; i++) loc[i] = cs_location_from_snap(&snaps[i]);
+        if (!st) st = cs_route_finder_new(net, loc, c->n, &rf);
+        if (st) {
+            rc = cli_fail(st);
+            goto done;
+        }
+    }
+    st = cs_typology_compute(&in, &p, rf ? cs_route_finder_fn : NULL, rf, &ty);
     if (st) {
         rc = cli_fail(st);
         goto done;
@@ -107,11 +145,15 @@ static int run(int argc, char **argv)
     cs_table_free(tcl);
     cs_table_free(tco);
     size_t nlive = 0;
-    for (uint32_t k = 0; k < ty->n_corridors; k++) nlive += ty->corridors[k].merged_into == CS_INVALID_ID;
+    for (uint32_t k = 0; k < ty->n_corridors; k++) {
+        nlive += ty->corridors[k].merged_into == CS_INVALID_ID;
+        n_routes += ty->corridors[k].merged_into == CS_INVALID_ID && ty->corridors[k].route.npts >= 2;
+    }
     /* JSON summary */
     if (!st) {
-        js = json_pack("{s:i,s:i,s:i,s:i}", "cities", (json_int_t)n, "clusters", (json_int_t)ty->n_clusters,
-                       "corridors", (json_int_t)nlive, "adjacent_pairs", (json_int_t)ty->n_adjacent);
+        js = json_pack("{s:i,s:i,s:i,s:i,s:i}", "cities", (json_int_t)n, "clusters", (json_int_t)ty->n_clusters,
+                       "corridors", (json_int_t)nlive, "corridors_with_route", (json_int_t)n_routes,
+                       "adjacent_pairs", (json_int_t)ty->n_adjacent);
         json_t *par_j = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:f,s:f,s:f,s:f}", "core_min_population",
                                   p.core_min_population, "commute_share", p.commute_share, "max_commute_min",
                                   p.max_commute_s / 60, "commute_decay_per_min", p.commute_decay_param,
@@ -143,6 +185,10 @@ static int run(int argc, char **argv)
                 nhub, out);
     cs_free(csv); cs_free(gpkg); cs_free(jpath);
 done:
+    cs_route_finder_free(rf);
+    cs_free(loc);
+    cs_free(snaps);
+    cs_network_free(net);
     json_decref(js);
     cs_table_free(tab);
     cs_typology_free(ty);

@@ -112,8 +112,67 @@ static void louvain(void)
     CHECK(cs_centrality_compute(10, &bad, NULL, 1, &c) == CS_EINVAL);
 }
 
+/* hard and soft layers: layer-normalised aggregate graph, its strength by hand and its eigenvector by power
+   iteration on the same matrix; soft harmonic by hand on a soft chain */
+static void hard_soft(void)
+{
+    uint32_t hi[3] = {0, 1, 2}, hj[3] = {1, 2, 3};
+    double hl[3] = {10, 20, 30}, hw[3] = {4, 2, 2}; /* Σ 8 */
+    uint32_t si[2] = {0, 1}, sj[2] = {3, 3};
+    double sw[2] = {3, 1}; /* Σ 4 */
+    cs_edge_list hard = {3, hi, hj, hl, hw}, soft = {2, si, sj, NULL, sw};
+    for (int rep = 0; rep < 3; rep++) {
+        double a = rep == 0 ? 0.5 : rep == 1 ? 0.2 : 1.0;
+        cs_centrality_opts o;
+        cs_centrality_opts_default(&o);
+        o.soft_share = a;
+        cs_centrality *c;
+        CHECK_OK(cs_centrality_compute_opts(4, &hard, &soft, &o, &c));
+        double W[4][4] = {{0}};
+        for (int k = 0; k < 3; k++) {
+            double w = (1 - a) * hw[k] / 8;
+            W[hi[k]][hj[k]] += w;
+            W[hj[k]][hi[k]] += w;
+        }
+        for (int k = 0; k < 2; k++) {
+            double w = a * sw[k] / 4;
+            W[si[k]][sj[k]] += w;
+            W[sj[k]][si[k]] += w;
+        }
+        double x[4] = {1, 1, 1, 1};
+        for (int it = 0; it < 5000; it++) { /* power iteration on W + I (same eigenvector, no oscillation) */
+            double y[4] = {0}, mx = 0;
+            for (int i = 0; i < 4; i++) {
+                y[i] = x[i];
+                for (int j = 0; j < 4; j++) y[i] += W[i][j] * x[j];
+            }
+            for (int i = 0; i < 4; i++) mx = fmax(mx, y[i]);
+            for (int i = 0; i < 4; i++) x[i] = y[i] / mx;
+        }
+        for (int i = 0; i < 4; i++) {
+            double st = 0;
+            for (int j = 0; j < 4; j++) st += W[i][j];
+            CHECK_NEAR(c->combined_strength[i], st, 1e-12);
+            CHECK_NEAR(c->combined_eigenvector[i], x[i], 1e-6);
+        }
+        /* soft harmonic, hops: city 3 reaches 0 and 1 in one hop, 2 never: (1 + 1) / 3 */
+        CHECK_NEAR(c->soft_harmonic[3], 2.0 / 3, 1e-12);
+        CHECK_NEAR(c->soft_harmonic[0], (1 + 0.5) / 3, 1e-12);
+        CHECK_NEAR(c->soft_harmonic[2], 0, 1e-12);
+        CHECK_NEAR(c->soft_strength[3], 4, 1e-12);
+        cs_centrality_free(c);
+    }
+    cs_centrality_opts o;
+    cs_centrality_opts_default(&o);
+    o.soft_share = 1.5;
+    cs_centrality *c = NULL;
+    CHECK(cs_centrality_compute_opts(4, &hard, &soft, &o, &c) == CS_EINVAL);
+    cs_error_clear();
+}
+
 int main(void)
 {
+    hard_soft();
     chain();
     star();
     random_betweenness();

@@ -1,4 +1,6 @@
 /* Load and criticality against brute-force oracles: explicit per-pair routes, and full recomputation per closure. */
+#include <math.h>
+#include <string.h>
 #include "test.h"
 #include "citysys/flows.h"
 #include "citysys/routing.h"
@@ -13,10 +15,10 @@ static const kk INF = {UINT64_MAX / 4, 0};
 typedef struct { uint32_t u, v, t, l, seg, dir; } oarc;
 
 /* oracle: load per (segment, direction) by explicit tied-route counting per pair */
+static kk D[MAXN][MAXN];
 static void oracle(uint32_t N, const oarc *A, size_t na, const uint32_t *city, size_t nc, const double *F,
-                   double *lf, double *lb, double *tot_ft)
+                   double *lf, double *lb, double *tot_ft, double *thr, double *thrp)
 {
-    static kk D[MAXN][MAXN];
     static double S[MAXN][MAXN]; /* number of tied routes a->b */
     for (uint32_t a = 0; a < N; a++)
         for (uint32_t b = 0; b < N; b++) D[a][b] = a == b ? (kk){0, 0} : INF;
@@ -55,6 +57,15 @@ static void oracle(uint32_t N, const oarc *A, size_t na, const uint32_t *city, s
             uint32_t o = city[i], d = city[j];
             if (i == j || !(f > 0) || D[o][d].t >= INF.t) continue;
             *tot_ft += f * (double)D[o][d].t / 1000.0;
+            /* intermediacy: share of the tied routes o->d through each other city's node */
+            for (size_t b = 0; b < nc; b++) {
+                uint32_t x = city[b];
+                if (x == o || x == d || D[o][x].t >= INF.t || D[x][d].t >= INF.t) continue;
+                kk via = {D[o][x].t + D[x][d].t, D[o][x].l + D[x][d].l};
+                if (!eq(via, D[o][d])) continue;
+                thr[b] += f * S[o][x] * S[x][d] / S[o][d];
+                thrp[b] += S[o][x] * S[x][d] / S[o][d];
+            }
             for (size_t e = 0; e < na; e++) {
                 if (D[o][A[e].u].t >= INF.t || D[A[e].v][d].t >= INF.t) continue;
                 kk via = add(D[o][A[e].u], A[e].t, A[e].l);
@@ -66,6 +77,54 @@ static void oracle(uint32_t N, const oarc *A, size_t na, const uint32_t *city, s
                 else lb[A[e].seg] += f * share;
             }
         }
+}
+
+/* routes: a connected chain of pieces whose time is the matrix time and whose (time, length) is the
+   oracle's; the same route as the router's Dijkstra tree (smallest segment id among tied arcs) */
+static void check_routes(const cs_router *r, const cs_network *net, const cs_location *loc, const uint32_t *city,
+                         size_t nc, const cs_matrix *T0, const uint32_t *fw, const uint32_t *bw, const uint32_t *ln)
+{
+    cs_route_finder *f;
+    CHECK_OK(cs_route_finder_new(net, loc, nc, &f));
+    cs_dijkstra *dj;
+    CHECK_OK(cs_dijkstra_new(r, &dj));
+    uint32_t pred[MAXN], predn[MAXN];
+    for (size_t i = 0; i < nc; i++) {
+        CHECK_OK(cs_dijkstra_run(dj, city[i], 0, NULL, NULL, pred, predn));
+        for (size_t j = 0; j < nc; j++) {
+            cs_route rt;
+            cs_status st = cs_route_find(f, (uint32_t)i, (uint32_t)j, &rt);
+            double t = T0->v[i * nc + j];
+            if (!(t < INFINITY)) {
+                CHECK(st == CS_EINFEASIBLE);
+                cs_error_clear();
+                continue;
+            }
+            CHECK_OK(st);
+            CHECK_NEAR(rt.time_s, t, 1e-9);
+            CHECK(D[city[i]][city[j]].t == (uint64_t)llround(rt.time_s * 1000));
+            CHECK(D[city[i]][city[j]].l == (uint64_t)llround(rt.length_m * 100));
+            uint64_t ts = 0, ls = 0;
+            uint32_t at = city[i];
+            for (size_t q = 0; q < rt.n; q++) {
+                uint32_t s = rt.seg[q];
+                CHECK((rt.dir[q] ? net->seg_v[s] : net->seg_u[s]) == at);
+                at = rt.dir[q] ? net->seg_u[s] : net->seg_v[s];
+                ts += rt.dir[q] ? bw[s] : fw[s];
+                ls += ln[s];
+                CHECK_NEAR(rt.len_m[q], ln[s] / 100.0, 1e-9);
+            }
+            CHECK(at == city[j]);
+            CHECK(ts == D[city[i]][city[j]].t && ls == D[city[i]][city[j]].l);
+            /* same as following the Dijkstra tree back from city j */
+            size_t q = rt.n;
+            for (uint32_t x = city[j]; x != city[i] && q > 0; x = predn[x]) CHECK(pred[x] == rt.seg[--q]);
+            CHECK(q == 0);
+            cs_route_clear(&rt);
+        }
+    }
+    cs_dijkstra_free(dj);
+    cs_route_finder_free(f);
 }
 
 static unsigned rs = 99;
@@ -100,8 +159,8 @@ static void random_cases(void)
         cs_matrix *F;
         cs_matrix_new(nc, nc, CS_MATRIX_FLOW, &F);
         for (size_t k = 0; k < nc * nc; k++) F->v[k] = rnd(4) == 0 ? 0 : 1 + rnd(100);
-        double lf[200] = {0}, lb[200] = {0}, tft;
-        oracle(N, A, na, city, nc, F->v, lf, lb, &tft);
+        double lf[200] = {0}, lb[200] = {0}, tft, thr[16] = {0}, thrp[16] = {0};
+        oracle(N, A, na, city, nc, F->v, lf, lb, &tft, thr, thrp);
         cs_load_opts lo;
         cs_load_opts_default(&lo);
         lo.threads = 1;
@@ -117,11 +176,44 @@ static void random_cases(void)
             CHECK(L->pairs_fwd[s] == L2->pairs_fwd[s]);
         }
         CHECK_NEAR(L->total_flow_time_s, tft, 1e-9);
+        /* the contracted core: same loads, intermediacy and totals (every tied route kept with its multiplicity) */
+        cs_load *L3;
+        lo.method = CS_LOAD_CORE;
+        CHECK_OK(cs_load_compute(net, loc, nc, F, &lo, &L3));
+        cs_load *L4;
+        lo.threads = 1;
+        CHECK_OK(cs_load_compute(net, loc, nc, F, &lo, &L4)); /* one thread: bitwise the same */
+        for (uint32_t s = 0; s < M; s++)
+            CHECK(L4->flow_fwd[s] == L3->flow_fwd[s] && L4->flow_bwd[s] == L3->flow_bwd[s] &&
+                  L4->pairs_fwd[s] == L3->pairs_fwd[s]);
+        for (size_t b = 0; b < nc; b++)
+            CHECK(L4->through_flow[b] == L3->through_flow[b] || (isnan(L4->through_flow[b]) && isnan(L3->through_flow[b])));
+        cs_load_free(L4);
+        lo.threads = 2;
+        lo.method = CS_LOAD_AUTO;
+        CHECK(L3->use_off == NULL && L3->core_nodes > 0);
+        for (uint32_t s = 0; s < M; s++) {
+            CHECK_NEAR(L3->flow_fwd[s], lf[s], 1e-9 * tot);
+            CHECK_NEAR(L3->flow_bwd[s], lb[s], 1e-9 * tot);
+            CHECK_NEAR(L3->pairs_fwd[s] + L3->pairs_bwd[s], L->pairs_fwd[s] + L->pairs_bwd[s], 1e-9 * (double)(nc * nc));
+        }
+        for (size_t b = 0; b < nc; b++) {
+            CHECK_NEAR(L3->through_flow[b], thr[b], 1e-9 * tot);
+            CHECK_NEAR(L3->through_pairs[b], thrp[b], 1e-9 * (double)(nc * nc));
+        }
+        CHECK_NEAR(L3->total_flow_time_s, tft, 1e-9);
+        CHECK_NEAR(L3->total_flow, L->total_flow, 1e-9 * tot);
+        for (size_t b = 0; b < nc; b++) { /* intermediacy against explicit per-pair routes */
+            CHECK_NEAR(L->through_flow[b], thr[b], 1e-9 * tot);
+            CHECK_NEAR(L->through_pairs[b], thrp[b], 1e-9 * (double)(nc * nc));
+            CHECK(L->through_flow[b] == L2->through_flow[b] && L->through_pairs[b] == L2->through_pairs[b]);
+        }
         /* criticality against closing each loaded segment and recomputing the whole matrix */
         cs_router *r;
         CHECK_OK(cs_router_build(net, NULL, (cs_progress){0}, &r));
         cs_matrix *T0;
         CHECK_OK(cs_router_matrix(r, loc, nc, loc, nc, NULL, (cs_progress){0}, &T0, NULL));
+        check_routes(r, net, loc, city, nc, T0, fw, bw, ln);
         double pop[16];
         for (size_t i = 0; i < nc; i++) pop[i] = 1000 + 10 * i;
         cs_criticality *cr, *cr1;
@@ -178,9 +270,64 @@ static void random_cases(void)
         CHECK_OK(cs_router_matrix(r, loc, nc, loc, nc, NULL, (cs_progress){0}, &T2, NULL));
         for (size_t k = 0; k < nc * nc; k++) CHECK(T2->v[k] == T0->v[k] || (isinf(T2->v[k]) && isinf(T0->v[k])));
         cs_matrix_free(T2);
+        /* without use lists (contracted core) every origin is re-evaluated: the same criticality */
+        cs_criticality *cr3;
+        CHECK_OK(cs_criticality_compute(r, net, L3, loc, nc, F, T0, pop, &co1, &cr3));
+        CHECK(cr3->n == cr->n);
+        for (size_t q = 0; q < cr->n && q < cr3->n; q++) {
+            CHECK(cr3->seg[q] == cr->seg[q]);
+            CHECK_NEAR(cr3->impact[q].delta_cost_s, cr->impact[q].delta_cost_s, 1e-9);
+            CHECK(cr3->impact[q].cut_flow == cr->impact[q].cut_flow);
+        }
+        cs_criticality_free(cr3);
+        /* cities on segments (split points, connectors, ends of two-way segments): both methods agree */
+        {
+            cs_location sl[16];
+            for (size_t i = 0; i < nc; i++) {
+                uint32_t k = rnd(4);
+                if (k == 0) sl[i] = cs_location_node(city[i]);
+                else {
+                    sl[i].node = CS_INVALID_ID;
+                    sl[i].seg = rnd(M);
+                    sl[i].frac = k == 1 ? (double)rnd(2) : (1 + rnd(9)) / 10.0; /* some at the ends */
+                    sl[i].access_ms = rnd(3) * 500;
+                    sl[i].access_cm = rnd(3) * 50;
+                }
+            }
+            cs_load *Lt, *Lc;
+            lo.method = CS_LOAD_TREES;
+            CHECK_OK(cs_load_compute(net, sl, nc, F, &lo, &Lt));
+            lo.method = CS_LOAD_CORE;
+            CHECK_OK(cs_load_compute(net, sl, nc, F, &lo, &Lc));
+            lo.method = CS_LOAD_AUTO;
+            double tt = Lt->total_flow + 1;
+            for (uint32_t s = 0; s < M; s++) {
+                CHECK_NEAR(Lc->flow_fwd[s], Lt->flow_fwd[s], 1e-9 * tt);
+                CHECK_NEAR(Lc->flow_bwd[s], Lt->flow_bwd[s], 1e-9 * tt);
+                CHECK_NEAR(Lc->pairs_fwd[s] + Lc->pairs_bwd[s], Lt->pairs_fwd[s] + Lt->pairs_bwd[s], 1e-9 * (double)(nc * nc));
+            }
+            for (size_t b = 0; b < nc; b++) {
+                CHECK_NEAR(Lc->through_flow[b], Lt->through_flow[b], 1e-9 * tt);
+                CHECK_NEAR(Lc->through_pairs[b], Lt->through_pairs[b], 1e-9 * (double)(nc * nc));
+            }
+            CHECK_NEAR(Lc->total_flow_time_s, Lt->total_flow_time_s, 1e-9 * Lt->total_flow_time_s + 1e-9);
+            CHECK(Lc->unreachable_pairs == Lt->unreachable_pairs);
+            /* the load's times are the router's: Σ F t equals the matrix-weighted sum */
+            cs_matrix *Ts;
+            CHECK_OK(cs_router_matrix(r, sl, nc, sl, nc, NULL, (cs_progress){0}, &Ts, NULL));
+            double ft = 0;
+            for (size_t i = 0; i < nc; i++)
+                for (size_t j = 0; j < nc; j++)
+                    if (i != j && F->v[i * nc + j] > 0 && Ts->v[i * nc + j] < INFINITY) ft += F->v[i * nc + j] * Ts->v[i * nc + j];
+            CHECK_NEAR(Lt->total_flow_time_s, ft, 1e-9 * ft + 1e-9);
+            cs_matrix_free(Ts);
+            cs_load_free(Lt);
+            cs_load_free(Lc);
+        }
         cs_criticality_free(cr);
         cs_matrix_free(T0);
         cs_router_free(r);
+        cs_load_free(L3);
         cs_load_free(L);
         cs_load_free(L2);
         cs_matrix_free(F);
@@ -244,8 +391,54 @@ static void bridge_and_split(void)
     cs_network_from_arcs_free(net);
 }
 
+/* the chain A–B–C: B (in the middle of the A–C road) carries every A<->C flow; a route to a point on a
+   segment ends at that point */
+static void chain_abc(void)
+{
+    uint32_t u[2] = {0, 1}, v[2] = {1, 2}, t[2] = {60000, 60000}, l[2] = {100000, 100000};
+    double lon[3] = {0, 1, 2}, lat[3] = {0, 0, 0};
+    cs_network *net;
+    CHECK_OK(cs_network_from_arcs(3, lon, lat, 2, u, v, t, t, l, NULL, &net));
+    cs_location loc[4] = {cs_location_node(0), {CS_INVALID_ID, 1, 0.5, 0, 0}, cs_location_node(2),
+                          {CS_INVALID_ID, CS_INVALID_ID, 0, 0, 0}};
+    cs_matrix *F;
+    cs_matrix_new(4, 4, CS_MATRIX_FLOW, &F);
+    double fv[16] = {0, 5, 7, 1, 2, 0, 3, 1, 11, 13, 0, 1, 1, 1, 1, 0};
+    memcpy(F->v, fv, sizeof fv);
+    cs_load *L;
+    CHECK_OK(cs_load_compute(net, loc, 4, F, NULL, &L));
+    CHECK_NEAR(L->through_flow[1], 7 + 11, 1e-12); /* A->C and C->A pass B */
+    CHECK_NEAR(L->through_pairs[1], 2, 1e-12);
+    CHECK_NEAR(L->through_flow[0], 0, 1e-12);
+    CHECK_NEAR(L->through_flow[2], 0, 1e-12);
+    CHECK(isnan(L->through_flow[3])); /* not joined */
+    CHECK_NEAR(L->unreachable_flow, 6, 1e-12);
+    cs_route_finder *f;
+    CHECK_OK(cs_route_finder_new(net, loc, 4, &f));
+    cs_route rt;
+    CHECK_OK(cs_route_find(f, 0, 1, &rt));
+    CHECK(rt.n == 2 && rt.seg[0] == 0 && rt.seg[1] == 1);
+    CHECK_NEAR(rt.to_frac[1], 0.5, 1e-12);
+    CHECK_NEAR(rt.len_m[1], 500, 1e-9);
+    CHECK_NEAR(rt.time_s, 90, 1e-9);
+    CHECK(rt.npts == 3);
+    if (rt.npts == 3) CHECK_NEAR(rt.lon[2], 1.5, 1e-9);
+    cs_route_clear(&rt);
+    CHECK_OK(cs_route_find(f, 2, 0, &rt)); /* backwards, through B's point: one piece per segment */
+    CHECK(rt.n == 2 && rt.seg[0] == 1 && rt.dir[0] == 1 && rt.from_frac[0] == 1 && rt.to_frac[0] == 0);
+    CHECK_NEAR(rt.length_m, 2000, 1e-9);
+    cs_route_clear(&rt);
+    CHECK(cs_route_find(f, 0, 3, &rt) == CS_EINFEASIBLE);
+    cs_error_clear();
+    cs_route_finder_free(f);
+    cs_load_free(L);
+    cs_matrix_free(F);
+    cs_network_from_arcs_free(net);
+}
+
 int main(void)
 {
+    chain_abc();
     bridge_and_split();
     random_cases();
     TEST_MAIN_END();

@@ -1,5 +1,7 @@
 /* Typology on hand-made systems with known answers, plus invariants (docs/typology.md). */
+#include <string.h>
 #include "test.h"
+#include "citysys/alloc.h"
 #include "citysys/typology.h"
 
 /* cities on a line: t_ij = |x_i - x_j| minutes */
@@ -135,6 +137,78 @@ static void test_corridor(void)
     cs_matrix_free(t);
 }
 
+/* a route callback with made-up routes: A–B uses segments 10,11,12, B–C uses 11,12,13 (unit lengths) or,
+   with g_apart, 20,21,22 */
+static int g_apart;
+static cs_status fake_routes(void *user, uint32_t a, uint32_t b, cs_route *out)
+{
+    int *calls = user;
+    (*calls)++;
+    memset(out, 0, sizeof *out);
+    uint32_t base = (a == 0 && b == 4) ? 10 : (a == 4 && b == 8) ? (g_apart ? 20 : 11) : 100;
+    out->n = 3;
+    out->seg = cs_mallocarray(3, sizeof *out->seg);
+    out->len_m = cs_mallocarray(3, sizeof *out->len_m);
+    out->lon = cs_mallocarray(2, sizeof(double));
+    out->lat = cs_mallocarray(2, sizeof(double));
+    for (int k = 0; k < 3; k++) {
+        out->seg[k] = base + (uint32_t)k;
+        out->len_m[k] = 1000;
+    }
+    out->npts = 2;
+    out->lon[0] = a;
+    out->lon[1] = b;
+    out->lat[0] = out->lat[1] = 0;
+    out->length_m = 3000;
+    out->time_s = 100.0 * (a + b);
+    return CS_OK;
+}
+
+static void test_corridor_routes(void)
+{
+    /* A - t1 t2 t3 - B - t4 t5 t6 - C on a line, 60 min apart: corridors A–B and B–C share only B (set overlap
+       1/5: kept apart without routes); with routes sharing 2 of 3 segments they merge */
+    size_t n = 9;
+    double pop[9] = {1000000, 20000, 30000, 25000, 2000000, 20000, 30000, 25000, 1500000};
+    cs_matrix *t;
+    cs_matrix_new(n, n, CS_MATRIX_TIME, &t);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) t->v[i * n + j] = fabs((double)i - (double)j) * 3600;
+    const char *ids[9] = {"A", "t1", "t2", "t3", "B", "t4", "t5", "t6", "C"};
+    cs_typology_input in = {n, pop, NULL, ids, t, NULL, NULL};
+    cs_typology_params p;
+    cs_typology_params_default(&p);
+    p.corridor_min_population = 500000;
+    cs_typology *ty;
+    CHECK_OK(cs_typology_compute(&in, &p, NULL, NULL, &ty));
+    CHECK(ty->n_corridors == 2);
+    for (uint32_t k = 0; k < ty->n_corridors; k++) {
+        CHECK(ty->corridors[k].merged_into == CS_INVALID_ID);
+        CHECK(isnan(ty->corridors[k].route_length_m) && ty->corridors[k].route.n == 0);
+    }
+    cs_typology_free(ty);
+    int calls = 0;
+    g_apart = 0;
+    CHECK_OK(cs_typology_compute(&in, &p, fake_routes, &calls, &ty));
+    CHECK(calls == 2); /* one route per corridor */
+    CHECK(ty->n_corridors == 2);
+    if (ty->n_corridors == 2) {
+        uint32_t live = ty->corridors[0].merged_into == CS_INVALID_ID ? 0 : 1;
+        CHECK(ty->corridors[1 - live].merged_into == live);
+        CHECK(ty->corridors[live].n_towns == 7); /* union of the towns and the other's ends */
+        CHECK_NEAR(ty->corridors[live].route_length_m, 3000, 1e-12);
+        CHECK(ty->corridors[live].route.npts == 2);
+    }
+    cs_typology_free(ty);
+    g_apart = 1;
+    CHECK_OK(cs_typology_compute(&in, &p, fake_routes, &calls, &ty));
+    CHECK(ty->n_corridors == 2 && ty->corridors[0].merged_into == CS_INVALID_ID &&
+          ty->corridors[1].merged_into == CS_INVALID_ID);
+    if (ty->n_corridors == 2) CHECK_NEAR(ty->corridors[1].route_time_s, 1200, 1e-12);
+    cs_typology_free(ty);
+    cs_matrix_free(t);
+}
+
 static void test_hubs(void)
 {
     /* two-level hierarchy: H (big) <- M (mid) <- s1, s2 (near M); H <- h1 near H */
@@ -228,6 +302,7 @@ int main(void)
     test_core_satellites();
     test_core_merge();
     test_corridor();
+    test_corridor_routes();
     test_hubs();
     test_shuffle_invariance();
     cs_matrix *t;

@@ -33,8 +33,18 @@ typedef struct cs_centrality {
     double modularity;
     double *soft_strength;    /**< sum of soft-link weights per city (NULL when no soft links given) */
     double *soft_eigenvector; /**< eigenvector centrality on the soft-link graph (NULL when none) */
-    double *combined_eigenvector; /**< on hard ∪ soft links with summed weights (NULL when no soft links) */
+    double *soft_harmonic;    /**< harmonic centrality on the soft graph, soft lengths (hops by default) (NULL when none) */
+    double *combined_eigenvector; /**< eigenvector centrality of the aggregate graph (1 − α) W_hard / ΣW_hard +
+                                       α W_soft / ΣW_soft, α = soft_share (NULL when no soft links) */
+    double *combined_strength;    /**< strength of the city in that aggregate graph (NULL when no soft links) */
 } cs_centrality;
+
+typedef struct cs_centrality_opts {
+    uint64_t seed;        /**< Louvain seed (default 1) */
+    double soft_share;    /**< α, weight of the soft layer in the aggregate graph, in [0, 1] (default 0.5) */
+} cs_centrality_opts;
+
+CS_API void cs_centrality_opts_default(cs_centrality_opts *o);
 
 /**
  * Compute the centralities of n cities over hard links (`hard`), optionally
@@ -43,6 +53,9 @@ typedef struct cs_centrality {
  */
 CS_API cs_status cs_centrality_compute(size_t n, const cs_edge_list *hard, const cs_edge_list *soft,
                                        uint64_t seed, cs_centrality **out);
+/** The same with options (soft_share; seed). */
+CS_API cs_status cs_centrality_compute_opts(size_t n, const cs_edge_list *hard, const cs_edge_list *soft,
+                                            const cs_centrality_opts *opts, cs_centrality **out);
 CS_API void cs_centrality_free(cs_centrality *c);
 
 #ifdef __cplusplus

@@ -46,6 +46,24 @@ typedef struct cs_typology_params {
 
 CS_API void cs_typology_params_default(cs_typology_params *p);
 
+/**
+ * A route between two cities on the road network (all arrays owned; cs_route_clear frees them).
+ * Pieces are whole or partial segments in travel order.
+ */
+typedef struct cs_route {
+    size_t n;            /**< pieces */
+    uint32_t *seg;       /**< segment id of each piece */
+    uint8_t *dir;        /**< 0 = travelled u->v, 1 = v->u */
+    double *from_frac, *to_frac; /**< fraction along the segment (0 = u, 1 = v) where the piece starts and ends */
+    double *len_m;       /**< length of each piece, metres */
+    double time_s;       /**< total time, connector legs included (seconds) */
+    double length_m;     /**< total length, connector legs included (metres) */
+    size_t npts;         /**< polyline points (0 when the route has no geometry) */
+    double *lon, *lat;   /**< polyline, degrees */
+} cs_route;
+
+CS_API void cs_route_clear(cs_route *r);
+
 /** One corridor. */
 typedef struct cs_corridor {
     uint32_t a, b;            /**< end cities */
@@ -55,6 +73,10 @@ typedef struct cs_corridor {
     double population;        /**< population of a, b and the towns */
     double mean_spacing_s;    /**< mean time between consecutive towns along the corridor (a..towns..b) */
     uint32_t merged_into;     /**< CS_INVALID_ID, or the index of the corridor this one was merged into */
+    cs_route route;           /**< owned: fastest route a->b when routes were given (route.n == 0 otherwise);
+                                   a merged group keeps its representative's (longest) route */
+    double route_length_m;    /**< route.length_m, NaN without routes */
+    double route_time_s;      /**< route.time_s, NaN without routes */
 } cs_corridor;
 
 typedef struct cs_typology {
@@ -85,15 +107,16 @@ typedef struct cs_typology {
     uint32_t *adj_i, *adj_j;
 } cs_typology;
 
+
 /**
- * Optional routes for corridors: for a pair (a,b) the segments of its fastest
- * route with their lengths, used to merge corridors that share at least
- * corridor_merge_overlap of the shorter route. May be NULL: then corridors
- * are merged when one's ordered town set (with ends) contains at least that
- * share of the other's (documented fallback).
+ * Optional routes for corridors (e.g. cs_route_finder_fn of flows.h): the fastest route from city a to
+ * city b into *out (cleared by the caller; the typology frees it with cs_route_clear). CS_EINFEASIBLE when
+ * there is none. With routes, corridors merge when they share at least corridor_merge_overlap of the
+ * shorter route's length (shared segments, piece lengths), and each corridor keeps its route's geometry,
+ * length and time. May be NULL: then corridors are merged when one's ordered town set (with ends)
+ * contains at least that share of the other's (documented fallback), and have no route.
  */
-typedef cs_status (*cs_route_fn)(void *user, uint32_t a, uint32_t b, uint32_t **segs, double **seg_len_m,
-                                 size_t *nsegs);
+typedef cs_status (*cs_route_fn)(void *user, uint32_t a, uint32_t b, cs_route *out);
 
 /** Inputs of the typology: per-city arrays (borrowed). */
 typedef struct cs_typology_input {
@@ -137,8 +160,10 @@ extern "C" {
  * cities (points: id, name, population, cluster, cluster_core, commute_share, corridors, hub,
  * hub_parent, hub_level, is_hub, hinterland_population, is_primary, is_secondary, is_isolated),
  * clusters (hull polygons buffered by 2 km for one- and two-member clusters: cluster, cores,
- * members, population) and corridors (lines through the ends and towns in order: corridor, end_a,
- * end_b, towns, n_towns, time_min, population, mean_spacing_min; merged corridors omitted).
+ * members, population) and corridors (the route's polyline when the corridor has a route, otherwise
+ * a line through the ends and towns in order: corridor, end_a, end_b, towns, n_towns, time_min,
+ * route_length_km, route_time_min (NaN without a route), geometry ("route" or "towns"), population,
+ * mean_spacing_min; merged corridors omitted).
  * clusters/corridors are set to NULL when there are none.
  */
 CS_API cs_status cs_typology_tables(const cs_typology *t, const cs_cities *c, cs_table **cities, cs_table **clusters,

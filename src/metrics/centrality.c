@@ -30,6 +30,8 @@ void cs_centrality_free(cs_centrality *c)
     cs_free(c->soft_strength);
     cs_free(c->soft_eigenvector);
     cs_free(c->combined_eigenvector);
+    cs_free(c->soft_harmonic);
+    cs_free(c->combined_strength);
     cs_free(c);
 }
 
@@ -50,7 +52,7 @@ static cs_status check_edges(size_t n, const cs_edge_list *e, const char *what)
 /* graph from one or two edge lists; lengths/weights vectors (weights summed on duplicates is not needed:
    igraph handles multi-edges in eigenvector centrality as summed adjacency) */
 static igraph_error_t build(size_t n, const cs_edge_list *a, const cs_edge_list *b, igraph_t *g, igraph_vector_t *len,
-                            igraph_vector_t *w)
+                            igraph_vector_t *w, double sa, double sb)
 {
     size_t m = (a ? a->m : 0) + (b ? b->m : 0);
     igraph_vector_int_t ev;
@@ -74,7 +76,7 @@ static igraph_error_t build(size_t n, const cs_edge_list *a, const cs_edge_list 
             VECTOR(ev)[2 * k] = L->i[q];
             VECTOR(ev)[2 * k + 1] = L->j[q];
             VECTOR(*len)[k] = L->length ? L->length[q] : 1.0;
-            VECTOR(*w)[k] = L->weight ? L->weight[q] : 1.0;
+            VECTOR(*w)[k] = (L->weight ? L->weight[q] : 1.0) * (s ? sb : sa);
         }
     }
     e = igraph_create(g, &ev, (igraph_integer_t)n, IGRAPH_UNDIRECTED);
@@ -102,15 +104,42 @@ static cs_status eigen(const igraph_t *g, const igraph_vector_t *w, double *out,
         igraph_vector_destroy(&v);
         return ig_fail(e, "eigenvector centrality");
     }
-    for (size_t i = 0; i < n; i++) out[i] = VECTOR(v)[i];
+    for (size_t i = 0; i < n; i++) out[i] = VECTOR(v)[i] + 0.0; /* no negative zeros */
     igraph_vector_destroy(&v);
     return CS_OK;
+}
+
+void cs_centrality_opts_default(cs_centrality_opts *o)
+{
+    o->seed = 1;
+    o->soft_share = 0.5;
 }
 
 cs_status cs_centrality_compute(size_t n, const cs_edge_list *hard, const cs_edge_list *soft, uint64_t seed,
                                 cs_centrality **out)
 {
+    cs_centrality_opts o;
+    cs_centrality_opts_default(&o);
+    o.seed = seed;
+    return cs_centrality_compute_opts(n, hard, soft, &o, out);
+}
+
+static double total_weight(const cs_edge_list *e)
+{
+    double s = 0;
+    for (size_t k = 0; k < e->m; k++) s += e->weight ? e->weight[k] : 1.0;
+    return s;
+}
+
+cs_status cs_centrality_compute_opts(size_t n, const cs_edge_list *hard, const cs_edge_list *soft,
+                                     const cs_centrality_opts *opts, cs_centrality **out)
+{
     *out = NULL;
+    cs_centrality_opts o;
+    if (opts) o = *opts;
+    else cs_centrality_opts_default(&o);
+    if (!(o.soft_share >= 0 && o.soft_share <= 1)) return cs_error_set(CS_EINVAL, "centrality: soft_share must be in [0, 1]");
+    uint64_t seed = o.seed;
     pthread_once(&ig_once, ig_init);
     if (!hard) return cs_error_set(CS_EINVAL, "centrality: no hard links");
     cs_status st = check_edges(n, hard, "hard");
@@ -130,9 +159,12 @@ cs_status cs_centrality_compute(size_t n, const cs_edge_list *hard, const cs_edg
         c->soft_strength = cs_calloc(nn, sizeof(double));
         c->soft_eigenvector = cs_mallocarray(nn, sizeof(double));
         c->combined_eigenvector = cs_mallocarray(nn, sizeof(double));
+        c->soft_harmonic = cs_mallocarray(nn, sizeof(double));
+        c->combined_strength = cs_calloc(nn, sizeof(double));
     }
     if (!c->closeness || !c->harmonic || !c->betweenness || !c->eigenvector || !c->community ||
-        (has_soft && (!c->soft_strength || !c->soft_eigenvector || !c->combined_eigenvector))) {
+        (has_soft && (!c->soft_strength || !c->soft_eigenvector || !c->combined_eigenvector || !c->soft_harmonic ||
+                      !c->combined_strength))) {
         cs_centrality_free(c);
         return CS_ENOMEM;
     }
@@ -140,7 +172,7 @@ cs_status cs_centrality_compute(size_t n, const cs_edge_list *hard, const cs_edg
     igraph_vector_t len, w, res;
     igraph_vector_int_t memb;
     igraph_vector_t modv;
-    igraph_error_t e = build(n, hard, NULL, &g, &len, &w);
+    igraph_error_t e = build(n, hard, NULL, &g, &len, &w, 1, 1);
     if (e) {
         cs_centrality_free(c);
         return ig_fail(e, "graph construction");
@@ -193,13 +225,28 @@ cs_status cs_centrality_compute(size_t n, const cs_edge_list *hard, const cs_edg
         }
         igraph_t gs, gc;
         igraph_vector_t ls, ws, lc, wc;
-        if ((e = build(n, soft, NULL, &gs, &ls, &ws))) goto igfail;
+        if ((e = build(n, soft, NULL, &gs, &ls, &ws, 1, 1))) goto igfail;
         st = eigen(&gs, &ws, c->soft_eigenvector, n);
+        if (!st) {
+            e = igraph_harmonic_centrality(&gs, &res, igraph_vss_all(), IGRAPH_ALL, &ls, 1);
+            if (e) st = ig_fail(e, "soft harmonic centrality");
+            for (size_t i = 0; !st && i < n; i++) c->soft_harmonic[i] = VECTOR(res)[i];
+        }
         igraph_destroy(&gs);
         igraph_vector_destroy(&ls);
         igraph_vector_destroy(&ws);
         if (st) goto fail;
-        if ((e = build(n, hard, soft, &gc, &lc, &wc))) goto igfail;
+        /* aggregate graph: each layer scaled to total weight 1, then (1 − α) hard + α soft */
+        double th = total_weight(hard), ts = total_weight(soft);
+        double sh = th > 0 ? (1 - o.soft_share) / th : 0, ss = ts > 0 ? o.soft_share / ts : 0;
+        if ((e = build(n, hard, soft, &gc, &lc, &wc, sh, ss))) goto igfail;
+        for (size_t k = 0; k < hard->m + soft->m; k++) {
+            const cs_edge_list *L = k < hard->m ? hard : soft;
+            size_t q = k < hard->m ? k : k - hard->m;
+            double wk = VECTOR(wc)[k];
+            c->combined_strength[L->i[q]] += wk;
+            if (L->j[q] != L->i[q]) c->combined_strength[L->j[q]] += wk;
+        }
         st = eigen(&gc, &wc, c->combined_eigenvector, n);
         igraph_destroy(&gc);
         igraph_vector_destroy(&lc);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "citysys/alloc.h"
 #include "citysys/flows.h"
+#include "flows_internal.h"
 
 void cs_load_opts_default(cs_load_opts *o)
 {
@@ -20,21 +21,12 @@ void cs_load_free(cs_load *l)
     cs_free(l->pairs_bwd);
     cs_free(l->use_off);
     cs_free(l->use_origin);
+    cs_free(l->through_flow);
+    cs_free(l->through_pairs);
     cs_free(l);
 }
 
-/* ---- the augmented graph: network nodes, one node per distinct snapped point, one node per city ---- */
-typedef struct aug {
-    uint32_t n;           /* nodes */
-    uint64_t *off;        /* n+1 out-arc offsets */
-    uint32_t *head;
-    uint32_t *t_ms, *l_cm;
-    uint32_t *seg;        /* segment of the arc, CS_INVALID_ID for connectors */
-    uint8_t *dir;         /* 0 forward (u->v), 1 backward */
-    uint32_t *city_node;  /* per city */
-} aug;
-
-static void aug_free(aug *g)
+void cs__aug_free(aug *g)
 {
     cs_free(g->off);
     cs_free(g->head);
@@ -42,7 +34,11 @@ static void aug_free(aug *g)
     cs_free(g->l_cm);
     cs_free(g->seg);
     cs_free(g->dir);
+    cs_free(g->f0);
+    cs_free(g->f1);
     cs_free(g->city_node);
+    cs_free(g->city_att);
+    memset(g, 0, sizeof *g);
 }
 
 /* round(f * t), f clamped to [0,1], half away from zero: the router's rule for partial segments */
@@ -54,7 +50,7 @@ static uint64_t part(uint32_t t, double f)
     return x > t ? t : x;
 }
 
-typedef struct { uint32_t tail, head, t, l, seg; uint8_t dir; } arc;
+typedef struct { uint32_t tail, head, t, l, seg; uint8_t dir; double f0, f1; } arc;
 typedef struct { uint32_t seg; double frac; uint32_t city; } pt;
 static int cmp_pt(const void *a, const void *b)
 {
@@ -73,7 +69,8 @@ static int cmp_arc(const void *a, const void *b)
 }
 
 typedef struct arcvec { arc *a; size_t n, cap; } arcvec;
-static int push(arcvec *v, uint32_t tail, uint32_t head, uint64_t t, uint64_t l, uint32_t seg, uint8_t dir)
+static int push(arcvec *v, uint32_t tail, uint32_t head, uint64_t t, uint64_t l, uint32_t seg, uint8_t dir, double f0,
+                double f1)
 {
     if (v->n == v->cap) {
         size_t nc = v->cap ? v->cap * 2 : 1024;
@@ -82,12 +79,23 @@ static int push(arcvec *v, uint32_t tail, uint32_t head, uint64_t t, uint64_t l,
         v->a = na;
         v->cap = nc;
     }
-    arc x = {tail, head, (uint32_t)t, (uint32_t)l, seg, dir};
+    arc x = {tail, head, (uint32_t)t, (uint32_t)l, seg, dir, f0, f1};
     v->a[v->n++] = x;
     return 0;
 }
 
-static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t n, aug *g)
+/* a point at fraction 0 (1) of a two-way segment is its node u (v): the router's legs to and from it are
+   0 ms / 0 cm on that side and the whole segment on the other, exactly the node's own connections */
+static uint32_t at_end_node(const cs_network *net, const cs_location *l)
+{
+    if (l->node != CS_INVALID_ID || l->seg == CS_INVALID_ID || l->seg >= net->n_segs) return CS_INVALID_ID;
+    if (net->seg_fwd_ms[l->seg] == CS_NO_TIME || net->seg_bwd_ms[l->seg] == CS_NO_TIME) return CS_INVALID_ID;
+    if (l->frac <= 0) return net->seg_u[l->seg];
+    if (l->frac >= 1) return net->seg_v[l->seg];
+    return CS_INVALID_ID;
+}
+
+cs_status cs__aug_build(const cs_network *net, const cs_location *loc, size_t n, int with_frac, aug *g)
 {
     memset(g, 0, sizeof *g);
     cs_status st = CS_OK;
@@ -95,8 +103,9 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
     uint32_t *pnode = cs_mallocarray(n ? n : 1, sizeof *pnode); /* point node per sorted point */
     uint8_t *split = cs_calloc(net->n_segs ? net->n_segs : 1, 1);
     g->city_node = cs_mallocarray(n ? n : 1, sizeof *g->city_node);
+    g->city_att = cs_mallocarray(n ? n : 1, sizeof *g->city_att);
     arcvec av = {0};
-    if (!pts || !pnode || !split || !g->city_node) {
+    if (!pts || !pnode || !split || !g->city_node || !g->city_att) {
         st = CS_ENOMEM;
         goto done;
     }
@@ -112,6 +121,7 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
                 st = cs_error_set(CS_EINVAL, "load: city %zu has an invalid segment location", i);
                 goto done;
             }
+            if (at_end_node(net, &loc[i]) != CS_INVALID_ID) continue; /* joins at a segment end: that node */
             pts[np].seg = loc[i].seg;
             pts[np].frac = loc[i].frac;
             pts[np].city = (uint32_t)i;
@@ -135,8 +145,8 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
         uint32_t u = net->seg_u[s], v = net->seg_v[s];
         if (!split[s]) {
             if (u == v) continue;
-            if (f != CS_NO_TIME && push(&av, u, v, f, L, s, 0)) goto oom;
-            if (b != CS_NO_TIME && push(&av, v, u, b, L, s, 1)) goto oom;
+            if (f != CS_NO_TIME && push(&av, u, v, f, L, s, 0, 0, 1)) goto oom;
+            if (b != CS_NO_TIME && push(&av, v, u, b, L, s, 1, 1, 0)) goto oom;
             continue;
         }
         /* chain u, p1..pk, v */
@@ -149,9 +159,11 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
             uint32_t cur = last ? v : pnode[k];
             double cf = last ? 1.0 : pts[k].frac;
             if (!(k > k0 && !last && pnode[k] == pnode[k - 1])) {
-                if (f != CS_NO_TIME && push(&av, prev, cur, part(f, cf) - part(f, pf), part(L, cf) - part(L, pf), s, 0)) goto oom;
-                if (b != CS_NO_TIME &&
-                    push(&av, cur, prev, part(b, 1 - pf) - part(b, 1 - cf), part(L, 1 - pf) - part(L, 1 - cf), s, 1))
+                if (f != CS_NO_TIME &&
+                    push(&av, prev, cur, part(f, cf) - part(f, pf), part(L, cf) - part(L, pf), s, 0, pf, cf))
+                    goto oom;
+                if (b != CS_NO_TIME && push(&av, cur, prev, part(b, 1 - pf) - part(b, 1 - cf),
+                                            part(L, 1 - pf) - part(L, 1 - cf), s, 1, cf, pf))
                     goto oom;
                 prev = cur;
                 pf = cf;
@@ -168,10 +180,12 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
         for (q = 0; q < np; q++) pn_of_city[pts[q].city] = pnode[q];
         for (size_t i = 0; i < n; i++) {
             uint32_t c = first_city + (uint32_t)i, at = loc[i].node != CS_INVALID_ID ? loc[i].node : pn_of_city[i];
+            if (loc[i].node == CS_INVALID_ID && at_end_node(net, &loc[i]) != CS_INVALID_ID) at = at_end_node(net, &loc[i]);
             g->city_node[i] = c;
+            g->city_att[i] = at;
             if (at == CS_INVALID_ID) continue; /* not joined: isolated, every pair unreachable */
-            if (push(&av, c, at, loc[i].access_ms, loc[i].access_cm, CS_INVALID_ID, 0) ||
-                push(&av, at, c, loc[i].access_ms, loc[i].access_cm, CS_INVALID_ID, 1)) {
+            if (push(&av, c, at, loc[i].access_ms, loc[i].access_cm, CS_INVALID_ID, 0, NAN, NAN) ||
+                push(&av, at, c, loc[i].access_ms, loc[i].access_cm, CS_INVALID_ID, 1, NAN, NAN)) {
                 cs_free(pn_of_city);
                 goto oom;
             }
@@ -186,6 +200,11 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
     g->seg = cs_mallocarray(av.n ? av.n : 1, sizeof *g->seg);
     g->dir = cs_mallocarray(av.n ? av.n : 1, 1);
     if (!g->off || !g->head || !g->t_ms || !g->l_cm || !g->seg || !g->dir) goto oom;
+    if (with_frac) {
+        g->f0 = cs_mallocarray(av.n ? av.n : 1, sizeof *g->f0);
+        g->f1 = cs_mallocarray(av.n ? av.n : 1, sizeof *g->f1);
+        if (!g->f0 || !g->f1) goto oom;
+    }
     for (size_t e = 0; e < av.n; e++) {
         g->off[av.a[e].tail + 1]++;
         g->head[e] = av.a[e].head;
@@ -193,6 +212,10 @@ static cs_status build_aug(const cs_network *net, const cs_location *loc, size_t
         g->l_cm[e] = av.a[e].l;
         g->seg[e] = av.a[e].seg;
         g->dir[e] = av.a[e].dir;
+        if (with_frac) {
+            g->f0[e] = av.a[e].f0;
+            g->f1[e] = av.a[e].f1;
+        }
     }
     for (uint32_t x = 0; x < g->n; x++) g->off[x + 1] += g->off[x];
     goto done;
@@ -203,7 +226,7 @@ done:
     cs_free(pts);
     cs_free(pnode);
     cs_free(split);
-    if (st) aug_free(g);
+    if (st) cs__aug_free(g);
     return st;
 }
 
@@ -215,7 +238,7 @@ typedef struct work {
     uint64_t *key;
     uint32_t *heap, *hpos, *order, nset;
     double *sigma, *delta, *pdelta;
-    uint32_t *touched;
+    double *thr, *thrp; /* flow and pairs leaving a node along network arcs (intermediacy) */
 } work;
 
 static void heap_up(work *w, uint32_t i)
@@ -258,7 +281,7 @@ static void heap_down(work *w, uint32_t i, uint32_t hn)
 }
 
 /* settle everything reachable from src; order[] receives the settle order (a topological order of the DAG) */
-static int dijkstra(const aug *g, uint32_t src, work *w)
+static int dijkstra(const aug *g, uint32_t src, work *w, const uint8_t *want, uint32_t nwant)
 {
     uint32_t hn = 0;
     w->nset = 0;
@@ -274,6 +297,15 @@ static int dijkstra(const aug *g, uint32_t src, work *w)
         }
         w->hpos[x] = UINT32_MAX - 1; /* settled */
         w->order[w->nset++] = x;
+        if (want[x] && --nwant == 0) {
+            /* every destination is settled: nodes still queued are farther than all of them and lie on no
+               route to them; forget them (their keys would otherwise look reachable to the DAG passes) */
+            for (uint32_t h = 0; h < hn; h++) {
+                w->key[w->heap[h]] = INF_KEY;
+                w->hpos[w->heap[h]] = UINT32_MAX;
+            }
+            return 0;
+        }
         uint64_t kx = w->key[x];
         for (uint64_t e = g->off[x]; e < g->off[x + 1]; e++) {
             uint32_t y = g->head[e];
@@ -304,6 +336,8 @@ static void reset(const aug *g, work *w)
         w->sigma[x] = 0;
         w->delta[x] = 0;
         w->pdelta[x] = 0;
+        w->thr[x] = 0;
+        w->thrp[x] = 0;
     }
     (void)g;
 }
@@ -318,15 +352,16 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
     if (!net || !loc || !F) return cs_error_set(CS_EINVAL, "load: network, locations and flows are required");
     if (F->rows != n || F->cols != n) return cs_error_set(CS_EINVAL, "load: flow matrix is %zu x %zu, expected %zu x %zu", F->rows, F->cols, n, n);
     aug g;
-    cs_status st = build_aug(net, loc, n, &g);
+    cs_status st = cs__aug_build(net, loc, n, 0, &g);
     if (st) return st;
     cs_load *L = cs_calloc(1, sizeof *L);
     uint32_t ns = net->n_segs;
     size_t nsa = ns ? ns : 1;
     int64_t *acc = cs_calloc(4 * nsa, sizeof *acc); /* fixed-point: flow fwd, flow bwd, pairs fwd, pairs bwd */
+    int64_t *cacc = cs_calloc(2 * (n ? n : 1), sizeof *cacc); /* fixed-point: through flow, through pairs per city */
     uint32_t **used = cs_calloc(n ? n : 1, sizeof *used);
     uint32_t *nused = cs_calloc(n ? n : 1, sizeof *nused);
-    if (!L || !acc || !used || !nused) {
+    if (!L || !acc || !cacc || !used || !nused) {
         st = CS_ENOMEM;
         goto done;
     }
@@ -345,9 +380,30 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
                 total += f;
             }
         }
-    const double uflow = total > 0 ? total / 4503599627370496.0 : 1; /* total / 2^52 */
-    const double upair = ((double)n * (double)n + 1) / 4503599627370496.0;
+    /* units: powers of two just above total / 2^52 and n^2 / 2^52, so that whole numbers (pair counts, integer
+       flows) stay exact and no sum can overflow 2^63 */
+    const double uflow = total > 0 ? ldexp(1.0, ilogb(total) + 1 - 52) : 1;
+    const double upair = ldexp(1.0, ilogb((double)n * (double)n + 1) + 1 - 52);
     int nthreads = o.threads > 0 ? o.threads : omp_get_max_threads();
+    cs_core_stats cst = {0, 0, 0, 0};
+    int use_core = o.method == CS_LOAD_CORE || (o.method == CS_LOAD_AUTO && g.n >= 100000);
+    if (use_core) {
+        L->flow_fwd = cs_mallocarray(nsa, sizeof(double));
+        L->flow_bwd = cs_mallocarray(nsa, sizeof(double));
+        L->pairs_fwd = cs_mallocarray(nsa, sizeof(double));
+        L->pairs_bwd = cs_mallocarray(nsa, sizeof(double));
+        L->through_flow = cs_mallocarray(n ? n : 1, sizeof(double));
+        L->through_pairs = cs_mallocarray(n ? n : 1, sizeof(double));
+        if (!L->flow_fwd || !L->flow_bwd || !L->pairs_fwd || !L->pairs_bwd || !L->through_flow || !L->through_pairs) {
+            st = CS_ENOMEM;
+            goto done;
+        }
+        st = cs__load_core(&g, n, F, nthreads, o.progress, uflow, upair, L, ns, &L->total_flow, &L->total_flow_time_s,
+                           &L->unreachable_flow, &L->unreachable_pairs, &cst);
+        L->core_nodes = cst.core_nodes;
+        L->core_arcs = cst.core_arcs;
+        goto done;
+    }
     double tot_ft = 0, tot_f = 0, unr_f = 0;
     size_t unr_p = 0, done_o = 0;
     int failed = 0, overflow = 0, cancelled = 0;
@@ -362,9 +418,12 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
         w.sigma = cs_calloc(N, sizeof *w.sigma);
         w.delta = cs_calloc(N, sizeof *w.delta);
         w.pdelta = cs_calloc(N, sizeof *w.pdelta);
-        uint8_t *segmark = cs_calloc(nsa, 1);
+        w.thr = cs_calloc(N, sizeof *w.thr);
+        w.thrp = cs_calloc(N, sizeof *w.thrp);
+        uint8_t *segmark = cs_calloc(nsa, 1), *want = cs_calloc(N, 1);
         uint32_t *seglist = cs_mallocarray(nsa, sizeof *seglist);
-        int ok = w.key && w.heap && w.hpos && w.order && w.sigma && w.delta && w.pdelta && segmark && seglist;
+        int ok = w.key && w.heap && w.hpos && w.order && w.sigma && w.delta && w.pdelta && w.thr && w.thrp && segmark &&
+                 seglist && want;
         if (!ok) {
 #pragma omp atomic write
             failed = 1;
@@ -381,7 +440,18 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
             skip = failed;
             if (skip || !ok) continue;
             uint32_t src = g.city_node[oi];
-            if (dijkstra(&g, src, &w)) {
+            uint32_t nwant = 0;
+            for (size_t j = 0; j < n; j++) {
+                double f = F->v[oi * n + j];
+                if (j != oi && f > 0 && !want[g.city_node[j]]) {
+                    want[g.city_node[j]] = 1;
+                    nwant++;
+                }
+            }
+            if (nwant == 0) continue; /* no flow from this origin */
+            int dj = dijkstra(&g, src, &w, want, nwant);
+            for (size_t j = 0; j < n; j++) want[g.city_node[j]] = 0;
+            if (dj) {
 #pragma omp atomic write
                 overflow = 1;
                 reset(&g, &w);
@@ -430,6 +500,8 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
                     w.pdelta[x] += pr;
                     uint32_t s = g.seg[e];
                     if (s == CS_INVALID_ID) continue;
+                    w.thr[x] += fl;
+                    w.thrp[x] += pr;
                     int64_t qf = llround(fl / uflow), qp = llround(pr / upair);
 #pragma omp atomic
                     acc[4 * (size_t)s + g.dir[e]] += qf;
@@ -440,6 +512,18 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
                         seglist[nseg_used++] = s;
                     }
                 }
+            }
+            /* intermediacy: what leaves each other city's junction point along the network is this origin's
+               flow to destinations beyond it (destinations at that point end there, the origin's point is skipped) */
+            uint32_t oatt = g.city_att[oi];
+            for (size_t b = 0; b < n; b++) {
+                uint32_t at = g.city_att[b];
+                if (b == oi || at == CS_INVALID_ID || at == oatt || !(w.thr[at] > 0 || w.thrp[at] > 0)) continue;
+                int64_t qf = llround(w.thr[at] / uflow), qp = llround(w.thrp[at] / upair);
+#pragma omp atomic
+                cacc[2 * b] += qf;
+#pragma omp atomic
+                cacc[2 * b + 1] += qp;
             }
             /* the segments this origin's flows use */
             uint32_t *lst = cs_mallocarray(nseg_used ? nseg_used : 1, sizeof *lst);
@@ -472,7 +556,10 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
         cs_free(w.sigma);
         cs_free(w.delta);
         cs_free(w.pdelta);
+        cs_free(w.thr);
+        cs_free(w.thrp);
         cs_free(segmark);
+        cs_free(want);
         cs_free(seglist);
     }
     if (cancelled) {
@@ -496,7 +583,10 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
     L->pairs_fwd = cs_mallocarray(nsa, sizeof(double));
     L->pairs_bwd = cs_mallocarray(nsa, sizeof(double));
     L->use_off = cs_calloc((size_t)ns + 1, sizeof *L->use_off);
-    if (!L->flow_fwd || !L->flow_bwd || !L->pairs_fwd || !L->pairs_bwd || !L->use_off) {
+    L->through_flow = cs_mallocarray(n ? n : 1, sizeof(double));
+    L->through_pairs = cs_mallocarray(n ? n : 1, sizeof(double));
+    if (!L->flow_fwd || !L->flow_bwd || !L->pairs_fwd || !L->pairs_bwd || !L->use_off || !L->through_flow ||
+        !L->through_pairs) {
         st = CS_ENOMEM;
         goto done;
     }
@@ -505,6 +595,11 @@ cs_status cs_load_compute(const cs_network *net, const cs_location *loc, size_t 
         L->flow_bwd[s] = (double)acc[4 * (size_t)s + 1] * uflow;
         L->pairs_fwd[s] = (double)acc[4 * (size_t)s + 2] * upair;
         L->pairs_bwd[s] = (double)acc[4 * (size_t)s + 3] * upair;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int joined = g.city_att[i] != CS_INVALID_ID;
+        L->through_flow[i] = joined ? (double)cacc[2 * i] * uflow : NAN;
+        L->through_pairs[i] = joined ? (double)cacc[2 * i + 1] * upair : NAN;
     }
     uint64_t nu = 0;
     for (size_t i = 0; i < n; i++) {
@@ -528,7 +623,8 @@ done:
     cs_free(used);
     cs_free(nused);
     cs_free(acc);
-    aug_free(&g);
+    cs_free(cacc);
+    cs__aug_free(&g);
     if (st) {
         cs_load_free(L);
         return st;

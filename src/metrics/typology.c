@@ -44,7 +44,10 @@ void cs_typology_free(cs_typology *t)
     cs_free(t->is_hub);
     cs_free(t->cluster_population);
     cs_free(t->cluster_n_cores);
-    for (uint32_t c = 0; c < t->n_corridors; c++) cs_free(t->corridors[c].towns);
+    for (uint32_t c = 0; c < t->n_corridors; c++) {
+        cs_free(t->corridors[c].towns);
+        cs_route_clear(&t->corridors[c].route);
+    }
     cs_free(t->corridors);
     cs_free(t->adj_i);
     cs_free(t->adj_j);
@@ -404,28 +407,19 @@ static void corridor_stats(const cs_typology_input *in, cs_corridor *c)
     c->mean_spacing_s = c->time_s / (double)(c->n_towns + 1);
 }
 
-static double route_overlap(cs_route_fn routes, void *user, const cs_corridor *x, const cs_corridor *y, cs_status *st)
+/* share of the shorter route's length on segments the other route also uses */
+static double route_overlap(const cs_route *ra, const cs_route *rb)
 {
-    uint32_t *sa = NULL, *sb = NULL;
-    double *la = NULL, *lb = NULL;
-    size_t na = 0, nb = 0;
-    *st = routes(user, x->a, x->b, &sa, &la, &na);
-    if (!*st) *st = routes(user, y->a, y->b, &sb, &lb, &nb);
     double ov = 0, lena = 0, lenb = 0;
-    if (!*st) {
-        for (size_t i = 0; i < na; i++) lena += la[i];
-        for (size_t j = 0; j < nb; j++) lenb += lb[j];
-        for (size_t i = 0; i < na; i++)
-            for (size_t j = 0; j < nb; j++)
-                if (sa[i] == sb[j]) {
-                    ov += la[i];
-                    break;
-                }
-    }
-    cs_free(sa);
-    cs_free(sb);
-    cs_free(la);
-    cs_free(lb);
+    for (size_t i = 0; i < ra->n; i++) lena += ra->len_m[i];
+    for (size_t j = 0; j < rb->n; j++) lenb += rb->len_m[j];
+    const cs_route *x = lena <= lenb ? ra : rb, *y = x == ra ? rb : ra;
+    for (size_t i = 0; i < x->n; i++)
+        for (size_t j = 0; j < y->n; j++)
+            if (x->seg[i] == y->seg[j]) {
+                ov += x->len_m[i];
+                break;
+            }
     double shorter = lena < lenb ? lena : lenb;
     return shorter > 0 ? ov / shorter : 0;
 }
@@ -505,6 +499,23 @@ static cs_status corridors(const cs_typology_input *in, const cs_typology_params
         corridor_stats(in, c);
         m++;
     }
+    /* routes: one query per corridor */
+    for (size_t i = 0; !st && i < m; i++) {
+        cs[i].route_length_m = cs[i].route_time_s = NAN;
+        if (!routes) continue;
+        cs_status rs = routes(ruser, cs[i].a, cs[i].b, &cs[i].route);
+        if (rs == CS_EINFEASIBLE) {
+            cs_route_clear(&cs[i].route); /* no route on the network (the matrix came from elsewhere) */
+            cs_error_clear();
+            continue;
+        }
+        if (rs) {
+            st = rs;
+            break;
+        }
+        cs[i].route_length_m = cs[i].route.length_m;
+        cs[i].route_time_s = cs[i].route.time_s;
+    }
     /* merge corridors sharing at least the overlap share of the shorter route */
     if (!st && m > 1) {
         uint32_t *par = cs_mallocarray(m, sizeof *par), *crank = cs_mallocarray(m, sizeof *crank);
@@ -515,7 +526,8 @@ static cs_status corridors(const cs_typology_input *in, const cs_typology_params
         }
         for (size_t i = 0; !st && i < m; i++)
             for (size_t j = i + 1; !st && j < m; j++) {
-                double ov = routes ? route_overlap(routes, ruser, &cs[i], &cs[j], &st) : set_overlap(&cs[i], &cs[j]);
+                double ov = routes && cs[i].route.n && cs[j].route.n ? route_overlap(&cs[i].route, &cs[j].route)
+                                                                     : set_overlap(&cs[i], &cs[j]);
                 if (!st && ov >= p->corridor_merge_overlap) uf_union(par, crank, (uint32_t)i, (uint32_t)j);
             }
         /* representative: the longest corridor of each group; it takes the union of the towns */

@@ -137,28 +137,43 @@ static cs_status corridor_table(const cs_typology *ty, const cs_cities *c, size_
 {
     cs_status st = CS_OK;
     size_t np = 0;
-    for (uint32_t k = 0; k < ty->n_corridors; k++)
-        if (ty->corridors[k].merged_into == CS_INVALID_ID) np += ty->corridors[k].n_towns + 2;
+    for (uint32_t k = 0; k < ty->n_corridors; k++) {
+        const cs_corridor *co = &ty->corridors[k];
+        if (co->merged_into == CS_INVALID_ID) np += co->route.npts >= 2 ? co->route.npts : co->n_towns + 2;
+    }
     size_t *off = cs_calloc(nlive + 1, sizeof *off);
     double *lo = cs_mallocarray(np, sizeof *lo), *la = cs_mallocarray(np, sizeof *la);
     double *tm = cs_mallocarray(nlive, sizeof *tm), *pp = cs_mallocarray(nlive, sizeof *pp), *sp = cs_mallocarray(nlive, sizeof *sp);
+    double *rl = cs_mallocarray(nlive, sizeof *rl), *rt = cs_mallocarray(nlive, sizeof *rt);
+    const char **gk = cs_calloc(nlive, sizeof *gk);
     int64_t *cid = cs_mallocarray(nlive, sizeof *cid), *nt = cs_mallocarray(nlive, sizeof *nt);
     char **towns = cs_calloc(nlive, sizeof *towns);
     const char **ea = cs_calloc(nlive, sizeof *ea), **eb = cs_calloc(nlive, sizeof *eb);
-    if (!off || !lo || !la || !tm || !pp || !sp || !cid || !nt || !towns || !ea || !eb) st = CS_ENOMEM;
+    if (!off || !lo || !la || !tm || !pp || !sp || !cid || !nt || !towns || !ea || !eb || !rl || !rt || !gk)
+        st = CS_ENOMEM;
     size_t q = 0, u = 0;
     for (uint32_t k = 0; !st && k < ty->n_corridors; k++) {
         const cs_corridor *co = &ty->corridors[k];
         if (co->merged_into != CS_INVALID_ID) continue;
-        lo[u] = c->lon[co->a];
-        la[u++] = c->lat[co->a];
-        for (uint32_t z = 0; z < co->n_towns; z++) {
-            lo[u] = c->lon[co->towns[z]];
-            la[u++] = c->lat[co->towns[z]];
+        if (co->route.npts >= 2) { /* the route's own geometry */
+            memcpy(lo + u, co->route.lon, co->route.npts * sizeof *lo);
+            memcpy(la + u, co->route.lat, co->route.npts * sizeof *la);
+            u += co->route.npts;
+            gk[q] = "route";
+        } else {
+            lo[u] = c->lon[co->a];
+            la[u++] = c->lat[co->a];
+            for (uint32_t z = 0; z < co->n_towns; z++) {
+                lo[u] = c->lon[co->towns[z]];
+                la[u++] = c->lat[co->towns[z]];
+            }
+            lo[u] = c->lon[co->b];
+            la[u++] = c->lat[co->b];
+            gk[q] = "towns";
         }
-        lo[u] = c->lon[co->b];
-        la[u++] = c->lat[co->b];
         off[q + 1] = u;
+        rl[q] = co->route_length_m / 1000;
+        rt[q] = co->route_time_s / 60;
         cid[q] = k + 1;
         nt[q] = co->n_towns;
         tm[q] = co->time_s / 60;
@@ -178,12 +193,15 @@ static cs_status corridor_table(const cs_typology *ty, const cs_cities *c, size_
     if (!st) st = cs_table_add_string(ct, "towns", (const char *const *)towns);
     if (!st) st = cs_table_add_integer(ct, "n_towns", nt, NULL);
     if (!st) st = cs_table_add_real(ct, "time_min", tm);
+    if (!st) st = cs_table_add_real(ct, "route_length_km", rl);
+    if (!st) st = cs_table_add_real(ct, "route_time_min", rt);
+    if (!st) st = cs_table_add_string(ct, "geometry", gk);
     if (!st) st = cs_table_add_real(ct, "population", pp);
     if (!st) st = cs_table_add_real(ct, "mean_spacing_min", sp);
     if (!st) st = cs_table_set_lines(ct, off, lo, la);
     for (size_t z = 0; towns && z < nlive; z++) cs_free(towns[z]);
     cs_free(towns); cs_free(ea); cs_free(eb); cs_free(off); cs_free(lo); cs_free(la);
-    cs_free(tm); cs_free(pp); cs_free(sp); cs_free(cid); cs_free(nt);
+    cs_free(tm); cs_free(pp); cs_free(sp); cs_free(cid); cs_free(nt); cs_free(rl); cs_free(rt); cs_free(gk);
     if (st) {
         cs_table_free(ct);
         return st;

@@ -80,6 +80,7 @@ typedef struct ind_cfg {
     /* flows */
     int crit_enabled;
     double crit_min_share;
+    double crit_max_segments;
 } ind_cfg;
 
 static const char *const IND_KEYS[] = {"country_code_field", "cost", "access", "gravity", "inequality", NULL};
@@ -88,7 +89,7 @@ static const char *const COST_KEYS[] = {"border_time_path", "border_distance_pat
 static const char *const ACC_KEYS[] = {"theta", "thresholds_min", "c_min_min", "headline_theta", NULL};
 static const char *const GRAV_KEYS[] = {"model", "decay", "beta", NULL};
 static const char *const INEQ_KEYS[] = {"value", "group", NULL};
-static const char *const FLOW_KEYS[] = {"criticality", "criticality_min_share", NULL};
+static const char *const FLOW_KEYS[] = {"criticality", "criticality_min_share", "criticality_max_segments", NULL};
 
 static int parse_ind(const cs_project *p, cs_diag *diag, const cs_cities *c, ind_cfg *g)
 {
@@ -158,6 +159,7 @@ static int parse_ind(const cs_project *p, cs_diag *diag, const cs_cities *c, ind
         cs_sec_check_keys(&sf, FLOW_KEYS);
         g->crit_enabled = cs_sec_bool(&sf, "criticality", 1);
         g->crit_min_share = cs_sec_num(&sf, "criticality_min_share", 0, 0, 1);
+        g->crit_max_segments = floor(cs_sec_num(&sf, "criticality_max_segments", 0, 0, 1e9));
     }
     (void)sa;
     return errors;
@@ -594,13 +596,14 @@ const cs_run_step cs_step_indicators = {"indicators", 2, 1, ind_wanted, ind_hash
 static const char *const TYP_KEYS[] = {"core_min_population", "commute_share", "max_commute_min", "commute_decay_per_min",
                                        "corridor_min_population", "corridor_max_detour_min", "corridor_max_detour_frac",
                                        "corridor_min_towns", "isolated_min", "secondary_min_share",
-                                       "secondary_max_share", "hub_flows", NULL};
+                                       "secondary_max_share", "hub_flows", "soft_share", NULL};
 
-static int parse_typ(const cs_project *p, cs_diag *diag, cs_typology_params *tp, int *hub_gravity)
+static int parse_typ_ss(const cs_project *p, cs_diag *diag, cs_typology_params *tp, int *hub_gravity, double *soft_share)
 {
     int errors = 0;
     cs_typology_params_default(tp);
     *hub_gravity = 1;
+    *soft_share = 0.5;
     cs_sec s;
     if (cs_sec_open(&s, p, diag, "typology", &errors)) {
         cs_sec_check_keys(&s, TYP_KEYS);
@@ -617,8 +620,16 @@ static int parse_typ(const cs_project *p, cs_diag *diag, cs_typology_params *tp,
         tp->secondary_max_share = cs_sec_num(&s, "secondary_max_share", tp->secondary_max_share, 0, 1);
         static const char *const hf[] = {"simple_gravity", "indicators_gravity", NULL};
         *hub_gravity = cs_sec_enum(&s, "hub_flows", hf, 1);
+        *soft_share = cs_sec_num(&s, "soft_share", *soft_share, 0, 1);
     }
     return errors;
+}
+
+/* the typology rules alone (soft_share checked, not returned) */
+static int parse_typ(const cs_project *p, cs_diag *diag, cs_typology_params *tp, int *hub_gravity)
+{
+    double ss;
+    return parse_typ_ss(p, diag, tp, hub_gravity, &ss);
 }
 
 cs_status cs_run_check_typology_section(cs_run_ctx *ctx);
@@ -637,7 +648,8 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
 {
     cs_typology_params tp;
     int hub_gravity;
-    if (parse_typ(ctx->project, ctx->diag, &tp, &hub_gravity)) return CS_EPARSE;
+    double soft_share;
+    if (parse_typ_ss(ctx->project, ctx->diag, &tp, &hub_gravity, &soft_share)) return CS_EPARSE;
     const cs_cities *c = ctx->cities;
     uint32_t *grp = NULL;
     char **gn = NULL;
@@ -646,7 +658,11 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
     if (c->country) st = cs_groups_from_labels((const char *const *)c->country, c->n, &grp, &gn, &ng);
     cs_typology_input in = {c->n, c->population, grp, (const char *const *)c->id, ctx->time, NULL,
                             hub_gravity ? ctx->flows : NULL};
-    if (!st) st = cs_typology_compute(&in, &tp, NULL, NULL, &ctx->typology);
+    /* corridor routes on the network when the matrix came from it */
+    cs_route_finder *rf = NULL;
+    if (!st && ctx->net && ctx->loc) st = cs_route_finder_new(ctx->net, ctx->loc, c->n, &rf);
+    if (!st) st = cs_typology_compute(&in, &tp, rf ? cs_route_finder_fn : NULL, rf, &ctx->typology);
+    cs_route_finder_free(rf);
     cs_table *tc = NULL, *tl = NULL, *to = NULL;
     if (!st) st = cs_typology_tables(ctx->typology, c, &tc, &tl, &to);
     char *p = cs_asprintf("%s/typology.csv", dir);
@@ -680,9 +696,61 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
             wt[e] = ctx->flows ? ctx->flows->v[i * n + j] + ctx->flows->v[j * n + i] : 1.0;
             if (!(wt[e] >= 0) || !isfinite(wt[e])) wt[e] = 0;
         }
-        cs_edge_list hard = {m, t->adj_i, t->adj_j, len, wt};
+        /* hard links: the adjacency graph plus the project's rail, air and water links (their time as
+           length, the gravity flow between their cities as strength); soft links: mode "soft" (one hop as
+           length, a `weight` column as strength when present, else 1) */
+        size_t mh = m, ms = 0, cap = m;
+        for (size_t k = 0; k < ctx->nlinks; k++) cap += ctx->links[k]->n;
+        uint32_t *hi = cs_mallocarray(cap ? cap : 1, sizeof *hi), *hj = cs_mallocarray(cap ? cap : 1, sizeof *hj);
+        uint32_t *si = cs_mallocarray(cap ? cap : 1, sizeof *si), *sj = cs_mallocarray(cap ? cap : 1, sizeof *sj);
+        double *hl = cs_mallocarray(cap ? cap : 1, sizeof *hl), *hw = cs_mallocarray(cap ? cap : 1, sizeof *hw);
+        double *sw = cs_mallocarray(cap ? cap : 1, sizeof *sw);
+        if (!hi || !hj || !si || !sj || !hl || !hw || !sw) st = st ? st : CS_ENOMEM;
+        size_t n_hard_links = 0;
+        if (!st) {
+            memcpy(hi, t->adj_i, m * sizeof *hi);
+            memcpy(hj, t->adj_j, m * sizeof *hj);
+            memcpy(hl, len, m * sizeof *hl);
+            memcpy(hw, wt, m * sizeof *hw);
+            for (size_t k = 0; k < ctx->nlinks; k++) {
+                const cs_links *L = ctx->links[k];
+                char **wcol = NULL;
+                for (size_t x = 0; x < L->extra.ncols; x++)
+                    if (!strcmp(L->extra.names[x], "weight")) wcol = L->extra.values[x];
+                for (size_t q = 0; q < L->n; q++) {
+                    uint32_t a = L->from[q], b = L->to[q];
+                    if (a >= n || b >= n || a == b) continue;
+                    if (L->mode[q] == CS_MODE_SOFT) {
+                        double wv = 1;
+                        if (wcol) {
+                            char *e;
+                            wv = strtod(wcol[q], &e);
+                            if (e == wcol[q] || *e || !(wv >= 0) || !isfinite(wv)) wv = 1;
+                        }
+                        si[ms] = a;
+                        sj[ms] = b;
+                        sw[ms++] = wv;
+                    } else if (L->mode[q] == CS_MODE_RAIL || L->mode[q] == CS_MODE_AIR || L->mode[q] == CS_MODE_WATER ||
+                               L->mode[q] == CS_MODE_ROAD) {
+                        double lt = L->time_s ? L->time_s[q] : NAN;
+                        if (!(lt > 0) || !isfinite(lt)) continue; /* no usable time: not a path length */
+                        double fw = ctx->flows ? ctx->flows->v[(size_t)a * n + b] + ctx->flows->v[(size_t)b * n + a] : 1.0;
+                        hi[mh] = a;
+                        hj[mh] = b;
+                        hl[mh] = lt;
+                        hw[mh++] = (fw >= 0 && isfinite(fw)) ? fw : 0;
+                        n_hard_links++;
+                    }
+                }
+            }
+        }
+        cs_edge_list hard = {mh, hi, hj, hl, hw};
+        cs_edge_list soft = {ms, si, sj, NULL, sw};
+        cs_centrality_opts copt;
+        cs_centrality_opts_default(&copt);
+        copt.soft_share = soft_share;
         cs_centrality *ce = NULL;
-        if (!st) st = cs_centrality_compute(n, &hard, NULL, 1, &ce);
+        if (!st) st = cs_centrality_compute_opts(n, &hard, ms ? &soft : NULL, &copt, &ce);
         cs_table *ct = NULL;
         int64_t *com = cs_mallocarray(n ? n : 1, sizeof *com);
         if (!st && !com) st = CS_ENOMEM;
@@ -695,20 +763,28 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
         if (!st) st = cs_table_add_real(ct, "betweenness", ce->betweenness);
         if (!st) st = cs_table_add_real(ct, "eigenvector", ce->eigenvector);
         if (!st) st = cs_table_add_integer(ct, "community", com, NULL);
+        if (!st && ce->soft_strength) st = cs_table_add_real(ct, "soft_strength", ce->soft_strength);
+        if (!st && ce->soft_harmonic) st = cs_table_add_real(ct, "soft_harmonic", ce->soft_harmonic);
+        if (!st && ce->soft_eigenvector) st = cs_table_add_real(ct, "soft_eigenvector", ce->soft_eigenvector);
+        if (!st && ce->combined_strength) st = cs_table_add_real(ct, "combined_strength", ce->combined_strength);
+        if (!st && ce->combined_eigenvector) st = cs_table_add_real(ct, "combined_eigenvector", ce->combined_eigenvector);
         if (!st) st = cs_table_set_points(ct, c->lon, c->lat);
         char *cp = cs_asprintf("%s/centrality.csv", dir);
         if (!cp) st = st ? st : CS_ENOMEM;
         if (!st) st = cs_table_write(ct, cp, CS_FORMAT_CSV, "centrality", 0);
         if (!st)
             json_object_set_new(summary(ctx), "centrality",
-                                json_pack("{s:i,s:i,s:o}", "adjacent_pairs", (json_int_t)m, "communities",
-                                          (json_int_t)ce->n_communities, "modularity", num(ce->modularity)));
+                                json_pack("{s:i,s:i,s:i,s:i,s:o,s:f}", "adjacent_pairs", (json_int_t)m,
+                                          "hard_links_from_tables", (json_int_t)n_hard_links, "soft_links",
+                                          (json_int_t)ms, "communities", (json_int_t)ce->n_communities,
+                                          "modularity", num(ce->modularity), "soft_share", soft_share));
         cs_free(cp);
         cs_free(com);
         cs_table_free(ct);
         cs_centrality_free(ce);
         cs_free(len);
         cs_free(wt);
+        cs_free(hi); cs_free(hj); cs_free(si); cs_free(sj); cs_free(hl); cs_free(hw); cs_free(sw);
     }
     cs_free(p);
     cs_table_free(tc);
@@ -719,7 +795,7 @@ static cs_status typ_run(cs_run_ctx *ctx, const char *dir)
     return st;
 }
 
-const cs_run_step cs_step_typology = {"typology", 1, 0, typ_wanted, typ_hash, typ_run, NULL};
+const cs_run_step cs_step_typology = {"typology", 2, 0, typ_wanted, typ_hash, typ_run, NULL};
 
 /* ------------------------------------------------------------ flows: load and criticality */
 
@@ -729,7 +805,7 @@ static int flows_wanted(const cs_run_ctx *ctx) { return ctx->router != NULL && c
 
 static cs_status flows_hash(const cs_run_ctx *ctx, cs_sha256 *h) { return cs_project_hash_section(ctx->project, "flows", h); }
 
-static cs_status roads_table(cs_run_ctx *ctx, const double *rd, const char *dir)
+static cs_status roads_table(cs_run_ctx *ctx, const double *rd, const char *dir, cs_table **keep)
 {
     const cs_network *net = ctx->net;
     uint32_t m = net->n_segs;
@@ -764,8 +840,91 @@ static cs_status roads_table(cs_run_ctx *ctx, const double *rd, const char *dir)
     cs_free(sid);
     cs_free(col);
     cs_free(off);
-    cs_table_free(t);
+    if (!st && keep) *keep = t;
+    else cs_table_free(t);
     return st;
+}
+
+/* intermediacy per city: intermediacy.csv, and the cache matrix (n x 2: through flow, through pairs) */
+static cs_status intermediacy_outputs(cs_run_ctx *ctx, const char *dir)
+{
+    const cs_cities *c = ctx->cities;
+    size_t n = c->n;
+    const cs_load *L = ctx->load;
+    double *share = cs_mallocarray(n ? n : 1, sizeof *share);
+    if (!share) return CS_ENOMEM;
+    for (size_t i = 0; i < n; i++) share[i] = L->total_flow > 0 ? L->through_flow[i] / L->total_flow : NAN;
+    cs_table *t = NULL;
+    cs_status st = cs_table_new(n, &t);
+    if (!st) st = cs_table_add_string(t, "id", (const char *const *)c->id);
+    if (!st) st = cs_table_add_string(t, "name", (const char *const *)c->name);
+    if (!st) st = cs_table_add_real(t, "intermediacy_flow", L->through_flow);
+    if (!st) st = cs_table_add_real(t, "intermediacy_pairs", L->through_pairs);
+    if (!st) st = cs_table_add_real(t, "intermediacy_share", share);
+    if (!st) st = cs_table_set_points(t, c->lon, c->lat);
+    char *p = cs_asprintf("%s/intermediacy.csv", dir), *mp = cs_asprintf("%s/intermediacy.csmat", dir);
+    if (!p || !mp) st = st ? st : CS_ENOMEM;
+    if (!st) st = cs_table_write(t, p, CS_FORMAT_CSV, "intermediacy", 0);
+    cs_matrix *m = NULL;
+    if (!st) st = cs_matrix_new(n, 2, CS_MATRIX_OTHER, &m);
+    if (!st) {
+        for (size_t i = 0; i < n; i++) {
+            m->v[2 * i] = L->through_flow[i];
+            m->v[2 * i + 1] = L->through_pairs[i];
+        }
+        st = cs_matrix_write(m, mp);
+    }
+    cs_matrix_free(m);
+    cs_table_free(t);
+    cs_free(p);
+    cs_free(mp);
+    cs_free(share);
+    return st;
+}
+
+/* structure.gpkg: every structure layer for QGIS — cities (typology labels + intermediacy), clusters (hulls),
+   corridors (route lines), roads (load and criticality) */
+static cs_status structure_gpkg(cs_run_ctx *ctx, cs_table *roads, const char *dir)
+{
+    const cs_cities *c = ctx->cities;
+    cs_table *tc = NULL, *tl = NULL, *to = NULL;
+    cs_status st = CS_OK;
+    if (ctx->typology) st = cs_typology_tables(ctx->typology, c, &tc, &tl, &to);
+    else {
+        st = cs_table_new(c->n, &tc);
+        if (!st) st = cs_table_add_string(tc, "id", (const char *const *)c->id);
+        if (!st) st = cs_table_add_string(tc, "name", (const char *const *)c->name);
+        if (!st) st = cs_table_set_points(tc, c->lon, c->lat);
+    }
+    if (!st) st = cs_table_add_real(tc, "intermediacy_flow", ctx->load->through_flow);
+    if (!st) st = cs_table_add_real(tc, "intermediacy_pairs", ctx->load->through_pairs);
+    char *p = cs_asprintf("%s/structure.gpkg", dir);
+    cs_gpkg_writer *w = NULL;
+    if (!p) st = st ? st : CS_ENOMEM;
+    if (!st) st = cs_gpkg_begin(p, &w);
+    if (!st) st = cs_gpkg_add(w, tc, "cities");
+    if (!st && tl) st = cs_gpkg_add(w, tl, "clusters");
+    if (!st && to) st = cs_gpkg_add(w, to, "corridors");
+    if (!st && roads) st = cs_gpkg_add(w, roads, "roads");
+    if (w) {
+        if (!st) st = cs_gpkg_commit(w);
+        else cs_gpkg_abort(w);
+    }
+    cs_free(p);
+    cs_table_free(tc);
+    cs_table_free(tl);
+    cs_table_free(to);
+    return st;
+}
+
+/* segments by decreasing load (both directions), then id */
+static _Thread_local const cs_load *g_rank_load;
+static int cmp_by_load(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    double fx = g_rank_load->flow_fwd[x] + g_rank_load->flow_bwd[x], fy = g_rank_load->flow_fwd[y] + g_rank_load->flow_bwd[y];
+    if (fx != fy) return fx > fy ? -1 : 1;
+    return x < y ? -1 : x > y;
 }
 
 static cs_status flows_run(cs_run_ctx *ctx, const char *dir)
@@ -783,8 +942,24 @@ static cs_status flows_run(cs_run_ctx *ctx, const char *dir)
         cs_criticality_opts_default(&co);
         co.min_flow = g.crit_min_share * ctx->load->total_flow;
         co.progress = ctx->progress;
-        st = cs_criticality_compute(ctx->router, ctx->net, ctx->load, ctx->loc, n, ctx->flows, ctx->time,
-                                    c->population, &co, &ctx->crit);
+        if (g.crit_max_segments > 0) {
+            /* the M most loaded segments above the threshold (ties by segment id), on the overlay of terminals */
+            uint32_t ns = ctx->net->n_segs;
+            uint32_t *ids = cs_mallocarray(ns ? ns : 1, sizeof *ids);
+            if (!ids) st = CS_ENOMEM;
+            size_t k = 0;
+            for (uint32_t s = 0; ids && s < ns; s++)
+                if (ctx->load->flow_fwd[s] + ctx->load->flow_bwd[s] > co.min_flow) ids[k++] = s;
+            g_rank_load = ctx->load;
+            if (ids) qsort(ids, k, sizeof *ids, cmp_by_load);
+            if (k > (size_t)g.crit_max_segments) k = (size_t)g.crit_max_segments;
+            if (!st)
+                st = cs_criticality_segments(ctx->router, ctx->net, ctx->load, ctx->loc, n, ctx->flows, ctx->time,
+                                             c->population, ids, k, &co, &ctx->crit);
+            cs_free(ids);
+        } else
+            st = cs_criticality_compute(ctx->router, ctx->net, ctx->load, ctx->loc, n, ctx->flows, ctx->time,
+                                        c->population, &co, &ctx->crit);
     }
     uint32_t m = ctx->net->n_segs;
     cs_matrix *rm = NULL;
@@ -811,13 +986,37 @@ static cs_status flows_run(cs_run_ctx *ctx, const char *dir)
         st = p ? cs_matrix_write(rm, p) : CS_ENOMEM;
         cs_free(p);
     }
-    if (!st) st = roads_table(ctx, rm->v, dir);
+    cs_table *rt = NULL;
+    if (!st) st = roads_table(ctx, rm->v, dir, &rt);
+    if (!st) st = intermediacy_outputs(ctx, dir);
+    if (!st) st = structure_gpkg(ctx, rt, dir);
+    cs_table_free(rt);
     if (!st) {
         json_t *jf = json_pack("{s:o,s:o,s:o,s:i,s:i}", "total_flow", num(ctx->load->total_flow),
                                "flow_weighted_hours", num(ctx->load->total_flow_time_s / 3600),
                                "unreachable_flow", num(ctx->load->unreachable_flow), "unreachable_pairs",
                                (json_int_t)ctx->load->unreachable_pairs, "segments_evaluated_for_criticality",
                                (json_int_t)(ctx->crit ? ctx->crit->n : 0));
+        /* the five cities with the largest intermediacy */
+        json_t *top = json_array();
+        uint8_t *taken = cs_calloc(n ? n : 1, 1);
+        for (int k = 0; taken && k < 5; k++) {
+            size_t best = SIZE_MAX;
+            for (size_t i = 0; i < n; i++)
+                if (!taken[i] && ctx->load->through_flow[i] > 0 &&
+                    (best == SIZE_MAX || ctx->load->through_flow[i] > ctx->load->through_flow[best]))
+                    best = i;
+            if (best == SIZE_MAX) break;
+            taken[best] = 1;
+            json_array_append_new(top, json_pack("{s:s,s:s,s:o,s:o}", "id", c->id[best], "name", c->name[best],
+                                                 "intermediacy_flow", num(ctx->load->through_flow[best]),
+                                                 "intermediacy_share",
+                                                 num(ctx->load->total_flow > 0 ? ctx->load->through_flow[best] /
+                                                                                    ctx->load->total_flow
+                                                                              : NAN)));
+        }
+        cs_free(taken);
+        json_object_set_new(jf, "top_intermediacy", top);
         char *txt = json_dumps(jf, JSON_INDENT(2) | JSON_SORT_KEYS);
         char *jp = cs_asprintf("%s/flows.json", dir);
         st = (!txt || !jp) ? CS_ENOMEM : cs_write_file_atomic(jp, txt, strlen(txt));
@@ -866,6 +1065,26 @@ static cs_status flows_load(cs_run_ctx *ctx, const char *dir)
             L->total_flow += 0;
         }
         ctx->load = L;
+        /* intermediacy */
+        char *ip = cs_asprintf("%s/intermediacy.csmat", dir);
+        cs_matrix *im = NULL;
+        st = ip ? cs_matrix_read(ip, NULL, &im) : CS_ENOMEM;
+        size_t nc0 = ctx->cities->n;
+        if (!st && (im->rows != nc0 || im->cols != 2)) st = cs_error_set(CS_EFORMAT, "stale intermediacy cache entry; delete the cache");
+        if (!st) {
+            L->n_cities = nc0;
+            L->through_flow = cs_mallocarray(nc0 ? nc0 : 1, sizeof(double));
+            L->through_pairs = cs_mallocarray(nc0 ? nc0 : 1, sizeof(double));
+            if (!L->through_flow || !L->through_pairs) st = CS_ENOMEM;
+            for (size_t i = 0; !st && i < nc0; i++) {
+                L->through_flow[i] = im->v[2 * i];
+                L->through_pairs[i] = im->v[2 * i + 1];
+            }
+        }
+        cs_matrix_free(im);
+        cs_free(ip);
+    }
+    if (!st) {
         /* criticality, ranked as stored */
         size_t nc = 0;
         for (uint32_t s = 0; s < m; s++) nc += isfinite(rm->v[(size_t)s * RD_COLS + 4]);
@@ -906,4 +1125,4 @@ static cs_status flows_load(cs_run_ctx *ctx, const char *dir)
     return st;
 }
 
-const cs_run_step cs_step_flows = {"flows", 1, 1, flows_wanted, flows_hash, flows_run, flows_load};
+const cs_run_step cs_step_flows = {"flows", 2, 1, flows_wanted, flows_hash, flows_run, flows_load};

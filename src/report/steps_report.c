@@ -377,6 +377,8 @@ static cs_status write_results_gpkg(cs_run_ctx *ctx, const uint32_t *cat, const 
         cs_free(nul);
         cs_free(hub);
     }
+    if (!st && ctx->load && ctx->load->through_flow) /* intermediacy (docs/centrality.md) */
+        st = cs_table_add_real(tc, "intermediacy_flow", ctx->load->through_flow);
     if (!st && ctx->snaps) {
         double *sd = cs_mallocarray(n ? n : 1, sizeof *sd);
         if (!sd) st = CS_ENOMEM;
