@@ -114,6 +114,14 @@ CS_API cs_status cs_table_write(const cs_table *t, const char *path, cs_vector_f
 typedef struct cs_gpkg_writer cs_gpkg_writer;
 CS_API cs_status cs_gpkg_begin(const char *path, cs_gpkg_writer **out);
 CS_API cs_status cs_gpkg_add(cs_gpkg_writer *w, const cs_table *t, const char *layer);
+/**
+ * Copy every layer of the GeoPackage (or other OGR vector source) `src` into
+ * the writer, features, fields and geometry as they are; each layer is named
+ * prefix + its name unless the name already starts with prefix (prefix may be
+ * NULL). An existing layer of the same name is an error (CS_EINVAL). The
+ * number of layers copied goes to *ncopied (may be NULL).
+ */
+CS_API cs_status cs_gpkg_copy_layers(cs_gpkg_writer *w, const char *src, const char *prefix, size_t *ncopied);
 CS_API cs_status cs_gpkg_commit(cs_gpkg_writer *w);
 CS_API void cs_gpkg_abort(cs_gpkg_writer *w);
 

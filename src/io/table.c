@@ -606,6 +606,38 @@ cs_status cs_gpkg_add(cs_gpkg_writer *w, const cs_table *t, const char *layer)
     return st;
 }
 
+cs_status cs_gpkg_copy_layers(cs_gpkg_writer *w, const char *src, const char *prefix, size_t *ncopied)
+{
+    if (ncopied) *ncopied = 0;
+    if (!w || !src || !*src) return cs_error_set(CS_EINVAL, "cs_gpkg_copy_layers: missing writer or source");
+    cs_status st = CS_OK;
+    io_gdal_begin();
+    GDALDatasetH in = GDALOpenEx(src, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!in) st = io_gdal_fail(CS_EIO, src, "cannot open the GeoPackage to copy its layers");
+    int nl = in ? GDALDatasetGetLayerCount(in) : 0;
+    for (int k = 0; !st && k < nl; k++) {
+        OGRLayerH L = GDALDatasetGetLayer(in, k);
+        const char *name = L ? OGR_L_GetName(L) : NULL;
+        if (!name) continue;
+        size_t pl = prefix ? strlen(prefix) : 0;
+        char *out = pl && strncmp(name, prefix, pl) ? cs_asprintf("%s%s", prefix, name) : cs_strdup(name);
+        if (!out) {
+            st = CS_ENOMEM;
+            break;
+        }
+        if (GDALDatasetGetLayerByName(w->ds, out))
+            st = cs_error_set_at(CS_EINVAL, w->path, 0, 0, "layer '%s' (from %s) already exists", out, src);
+        else if (!GDALDatasetCopyLayer(w->ds, L, out, NULL))
+            st = io_gdal_fail(CS_EIO, w->path, "cannot copy layer '%s' of %s", name, src);
+        else if (ncopied)
+            (*ncopied)++;
+        cs_free(out);
+    }
+    if (in) GDALClose(in);
+    io_gdal_end();
+    return st;
+}
+
 void cs_gpkg_abort(cs_gpkg_writer *w)
 {
     if (!w) return;

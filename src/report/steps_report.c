@@ -3,6 +3,7 @@
  * charts (PNG, SVG, PDF) and the self-contained report.html, from what the earlier steps left in the
  * context. Always runs (it is cheap and depends on everything before it). Conventions: docs/report.md.
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,40 @@ static void fmtnum(double v, char *b, size_t n, int dec)
     else snprintf(b, n, "%.*f", dec, v);
 }
 
+static int gpkg_filter(const struct dirent *e)
+{
+    size_t k = strlen(e->d_name);
+    if (e->d_name[0] == '.' || k < 6 || strcmp(e->d_name + k - 5, ".gpkg")) return 0;
+    static const char *const skip[] = {"results.gpkg", "cities.gpkg", "network.gpkg", "structure.gpkg", NULL};
+    for (int i = 0; skip[i]; i++)
+        if (!strcmp(e->d_name, skip[i])) return 0;
+    return 1;
+}
+
+/* Copy the layers of every other GeoPackage of dir (sorted by name) into w: facilities.gpkg as they are
+   (its layers are already prefixed), the others prefixed with their file stem (scenario_NAME_cities). */
+static cs_status copy_step_layers(cs_gpkg_writer *w, const char *dir)
+{
+    struct dirent **list = NULL;
+    int nf = scandir(dir, &list, gpkg_filter, alphasort);
+    if (nf < 0) return cs_error_set_at(CS_EIO, dir, 0, 0, "cannot list the output folder");
+    cs_status st = CS_OK;
+    for (int k = 0; k < nf; k++) {
+        const char *f = list[k]->d_name;
+        if (!st) {
+            char *src = cs_asprintf("%s/%s", dir, f);
+            char *prefix = cs_asprintf("%.*s_", (int)(strlen(f) - 5), f);
+            if (!src || !prefix) st = CS_ENOMEM;
+            else st = cs_gpkg_copy_layers(w, src, strcmp(f, "facilities.gpkg") ? prefix : NULL, NULL);
+            cs_free(src);
+            cs_free(prefix);
+        }
+        free(list[k]);
+    }
+    free(list);
+    return st;
+}
+
 static cs_status write_results_gpkg(cs_run_ctx *ctx, const uint32_t *cat, const char *dir)
 {
     const cs_cities *c = ctx->cities;
@@ -433,6 +468,9 @@ static cs_status write_results_gpkg(cs_run_ctx *ctx, const uint32_t *cat, const 
         cs_free(cols);
         cs_free(off);
     }
+    /* the layers of the other steps' GeoPackages (facilities, scenarios, portfolios), so that results.gpkg
+       holds every layer; cities/network/structure.gpkg repeat layers already written above */
+    if (!st && w) st = copy_step_layers(w, dir);
     if (w) {
         if (!st) st = cs_gpkg_commit(w);
         else cs_gpkg_abort(w);
