@@ -93,7 +93,7 @@ int main(void)
             capv[p][1] = 1e6 * urand();
             costs[p] = (cs_project_costs){capv[p], 2, 1e4, 25};
         }
-        cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, k, names, costs, eval, &m};
+        cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, k, names, costs, eval, &m, NULL};
         double eps = (rep % 3 == 0) ? 0 : (rep % 3 == 1 ? 1 : 2);
         cs_portfolio_opts o;
         cs_portfolio_opts_default(&o);
@@ -143,7 +143,7 @@ int main(void)
         for (size_t p = 0; p < k; p++)
             for (size_t q = p + 1; q < k; q++)
                 for (size_t i = 0; i < NC; i++) m2.b[k - 1 - q][k - 1 - p][i] = m.b[p][q][i];
-        cs_portfolio_problem pb2 = {NC, pop, m.y0, NULL, NULL, k, names2, costs2, eval, &m2};
+        cs_portfolio_problem pb2 = {NC, pop, m.y0, NULL, NULL, k, names2, costs2, eval, &m2, NULL};
         cs_portfolio_result *gr2;
         CHECK_OK(cs_portfolio_select(&pb2, &o, &gr2));
         CHECK_NEAR(gr2->objective, gr->objective, 1e-9);
@@ -165,7 +165,7 @@ int main(void)
     double c3[3] = {1, 1, 1};
     cs_project_costs costs[3] = {{&c3[0], 1, 0, 20}, {&c3[1], 1, 0, 20}, {&c3[2], 1, 0, 20}};
     const char *names[3] = {"road A", "road B", "clinic"};
-    cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, 3, names, costs, eval, &m};
+    cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, 3, names, costs, eval, &m, NULL};
     cs_portfolio_opts o;
     cs_portfolio_opts_default(&o);
     o.budget = 2;
