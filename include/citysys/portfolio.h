@@ -90,6 +90,7 @@ typedef struct cs_portfolio_result {
     size_t *order;            /**< greedy: the selected projects in the order picked (n_selected entries, owned);
                                    exhaustive: by index */
     double *marginal;         /**< k: objective gain when the project was picked (greedy), NaN if not selected (owned) */
+    double *marginal_efficiency; /**< k: efficiency gain (money/yr) when the project was picked, NaN if not selected (owned) */
 } cs_portfolio_result;
 
 CS_API void cs_portfolio_result_free(cs_portfolio_result *r);

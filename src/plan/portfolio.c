@@ -20,6 +20,7 @@ void cs_portfolio_result_free(cs_portfolio_result *r)
     cs_free(r->selected);
     cs_free(r->order);
     cs_free(r->marginal);
+    cs_free(r->marginal_efficiency);
     cs_free(r);
 }
 
@@ -225,11 +226,12 @@ static cs_status alloc_result(size_t k, cs_portfolio_result **out)
     r->selected = cs_calloc(k ? k : 1, 1);
     r->order = cs_calloc(k ? k : 1, sizeof *r->order);
     r->marginal = cs_mallocarray(k ? k : 1, sizeof *r->marginal);
-    if (!r->selected || !r->order || !r->marginal) {
+    r->marginal_efficiency = cs_mallocarray(k ? k : 1, sizeof *r->marginal_efficiency);
+    if (!r->selected || !r->order || !r->marginal || !r->marginal_efficiency) {
         cs_portfolio_result_free(r);
         return CS_ENOMEM;
     }
-    for (size_t j = 0; j < k; j++) r->marginal[j] = NAN;
+    for (size_t j = 0; j < k; j++) r->marginal[j] = r->marginal_efficiency[j] = NAN;
     *out = r;
     return CS_OK;
 }
@@ -258,25 +260,26 @@ static void sort_by_ratio(const ctx *c, size_t *order, size_t m, const double *e
  * evaluated exactly with the model; the one with the largest exact gain per cost is added.
  */
 static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, double *single_obj, int *guard,
-                               size_t *pick_order, double *marginal)
+                               size_t *pick_order, double *marginal, double *marg_eff)
 {
     const cs_portfolio_problem *p = c->p;
     size_t k = p->k, n = p->n;
     cs_status st = CS_OK;
     int use_est = p->estimate != NULL;
+    double *eff1 = cs_mallocarray(k ? k : 1, sizeof *eff1);
     uint8_t *sel = cs_calloc(k ? k : 1, 1), *want = cs_calloc(k ? k : 1, 1);
     double *g1 = cs_mallocarray(k ? k : 1, sizeof *g1), *est = cs_mallocarray(k ? k : 1, sizeof *est);
     size_t *order = cs_mallocarray(k ? k : 1, sizeof *order);
     double *dy = use_est ? cs_mallocarray((k ? k : 1) * (n ? n : 1), sizeof *dy) : NULL;
     double *ycur = cs_mallocarray(n ? n : 1, sizeof *ycur), *ypick = cs_mallocarray(n ? n : 1, sizeof *ypick);
     double *grad = cs_mallocarray(n ? n : 1, sizeof *grad);
-    if (!sel || !want || !g1 || !est || !order || (use_est && !dy) || !ycur || !ypick || !grad) {
+    if (!sel || !want || !g1 || !est || !order || (use_est && !dy) || !ycur || !ypick || !grad || !eff1) {
         st = CS_ENOMEM;
         goto done;
     }
     for (size_t j = 0; j < k; j++) {
         g1[j] = -INFINITY;
-        marginal[j] = NAN;
+        marginal[j] = marg_eff[j] = NAN;
     }
     memcpy(ycur, p->y_base, n * sizeof *ycur);
     size_t single = SIZE_MAX, npick = 0;
@@ -289,6 +292,7 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
             double eff;
             int feas;
             if ((st = eval_sel(c, sel, &g1[j], &eff, &feas))) goto done;
+            eff1[j] = eff;
             if (!feas) g1[j] = -INFINITY;
             if (feas && g1[j] > 0 && (single == SIZE_MAX || g1[j] > g1[single] || (g1[j] == g1[single] && name_less(p, j, single))))
                 single = j;
@@ -299,7 +303,7 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
         }
         memset(sel, 0, k);
     }
-    double cur = 0;
+    double cur = 0, cur_eff = 0, pick_eff = 0;
     for (;;) {
         size_t m = 0;
         for (size_t j = 0; j < k; j++) {
@@ -348,6 +352,7 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
                 if (st) goto done;
                 if (npick == 0) { /* alone: the guard */
                     g1[j] = feas ? obj : -INFINITY;
+                    eff1[j] = eff;
                     if (feas && obj > 0 && (single == SIZE_MAX || obj > g1[single] || (obj == g1[single] && name_less(p, j, single))))
                         single = j;
                 }
@@ -358,6 +363,7 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
                     pick = j;
                     pick_ratio = ratio;
                     pick_obj = obj;
+                    pick_eff = eff;
                     memcpy(ypick, c->y, n * sizeof *ypick);
                 }
             }
@@ -368,8 +374,10 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
         if (pick == SIZE_MAX) break;
         sel[pick] = 1;
         marginal[pick] = pick_obj - cur;
+        marg_eff[pick] = pick_eff - cur_eff;
         pick_order[npick++] = pick;
         cur = pick_obj;
+        cur_eff = pick_eff;
         memcpy(ycur, ypick, n * sizeof *ycur);
         if (c->o->progress.fn &&
             c->o->progress.fn(c->o->progress.user, "portfolio: greedy", (double)npick, (double)(npick + m - 1))) {
@@ -382,8 +390,9 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
     if (single != SIZE_MAX && g1[single] > cur) {
         memset(sel, 0, k);
         sel[single] = 1;
-        for (size_t j = 0; j < k; j++) marginal[j] = NAN;
+        for (size_t j = 0; j < k; j++) marginal[j] = marg_eff[j] = NAN;
         marginal[single] = g1[single];
+        marg_eff[single] = eff1[single];
         pick_order[0] = single;
         npick = 1;
         cur = g1[single];
@@ -392,6 +401,7 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
     memcpy(best_sel, sel, k);
     *best_obj = cur;
 done:
+    cs_free(eff1);
     cs_free(sel);
     cs_free(want);
     cs_free(g1);
@@ -465,7 +475,7 @@ static cs_status select_with(ctx *c, cs_portfolio_result **out)
     int guard = 0;
     int exh = c->o->method == CS_PORTFOLIO_EXHAUSTIVE || (c->o->method == CS_PORTFOLIO_AUTO && c->p->k <= 12);
     if (exh) st = select_exhaustive(c, sel, &obj);
-    else st = select_greedy(c, sel, &obj, &single, &guard, r->order, r->marginal);
+    else st = select_greedy(c, sel, &obj, &single, &guard, r->order, r->marginal, r->marginal_efficiency);
     if (!st) st = fill_result(c, sel, r);
     if (!st && exh) {
         size_t q = 0;

@@ -62,6 +62,10 @@ void pf_model_draw_params(const pf_model *m, int draw, double *theta, double *al
 cs_status pf_model_eval(void *user, const uint8_t *selected, size_t k, int draw, double *y_after);
 cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int draw, const uint8_t *want, double *dy);
 
+/** Seconds spent routing (router matrices), in one-to-all searches, building costs, in the model, in estimates;
+ *  evaluations on the fast path (no routing) and router matrices computed. */
+void pf_model_timing(const pf_model *m, double *route_s, double *dijkstra_s, double *cost_s, double *eq_s, double *estimate_s,
+                     size_t *fast, size_t *routings);
 /** Model evaluations and estimate rounds so far. */
 void pf_model_counts(const pf_model *m, size_t *evals, size_t *estimates, size_t *calibrations);
 
