@@ -447,6 +447,26 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         }
     o.budget = g.budgets[0];
     o.epsilon = g.eps[0];
+    /* exhaustive (or the single-project guard): no pick order; a project's benefit is what the portfolio
+       loses without it (leave-one-out, one model evaluation each) */
+    uint8_t *loo = !st ? cs_malloc(k ? k : 1) : NULL;
+    for (size_t j = 0; !st && j < k; j++) {
+        if (!main->selected[j] || isfinite(main->marginal_efficiency[j])) continue;
+        if (!loo) {
+            st = CS_ENOMEM;
+            break;
+        }
+        memcpy(loo, main->selected, k);
+        loo[j] = 0;
+        cs_portfolio_result *r = NULL;
+        st = cs_portfolio_evaluate(&pb, &o, loo, &r);
+        if (!st) {
+            main->marginal_efficiency[j] = main->efficiency_gain - r->efficiency_gain;
+            main->marginal[j] = main->objective - r->objective;
+        }
+        cs_portfolio_result_free(r);
+    }
+    cs_free(loo);
     json_t *js = json_object();
     /* ranked projects: pick order, marginal gains at the pick, stand-alone style appraisal of the marginal benefit */
     if (!st) {
@@ -688,10 +708,7 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
     }
     if (!st) {
         if (!ctx->summary) ctx->summary = json_object();
-        json_t *sm = json_deep_copy(js);
-        json_object_del(sm, "frontier");
-        json_object_set_new(sm, "frontier", json_deep_copy(json_object_get(js, "frontier")));
-        json_object_set_new(ctx->summary, "portfolio", sm);
+        json_object_set_new(ctx->summary, "portfolio", json_deep_copy(js));
     }
     json_decref(js);
     cs_portfolio_result_free(main);
@@ -705,4 +722,18 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
     return st;
 }
 
-const cs_run_step cs_step_portfolio = {"portfolio", 1, 1, pf_wanted, pf_hash, pf_run, NULL};
+/* reused from the cache: the summary for the report comes back from portfolio.json */
+static cs_status pf_load(cs_run_ctx *ctx, const char *dir)
+{
+    char *p = cs_asprintf("%s/portfolio.json", dir);
+    if (!p) return CS_ENOMEM;
+    json_error_t je;
+    json_t *js = json_load_file(p, 0, &je);
+    cs_free(p);
+    if (!js) return cs_error_set(CS_EIO, "portfolio: cached portfolio.json unreadable: %s", je.text);
+    if (!ctx->summary) ctx->summary = json_object();
+    json_object_set_new(ctx->summary, "portfolio", js);
+    return CS_OK;
+}
+
+const cs_run_step cs_step_portfolio = {"portfolio", 1, 1, pf_wanted, pf_hash, pf_run, pf_load};
