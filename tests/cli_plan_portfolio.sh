@@ -54,6 +54,7 @@ import json,sys; j=json.load(open(\"$CS_TMP/b/portfolio.json\")); sys.exit(0 if 
 "$CITYSYS" run "$P" -o "$CS_TMP/run" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '[ $? -eq 0 ] && cmp -s "$CS_TMP/out/portfolio_projects.csv" "$CS_TMP/run/portfolio_projects.csv"'
 check '$PY -c "import json,sys; d=json.load(open(\"$CS_TMP/run/summary.json\")); sys.exit(0 if d[\"portfolio\"][\"n_selected\"]>0 else 1)"'
+check 'grep -q "id=.portfolio" "$CS_TMP/run/report.html"'
 # errors located in the project file: unknown key, bad method, an unknown proposed link in the candidates
 mkdir -p "$CS_TMP/bad"
 for f in "$CS_SRC"/tests/data/portfolio/*.csv; do ln -sf "$f" "$CS_TMP/bad/"; done
