@@ -10,9 +10,12 @@
 #include "citysys/equilibrium.h"
 
 static const cli_option simulate_opts[] = {
-    {"cities", 0, "CSV", "city table: id, population, income per head, group columns (required)"},
-    {"tau-before", 0, "FILE", "baseline iceberg trade costs, binary matrix file (required)"},
-    {"tau-after", 0, "FILE", "scenario iceberg trade costs, binary matrix file (required)"},
+    {"scenario", 0, "FILE", "project mode: a scenario file (JSON or GeoJSON; repeat for several)"},
+    {"cache-dir", 0, "DIR", "project mode: step cache (default: .citysys-cache next to the output folder)"},
+    {"no-cache", 0, NULL, "project mode: neither read nor write the step cache"},
+    {"cities", 0, "CSV", "expert mode: city table: id, population, income per head, group columns"},
+    {"tau-before", 0, "FILE", "expert mode: baseline iceberg trade costs, binary matrix file"},
+    {"tau-after", 0, "FILE", "expert mode: scenario iceberg trade costs, binary matrix file"},
     {"short-run", 0, NULL, "nobody moves (population fixed)"},
     {"long-run", 0, NULL, "people move within their mobility group (default)"},
     {"id-column", 0, "NAME", "city id column (default: id, else city_country)"},
@@ -24,7 +27,7 @@ static const cli_option simulate_opts[] = {
     {"beta", 0, "X", "amenity spillover (default -0.3)"},
     {"kappa", 0, "X", "imperfect mobility: Frechet taste dispersion (default: perfect mobility)"},
     {"tol", 0, "X", "solver tolerance, max |log change| (default 1e-10)"},
-    {"out", 'o', "FILE", "write the per-city CSV here (default: stdout)"},
+    {"output", 'o', "PATH", "project mode: output folder (default: simulate_out); expert mode: per-city CSV (default: stdout)"},
     {"groups-out", 0, "FILE", "also write per-group aggregates (population, income, EV, welfare change) as CSV"},
     {0}};
 
@@ -183,10 +186,24 @@ static int run_simulate(int argc, char **argv)
     cli_args a;
     int rc = cli_parse(&cli_cmd_simulate, argc, argv, &a);
     if (rc >= 0) return rc;
+    if (a.npos == 1) {
+        /* project mode: the scenario files on the project's baseline */
+        extern int cli_scenario_project(const cli_command *cmd, const cli_args *a, const char *project,
+                                        const char *const *files, size_t nfiles, const char *def_out);
+        const char *files[CLI_MAX_OPTS];
+        size_t nf = 0;
+        for (int k = 0; k < a.nset; k++)
+            if (!strcmp(a.set_name[k], "scenario")) files[nf++] = a.set_value[k];
+        if (!nf) return cli_usage_error(&cli_cmd_simulate, "project mode needs --scenario FILE");
+        if (cli_has(&a, "cities") || cli_has(&a, "tau-before") || cli_has(&a, "tau-after"))
+            return cli_usage_error(&cli_cmd_simulate, "--cities/--tau-before/--tau-after belong to the expert mode (no PROJECT)");
+        return cli_scenario_project(&cli_cmd_simulate, &a, a.pos[0], files, nf, "simulate_out");
+    }
+    if (cli_has(&a, "scenario")) return cli_usage_error(&cli_cmd_simulate, "--scenario needs a PROJECT");
     const char *cities = cli_get(&a, "cities", NULL), *tb = cli_get(&a, "tau-before", NULL),
                *ta = cli_get(&a, "tau-after", NULL);
     if (!cities || !tb || !ta)
-        return cli_usage_error(&cli_cmd_simulate, "--cities, --tau-before and --tau-after are required");
+        return cli_usage_error(&cli_cmd_simulate, "PROJECT --scenario FILE, or --cities, --tau-before and --tau-after (expert mode), are required");
     if (cli_has(&a, "short-run") && cli_has(&a, "long-run"))
         return cli_usage_error(&cli_cmd_simulate, "--short-run and --long-run exclude each other");
     cs_eq_horizon horizon = cli_has(&a, "short-run") ? CS_EQ_SHORT_RUN : CS_EQ_LONG_RUN;
@@ -286,7 +303,7 @@ static int run_simulate(int argc, char **argv)
     if ((st = cs_eq_compare(model, base, after, &chg))) goto fail;
     cli_progress_done();
     cli_print_diag(diag); /* warnings (uniqueness) */
-    const char *outp = cli_get(&a, "out", NULL);
+    const char *outp = cli_get(&a, "output", NULL);
     if (outp) {
         if ((st = cs_atomic_open(outp, &af))) goto fail;
         o = cs_atomic_stream(af);
@@ -378,16 +395,21 @@ done:
 
 const cli_command cli_cmd_simulate = {
     .name = "simulate",
-    .summary = "evaluate a trade-cost change with the spatial equilibrium model",
-    .usage = "citysys simulate --cities C.csv --tau-before B.csmat --tau-after A.csmat [--short-run|--long-run]",
+    .summary = "evaluate a scenario (or a trade-cost change) with the spatial equilibrium model",
+    .usage = "citysys simulate PROJECT --scenario FILE [--short-run|--long-run] [-o DIR]\n"
+             "       citysys simulate --cities C.csv --tau-before B.csmat --tau-after A.csmat [--short-run|--long-run]",
     .description =
-        "Calibrates productivity and amenity of every city to its population and income per head at the\n"
+        "Project mode: runs the project's chain up to the scenarios step (network, matrix, indicators, ...; reused\n"
+        "from the cache) with the scenario FILE(s) instead of the project's list, and writes DIR atomically with the\n"
+        "per-city CSV and GeoPackage, aggregates, inequality, maps and scenarios.json (docs/scenarios.md). Exit 3\n"
+        "with FILE:LINE:COLUMN messages when a scenario is invalid (nothing is evaluated).\n"
+        "Expert mode (no PROJECT): calibrates productivity and amenity of every city to its population and income per head at the\n"
         "baseline costs (Allen & Arkolakis 2014), then solves the equilibrium after the change by exact hat\n"
         "algebra: short run (nobody moves) or long run (people move within their group, e.g. country).\n"
         "Writes one CSV row per city (hats = after/before; ev = equivalent variation of the city's baseline\n"
         "residents in income units) and a summary. Model and formulas: docs/model-equilibrium.md.",
     .options = simulate_opts,
     .min_pos = 0,
-    .max_pos = 0,
+    .max_pos = 1,
     .run = run_simulate,
 };

@@ -635,6 +635,19 @@ static cs_status rep_run(cs_run_ctx *ctx, const char *dir)
             snprintf(path, sizeof path, "%s/chart_scenario_%s.png", dir, nm);
             snprintf(id, sizeof id, "chart-scenario-%zu", q);
             if (!st) st = cs_html_image(h, path, id, "Inequality before and after", NULL);
+            /* scenario module: typology and road load after the scenario, when asked (before_after) */
+            snprintf(path, sizeof path, "%s/map_scenario_%s_typology.png", dir, nm);
+            snprintf(id, sizeof id, "map-scenario-typology-%zu", q);
+            FILE *fe = fopen(path, "rb");
+            int have = fe != NULL;
+            if (fe) fclose(fe);
+            if (!st && have) st = cs_html_image(h, path, id, "City classes after the scenario (labelled: class changed)", NULL);
+            snprintf(path, sizeof path, "%s/map_scenario_%s_load.png", dir, nm);
+            snprintf(id, sizeof id, "map-scenario-load-%zu", q);
+            fe = fopen(path, "rb");
+            have = fe != NULL;
+            if (fe) fclose(fe);
+            if (!st && have) st = cs_html_image(h, path, id, "Road load after the scenario", NULL);
         }
         if (!st)
             cs_html_note(h, "Allen & Arkolakis (2014) spatial equilibrium with trade elasticity θ = 8, productivity "
