@@ -46,6 +46,20 @@ check '$PY -c "
 import json,sys
 e=json.load(open(\"$CS_TMP/ex/portfolio.json\")); g=json.load(open(\"$CS_TMP/gr/portfolio.json\"))
 sys.exit(0 if e[\"objective\"]>=g[\"objective\"]-1e-6*abs(g[\"objective\"]) and e[\"capital_cost\"]<=3e8 and g[\"capital_cost\"]<=3e8 and \"sensitivity\" not in e else 1)"'
+# oracle: the scenario library evaluates the chosen links as one scenario to the same total equivalent
+# variation (long-run welfare: the efficiency gain is the summed EV)
+$PY - "$CS_TMP/gr" "$CS_SRC/tests/data/portfolio/candidates.json" <<'PYEOF'
+import csv, json, sys
+names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
+c = json.load(open(sys.argv[2]))
+json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
+PYEOF
+"$CITYSYS" simulate "$P" --scenario "$CS_TMP/gr/chosen.json" --long-run -o "$CS_TMP/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
+check '$PY -c "
+import json,sys
+g=json.load(open(\"$CS_TMP/gr/portfolio.json\"))[\"efficiency_gain\"]
+e=json.load(open(\"$CS_TMP/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
+sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
 # a small budget override is respected
 "$CITYSYS" plan portfolio "$P" --budgets 7e7 --draws 0 -o "$CS_TMP/b" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '$PY -c "

@@ -523,6 +523,9 @@ static cs_status ensure_draw(pf_model *m, int draw)
     pf_model_draw_params(m, draw, &th, &al, &be, &de);
     m->cpd = m->s.cost;
     m->cpd.tau_delta = de;
+    /* as the scenario module (docs/scenarios.md): the iceberg mapping uses the model's θ, so that trade falls
+       with generalised cost at elasticity δ whatever θ is */
+    m->cpd.tau_theta = th;
     m->epd = m->s.eq;
     m->epd.theta = th;
     m->epd.alpha = al;
@@ -880,3 +883,4 @@ void pf_model_timing(const pf_model *m, double *route_s, double *dijkstra_s, dou
     *fast = m->fast;
     *routings = m->routings;
 }
+
