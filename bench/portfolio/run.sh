@@ -6,13 +6,13 @@
 # The earlier steps (network ... indicators) are cached by a first warm-up run and not timed; the figures
 # are the wall time of the whole command and the per-part timings the step writes into portfolio.json.
 set -eu
-B=${1:-build}; OUT=${2:-/tmp/pf_bench}; DRAWS=${DRAWS:-200}
+B=${1:-build}; OUT=${2:-/tmp/pf_bench}; DRAWS=${DRAWS:-200}; BUDGETS=${BUDGETS:-2e9 5e9}
 P=examples/africa/project_portfolio.json
 export OMP_WAIT_POLICY=passive
 mkdir -p "$OUT"
 "$B/citysys" run "$P" --until indicators -o "$OUT/warm" --cache-dir "$OUT/cache" -q >/dev/null
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
-for budget in 2e9 5e9; do
+for budget in $BUDGETS; do
     rm -rf "$OUT/cache"/portfolio-*
     w=$(t "$B/citysys" plan portfolio "$P" --budgets $budget --epsilons 0 --draws 0 -o "$OUT/g$budget" --cache-dir "$OUT/cache" -q)
     /usr/bin/python3 - "$OUT/g$budget/portfolio.json" "$budget" "$w" <<'PY'
