@@ -322,7 +322,7 @@ static cs_status pool_eval(void *user, const uint8_t *sel, size_t kp, int draw, 
 
 static json_t *jnum(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
-static cs_status write_charts(const char *dir, const pf_cfg *g, const cs_frontier_point *f)
+static cs_status write_charts(const char *dir, const pf_cfg *g, const cs_frontier_point *f, double theil_before)
 {
     /* efficiency–equity frontier: one line per ε over the budgets, x = efficiency gain, y = Theil L after */
     cs_xy_series ser[PF_MAX_LIST];
@@ -332,7 +332,7 @@ static cs_status write_charts(const char *dir, const pf_cfg *g, const cs_frontie
         for (size_t b = 0; b < g->nb; b++) {
             const cs_frontier_point *q = &f[b * g->ne + e];
             xs[e][b] = q->efficiency_gain / 1e9;
-            ys[e][b] = q->theil_after;
+            ys[e][b] = 1e4 * (q->theil_after - theil_before); /* small changes: in units of 1e-4 */
         }
         snprintf(names[e], sizeof names[e], "epsilon = %g", g->eps[e]);
         ser[e] = (cs_xy_series){names[e], g->nb, xs[e], ys[e], 1, 1, NULL};
@@ -341,7 +341,7 @@ static cs_status write_charts(const char *dir, const pf_cfg *g, const cs_frontie
     cs_chart_opts_default(&co);
     co.title = "Efficiency-equity frontier of the chosen portfolios";
     co.xlabel = "efficiency gain (billion per year)";
-    co.ylabel = "Theil L of the outcome after";
+    co.ylabel = "change in Theil L of the outcome (x 1e-4)";
     co.note = "One point per budget; Atkinson inequality aversion epsilon per line. docs/portfolio.md.";
     static const char *const ext[3] = {"png", "svg", "pdf"};
     cs_status st = CS_OK;
@@ -629,7 +629,7 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         cs_free(chosen);
         cs_free(cnt);
         json_object_set_new(js, "frontier", jf);
-        if (!st) st = write_charts(dir, &g, fr);
+        if (!st) st = write_charts(dir, &g, fr, main->theil_before);
     }
     /* sensitivity over the main portfolio's projects (the pool), budget = their capital at central unit costs */
     if (!st && g.draws && main->n_selected) {
@@ -656,6 +656,11 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         po.budget_by_year = NULL;
         cs_sensitivity_opts so = {g.draws, g.seed, g.r_cost[0], g.r_cost[1]};
         cs_sensitivity_result *sr = NULL;
+        /* the pool's projects alone (every draw evaluates them) on the fast path: anchor at no project */
+        if (!st) {
+            memset(full, 0, k);
+            st = pf_model_anchor(m, full, 0);
+        }
         if (!st) st = cs_portfolio_sensitivity(&pp, &po, &so, &sr);
         if (!st) {
             cs_table *t = NULL;

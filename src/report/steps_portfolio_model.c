@@ -23,6 +23,7 @@ typedef struct pf_op {
 } pf_op;
 
 #define PF_RING 64
+#define PF_CCACHE 48
 #define PF_NMAX_STACK 1024
 typedef struct pf_ring {
     uint8_t *sel;
@@ -75,6 +76,11 @@ struct pf_model {
     uint8_t *anchor_sel;
     double *D, *R, *T, *acc;
     cs_matrix *costA;        /* generalised cost at the anchor */
+    /* generalised cost per portfolio (draw-independent), round robin: the sensitivity draws revisit the same
+       portfolios under other parameters */
+    uint8_t *cc_sel[PF_CCACHE];
+    cs_matrix *cc_cost[PF_CCACHE];
+    size_t cc_next, cc_hits;
     pf_ring ring[PF_RING];
     size_t ring_next;
     size_t fast, routings, memo;
@@ -202,6 +208,10 @@ void pf_model_free(pf_model *m)
     cs_matrix_free(m->tau0);
     cs_matrix_free(m->cost0);
     cs_matrix_free(m->costA);
+    for (size_t q = 0; q < PF_CCACHE; q++) {
+        cs_free(m->cc_sel[q]);
+        cs_matrix_free(m->cc_cost[q]);
+    }
     cs_free(m->anchor_sel);
     cs_free(m->D);
     cs_free(m->R);
@@ -734,7 +744,13 @@ static cs_status eval_sel(pf_model *m, const uint8_t *sel, int draw, double *y)
     size_t j1 = m->anchor_ok ? one_more(m, sel) : SIZE_MAX;
     int same = m->anchor_ok && !memcmp(sel, m->anchor_sel, m->k);
     double t0 = now_s();
-    if (!st && (same || (j1 != SIZE_MAX && fast_ok_for(m, j1))) && m->fast_ok) {
+    size_t chit = SIZE_MAX;
+    for (size_t q = 0; !st && q < PF_CCACHE && chit == SIZE_MAX; q++)
+        if (m->cc_cost[q] && !memcmp(m->cc_sel[q], sel, m->k)) chit = q;
+    if (chit != SIZE_MAX) {
+        st = cs_matrix_clone(m->cc_cost[chit], &cost);
+        m->cc_hits++;
+    } else if (!st && (same || (j1 != SIZE_MAX && fast_ok_for(m, j1))) && m->fast_ok) {
         cs_matrix *t = NULL;
         st = fast_times(m, same ? SIZE_MAX : j1, &t);
         if (!st) st = fast_cost(m, t, &cost);
@@ -743,6 +759,14 @@ static cs_status eval_sel(pf_model *m, const uint8_t *sel, int draw, double *y)
     } else if (!st) {
         st = set_state(m, sel);
         if (!st) st = cost_now(m, &cost);
+    }
+    if (!st && chit == SIZE_MAX) {
+        size_t q = m->cc_next;
+        m->cc_next = (m->cc_next + 1) % PF_CCACHE;
+        cs_matrix_free(m->cc_cost[q]);
+        m->cc_cost[q] = NULL;
+        if (!m->cc_sel[q]) m->cc_sel[q] = cs_malloc(m->k + 1);
+        if (m->cc_sel[q] && !cs_matrix_clone(cost, &m->cc_cost[q])) memcpy(m->cc_sel[q], sel, m->k);
     }
     m->t_cost += now_s() - t0;
     t0 = now_s();
@@ -884,3 +908,9 @@ void pf_model_timing(const pf_model *m, double *route_s, double *dijkstra_s, dou
     *routings = m->routings;
 }
 
+
+cs_status pf_model_anchor(pf_model *m, const uint8_t *selected, int draw)
+{
+    cs_status st = ensure_draw(m, draw);
+    return st ? st : set_anchor(m, selected);
+}

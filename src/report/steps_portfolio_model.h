@@ -66,6 +66,9 @@ cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int d
  *  evaluations on the fast path (no routing) and router matrices computed. */
 void pf_model_timing(const pf_model *m, double *route_s, double *dijkstra_s, double *cost_s, double *eq_s, double *estimate_s,
                      size_t *fast, size_t *routings);
+/** Put the router in the state of `selected` and keep its one-to-all times, so that evaluations of
+ *  `selected` plus one one-link candidate take the exact fast path (no routing). */
+cs_status pf_model_anchor(pf_model *m, const uint8_t *selected, int draw);
 /** Model evaluations and estimate rounds so far. */
 void pf_model_counts(const pf_model *m, size_t *evals, size_t *estimates, size_t *calibrations);
 
