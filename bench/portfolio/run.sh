@@ -25,6 +25,7 @@ print("greedy budget %s: wall %.1f s (whole command, cached earlier steps); %d p
          m["seconds_cost"], m["seconds_routing"]))
 PY
 done
+[ "$DRAWS" -gt 0 ] || exit 0
 rm -rf "$OUT/cache"/portfolio-*
 w0=$(t "$B/citysys" plan portfolio "$P" --budgets 2e9 --epsilons 0 --draws 0 -o "$OUT/s0" --cache-dir "$OUT/cache" -q)
 rm -rf "$OUT/cache"/portfolio-*
