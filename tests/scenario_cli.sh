@@ -32,6 +32,9 @@ expect_exit 3 "$CITYSYS" simulate "$P" --scenario "$D/bad.json" -o "$CS_TMP/simb
 expect_in "$ERR" "bad.json:4:50: error: changes[1].cities[1]: unknown city 'Atlantis'"
 [[ ! -e "$CS_TMP/simbad" ]] && ok || fail "an output folder was written for an invalid scenario"
 
+expect_exit 4 "$CITYSYS" simulate "$P" --scenario "$CS_TMP/missing.json" -o "$CS_TMP/simmissing"
+expect_in "$ERR" "missing.json: error: cannot read the scenario file"
+
 # simulate: links (include + proposed links + rail) in the short run
 expect_exit 0 "$CITYSYS" simulate "$P" --scenario "$D/links.json" --short-run -o "$CS_TMP/sim"
 expect_re "$OUT" "^links +[0-9.e+]+"

@@ -679,6 +679,28 @@ static void test_result(fixture *f)
     cs_scenario_base_free(b);
 }
 
+/* without a matrix session (full matrices after each change): the same travel times and outcomes */
+static void test_no_session(fixture *f)
+{
+    cs_scenario_inputs in = f->in;
+    in.use_session = 0;
+    cs_scenario_base *b0 = NULL, *b1 = NULL;
+    CHECK_OK(cs_scenario_base_new(&in, (cs_progress){0}, NULL, &b0));
+    CHECK_OK(cs_scenario_base_new(&f->in, (cs_progress){0}, NULL, &b1));
+    const char *txt = "{\"changes\": [{\"type\": \"build\", \"proposed\": [\"p2\"]}, {\"type\": \"close\", \"edges\": [\"e5\"]}]}";
+    cs_scenario_result *r0 = b0 ? eval(b0, txt, CS_EQ_LONG_RUN, CS_SCENARIO_KEEP_MATRICES) : NULL;
+    cs_scenario_result *r1 = b1 ? eval(b1, txt, CS_EQ_LONG_RUN, CS_SCENARIO_KEEP_MATRICES) : NULL;
+    if (r0 && r1) {
+        for (size_t k = 0; k < NC * NC; k++) CHECK(r0->time_after->v[k] == r1->time_after->v[k]);
+        CHECK(r0->pairs_faster == r1->pairs_faster && r0->pairs_slower == r1->pairs_slower && r0->pairs_slower > 0);
+        CHECK_NEAR(r0->total_ev, r1->total_ev, 1e-12);
+    }
+    cs_scenario_result_free(r0);
+    cs_scenario_result_free(r1);
+    cs_scenario_base_free(b0);
+    cs_scenario_base_free(b1);
+}
+
 /* typology and road load before/after (CS_SCENARIO_STRUCTURE) */
 static void test_structure(fixture *f)
 {
@@ -715,6 +737,51 @@ static void test_structure(fixture *f)
     cs_matrix_free(flows);
 }
 
+/* with the gravity model given, the load after carries the flows recomputed on the cost and populations
+   after the scenario: oracle = cs_gravity_predict on the kept cost matrix, loaded on the unchanged network */
+static void test_structure_gravity(fixture *f)
+{
+    cs_scenario_inputs in = f->in;
+    cs_scenario_base *b = NULL;
+    CHECK_OK(cs_scenario_base_new(&in, (cs_progress){0}, NULL, &b));
+    if (!b) return;
+    cs_gravity_opts go;
+    cs_gravity_opts_default(&go);
+    go.kind = CS_GRAVITY_UNCONSTRAINED;
+    cs_matrix *flows0 = NULL;
+    CHECK_OK(cs_gravity_predict(cs_scenario_base_cost(b), POP, POP, &go, &flows0, NULL, NULL, NULL));
+    cs_scenario_base_free(b);
+    b = NULL;
+    in.flows = flows0;
+    in.gravity = &go;
+    CHECK_OK(cs_scenario_base_new(&in, (cs_progress){0}, NULL, &b));
+    cs_scenario_result *r = b ? eval(b, "{\"changes\": [{\"type\": \"soft\", \"cities\": [\"c0\", \"c5\"], \"factor\": 0.5}]}",
+                                     CS_EQ_LONG_RUN, CS_SCENARIO_STRUCTURE | CS_SCENARIO_KEEP_MATRICES) : NULL;
+    if (r && r->load_after && r->cost_after) {
+        CHECK(r->load_flows_recomputed == 1);
+        cs_matrix *flows1 = NULL;
+        cs_load *oracle = NULL;
+        cs_load_opts lo;
+        cs_load_opts_default(&lo);
+        CHECK_OK(cs_gravity_predict(r->cost_after, r->after->L, r->after->L, &go, &flows1, NULL, NULL, NULL));
+        if (flows1) CHECK_OK(cs_load_compute(f->net, f->loc, NC, flows1, &lo, &oracle));
+        if (oracle) {
+            CHECK(oracle->n_segs == r->load_after->n_segs);
+            for (uint32_t k = 0; k < oracle->n_segs && k < r->load_after->n_segs; k++) {
+                CHECK(oracle->flow_fwd[k] == r->load_after->flow_fwd[k]);
+                CHECK(oracle->flow_bwd[k] == r->load_after->flow_bwd[k]);
+            }
+            /* the cheaper c0-c5 interaction raises the unconstrained total */
+            CHECK(r->load_after->total_flow > r->load_before->total_flow);
+        }
+        cs_load_free(oracle);
+        cs_matrix_free(flows1);
+    } else CHECK(r && r->load_after && r->cost_after);
+    cs_scenario_result_free(r);
+    cs_scenario_base_free(b);
+    cs_matrix_free(flows0);
+}
+
 int main(void)
 {
     fixture f;
@@ -727,6 +794,8 @@ int main(void)
     test_fast_and_estimate(&f);
     test_result(&f);
     test_structure(&f);
+    test_structure_gravity(&f);
+    test_no_session(&f);
     fixture_free(&f);
     TEST_MAIN_END();
 }

@@ -205,6 +205,14 @@ typedef struct cs_scenario_inputs {
     double snap_tolerance_m;   /**< drawn link end points join the nearest network node within this (default 5000) */
     int use_session;           /**< 1 (default): keep a cs_matrix_session so that hard changes recompute only
                                     affected rows/columns; 0: full matrix per evaluation (less memory) */
+    const struct cs_typology_params *typology_params; /**< typology rules for the before/after typology
+                                    (CS_SCENARIO_STRUCTURE); NULL: cs_typology_params_default */
+    int typology_own_hub_flows; /**< 1: the typology's hub rule uses its own unconstrained gravity (project
+                                    typology.hub_flows = simple_gravity); 0: `flows` (before) and the flows after */
+    const struct cs_gravity_opts *gravity; /**< the gravity model that produced `flows`: when set, the road load
+                                    after a scenario carries flows recomputed with it on the generalised cost and
+                                    populations after the scenario (and the typology's hub flows likewise); NULL:
+                                    the baseline flows are held fixed (re-routing of the same traffic only) */
 } cs_scenario_inputs;
 
 /** Zeroes *in and sets the defaults: cost and eq defaults, snap_tolerance_m 5000, use_session 1. */
@@ -330,6 +338,8 @@ typedef struct cs_scenario_result {
     struct cs_typology *typology_before, *typology_after;
     struct cs_load *load_before, *load_after;
     uint32_t load_nsegs_before; /**< segments of the base network (load_after has the added ones after these) */
+    int load_flows_recomputed;  /**< 1: load_after carries gravity flows recomputed after the scenario
+                                     (inputs.gravity); 0: the baseline flows re-routed */
 } cs_scenario_result;
 
 CS_API void cs_scenario_result_free(cs_scenario_result *r);

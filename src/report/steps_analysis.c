@@ -170,6 +170,15 @@ cs_status cs_run_check_analysis_sections(cs_run_ctx *ctx)
     return parse_ind(ctx->project, ctx->diag, ctx->cities, &g) ? CS_EPARSE : CS_OK;
 }
 
+static void ind_gravity_opts(const ind_cfg *g, cs_gravity_opts *go)
+{
+    cs_gravity_opts_default(go);
+    go->kind = (cs_gravity_kind)g->gravity_kind;
+    go->decay = (cs_decay)g->gravity_decay;
+    go->beta = g->gravity_beta;
+    go->c_min = g->c_min;
+}
+
 /* for the scenarios step: the indicators' cost parameters and border matrices */
 cs_status cs_run_cost_params(const cs_run_ctx *ctx, cs_cost_params *cp);
 cs_status cs_run_cost_params(const cs_run_ctx *ctx, cs_cost_params *cp)
@@ -190,6 +199,24 @@ cs_status cs_run_border_matrices(const cs_run_ctx *ctx, cs_matrix **bt, cs_matri
     cs_status st = read_border(ctx->project, g.border_time_path, CS_MATRIX_TIME, bt);
     if (!st) st = read_border(ctx->project, g.border_dist_path, CS_MATRIX_DISTANCE, bd);
     return st;
+}
+
+/* for the scenarios step: the indicators' gravity model (the flows' recipe) and the typology rules, so
+   that the typology and road load after a scenario follow the same definitions as the baseline steps */
+static int parse_typ(const cs_project *p, cs_diag *diag, cs_typology_params *tp, int *hub_gravity);
+static void ind_gravity_opts(const ind_cfg *g, cs_gravity_opts *go);
+cs_status cs_run_gravity_opts(const cs_run_ctx *ctx, cs_gravity_opts *go);
+cs_status cs_run_gravity_opts(const cs_run_ctx *ctx, cs_gravity_opts *go)
+{
+    ind_cfg g;
+    if (parse_ind(ctx->project, NULL, ctx->cities, &g)) return cs_error_set(CS_EPARSE, "invalid indicators section");
+    ind_gravity_opts(&g, go);
+    return CS_OK;
+}
+cs_status cs_run_typology_params(const cs_run_ctx *ctx, cs_typology_params *tp, int *hub_gravity);
+cs_status cs_run_typology_params(const cs_run_ctx *ctx, cs_typology_params *tp, int *hub_gravity)
+{
+    return parse_typ(ctx->project, NULL, tp, hub_gravity) ? cs_error_set(CS_EPARSE, "invalid typology section") : CS_OK;
 }
 
 /* summary helper */
@@ -315,11 +342,7 @@ static cs_status ind_run(cs_run_ctx *ctx, const char *dir)
     }
     /* gravity flows: population at both ends */
     cs_gravity_opts go;
-    cs_gravity_opts_default(&go);
-    go.kind = (cs_gravity_kind)g.gravity_kind;
-    go.decay = (cs_decay)g.gravity_decay;
-    go.beta = g.gravity_beta;
-    go.c_min = g.c_min;
+    ind_gravity_opts(&g, &go);
     cs_gravity_info gi;
     if (!st) st = cs_gravity_predict(ctx->cost, c->population, c->population, &go, &ctx->flows, NULL, NULL, &gi);
     /* hierarchy */

@@ -25,6 +25,7 @@
 #include "citysys/equilibrium.h"
 #include "citysys/fileio.h"
 #include "citysys/flows.h"
+#include "citysys/gravity.h"
 #include "citysys/map.h"
 #include "citysys/network.h"
 #include "citysys/routing.h"
@@ -177,6 +178,8 @@ static void inputs_from_ctx(const cs_run_ctx *ctx, const sc_cfg *g, const cs_mat
 
 extern cs_status cs_run_border_matrices(const cs_run_ctx *ctx, cs_matrix **bt, cs_matrix **bd);
 extern cs_status cs_run_cost_params(const cs_run_ctx *ctx, cs_cost_params *cp);
+extern cs_status cs_run_gravity_opts(const cs_run_ctx *ctx, cs_gravity_opts *go);
+extern cs_status cs_run_typology_params(const cs_run_ctx *ctx, cs_typology_params *tp, int *hub_gravity);
 
 cs_status cs_run_check_scenarios_section(cs_run_ctx *ctx);
 cs_status cs_run_check_scenarios_section(cs_run_ctx *ctx)
@@ -598,7 +601,8 @@ static cs_status write_one(cs_run_ctx *ctx, const sc_cfg *g, const cs_scenario *
         cs_table_free(rt);
         if (!st) {
             char title[160];
-            snprintf(title, sizeof title, "Road load after %s (gravity flows held at the baseline)", name);
+            snprintf(title, sizeof title, "Road load after %s (%s)", name,
+                     r->load_flows_recomputed ? "gravity flows after the scenario" : "gravity flows held at the baseline");
             cs_map *mp = NULL;
             st = new_map(c, title, &mp);
             /* segments without flow after are left out of the value scale but drawn */
@@ -728,6 +732,17 @@ static cs_status sc_run(cs_run_ctx *ctx, const char *dir)
         in.typology = typ;
     }
     if (!st) st = cs_run_cost_params(ctx, &in.cost);
+    /* the typology and road load before/after follow the project's typology rules and gravity model */
+    cs_gravity_opts gopt;
+    cs_typology_params tparams;
+    int hub_gravity = 1;
+    if (!st) st = cs_run_gravity_opts(ctx, &gopt);
+    if (!st) st = cs_run_typology_params(ctx, &tparams, &hub_gravity);
+    if (!st) {
+        in.gravity = &gopt;
+        in.typology_params = &tparams;
+        in.typology_own_hub_flows = !hub_gravity;
+    }
     /* validate every scenario against the baseline first: nothing runs when one is invalid */
     int errors = 0;
     for (size_t k = 0; !st && k < g.nitems; k++)
@@ -857,9 +872,14 @@ cs_status cs_scenario_run_project(const cs_project *p, const char *const *files,
     cs_status st = CS_OK;
     if (nfiles) {
         json_t *list = json_array();
-        for (size_t k = 0; list && k < nfiles; k++) {
-            char *abs = files[k][0] == '/' ? NULL : realpath(files[k], NULL);
-            json_array_append_new(list, json_pack("{s:s}", "path", abs ? abs : files[k]));
+        for (size_t k = 0; list && !st && k < nfiles; k++) {
+            char *abs = realpath(files[k], NULL);
+            if (!abs) {
+                if (diag) cs_diag_add(diag, CS_SEV_ERROR, CS_EIO, files[k], 0, 0, "", "cannot read the scenario file");
+                st = cs_error_set_at(CS_EIO, files[k], 0, 0, "cannot read the scenario file");
+                break;
+            }
+            json_array_append_new(list, json_pack("{s:s}", "path", abs));
             free(abs);
         }
         json_object_set_new(sec, "list", list);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "citysys/alloc.h"
 #include "citysys/flows.h"
+#include "citysys/gravity.h"
 #include "citysys/inequality.h"
 #include "citysys/typology.h"
 #include "scenario/scenario_base.h"
@@ -300,10 +301,20 @@ cs_status cs_scenario_evaluate(cs_scenario_base *b, const cs_scenario *s, const 
             r->appraised = !st;
         }
     }
+    /* gravity flows after the scenario (same model as the baseline flows, on the cost and populations
+       after); without a gravity model the baseline flows are held fixed */
+    cs_matrix *flows1 = NULL;
+    const cs_matrix *flows_after = b->in.flows;
+    if (!st && (o.flags & CS_SCENARIO_STRUCTURE) && b->in.flows && b->in.gravity && r->after) {
+        const cs_matrix *c1 = R.cost1 ? R.cost1 : b->cost0;
+        st = cs_gravity_predict(c1, r->after->L, r->after->L, b->in.gravity, &flows1, NULL, NULL, NULL);
+        if (!st) flows_after = flows1;
+    }
     if (!st && (o.flags & CS_SCENARIO_STRUCTURE)) {
-        /* typology before/after on the travel times (classes follow cs_typology_compute) */
+        /* typology before/after on the travel times, with the project's rules when given */
         cs_typology_params tp;
-        cs_typology_params_default(&tp);
+        if (b->in.typology_params) tp = *b->in.typology_params;
+        else cs_typology_params_default(&tp);
         cs_typology_input ti;
         memset(&ti, 0, sizeof ti);
         ti.n = n;
@@ -311,24 +322,29 @@ cs_status cs_scenario_evaluate(cs_scenario_base *b, const cs_scenario *s, const 
         ti.group = b->country;
         ti.ids = (const char *const *)b->in.cities->id;
         ti.time = b->in.time;
+        ti.flows = b->in.typology_own_hub_flows ? NULL : b->in.flows;
         st = cs_typology_compute(&ti, &tp, NULL, NULL, &r->typology_before);
         if (!st) {
             ti.time = R.time1 ? R.time1 : b->in.time;
             ti.pop = r->after->L;
+            ti.flows = b->in.typology_own_hub_flows ? NULL : flows_after;
             st = cs_typology_compute(&ti, &tp, NULL, NULL, &r->typology_after);
         }
     }
     if (!st && (o.flags & CS_SCENARIO_STRUCTURE) && b->in.flows && b->in.net && b->in.loc) {
-        /* road load before (the network) and after (the network with the scenario's changes), same flows */
+        /* road load before (the network, baseline flows) and after (the network with the scenario's
+           changes; flows after the scenario when a gravity model is given) */
         cs_load_opts lo;
         cs_load_opts_default(&lo);
         st = cs_load_compute(b->in.net, b->in.loc, n, b->in.flows, &lo, &r->load_before);
         cs_network *na = NULL;
         if (!st && sc_has_hard(s)) st = sc_network_after(b, s, &na);
-        if (!st) st = cs_load_compute(na ? na : b->in.net, b->in.loc, n, b->in.flows, &lo, &r->load_after);
+        if (!st) st = cs_load_compute(na ? na : b->in.net, b->in.loc, n, flows_after, &lo, &r->load_after);
         r->load_nsegs_before = b->in.net->n_segs;
+        r->load_flows_recomputed = flows1 != NULL;
         cs_network_from_arcs_free(na);
     }
+    cs_matrix_free(flows1);
     if (!st && keep) {
         if (!R.time1) st = cs_matrix_clone(b->in.time, &R.time1);
         if (!st && !R.cost1) st = cs_matrix_clone(b->cost0, &R.cost1);
