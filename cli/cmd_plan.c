@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include <jansson.h>
 #include "citysys/facility.h"
+#include "citysys/project.h"
+#include "citysys/run.h"
 #include "citysys/table.h"
 
 
@@ -375,11 +378,159 @@ out:
     return exit_code;
 }
 
+/* ------------------------------------------------------------------ portfolio */
+
+static int run_portfolio(int argc, char **argv);
+
+static const cli_option portfolio_opts[] = {
+    {"budgets", 'b', "LIST", "comma-separated total capital budgets (money), overriding portfolio.budgets"},
+    {"epsilons", 'e', "LIST", "comma-separated Atkinson inequality aversions, overriding portfolio.epsilons"},
+    {"method", 0, "NAME", "greedy, exhaustive (up to 20 candidates) or auto (exhaustive up to 12)"},
+    {"screen", 0, "N", "greedy: candidates re-evaluated exactly per step, best by first-order estimate (0 = all)"},
+    {"outcome", 0, "NAME", "real_income (short run) or welfare (long run, default)"},
+    {"draws", 0, "N", "sensitivity draws (0 = no sensitivity analysis)"},
+    {"seed", 0, "N", "seed of the sensitivity draws"},
+    {"output", 'o', "DIR", "output folder (required); replaced atomically when it is an earlier citysys output"},
+    {"cache-dir", 0, "DIR", "step cache (default: .citysys-cache next to the output folder)"},
+    {"no-cache", 0, NULL, "neither read nor write the step cache"},
+    {0},
+};
+
+static const cli_command portfolio_cmd = {
+    "plan portfolio",
+    "choose a budget-constrained, equity-weighted portfolio of candidate projects, appraise it, test it",
+    "citysys plan portfolio PROJECT [--budgets LIST] [--epsilons LIST] [--method M] [--draws N] -o DIR",
+    "Runs the project's steps up to `portfolio` (network, matrix, indicators, ..., scenarios) and then\n"
+    "chooses, among the candidate projects of portfolio.candidates_path (one candidate = one change of a\n"
+    "scenario file), the portfolio that maximises the Atkinson equally-distributed-equivalent gain of the\n"
+    "per-person outcome under each budget, every portfolio evaluated with the spatial equilibrium model.\n"
+    "Options override the project's portfolio section. Outputs: portfolio_projects.csv (ranked, with NPV,\n"
+    "EIRR, BCR, FYRR, switching values), portfolio.gpkg (chosen links), portfolio_frontier.csv,\n"
+    "portfolio_sensitivity.csv, portfolio.json, chart_portfolio_frontier.png/svg/pdf, and everything the\n"
+    "earlier steps write. Same caching and atomic output folder as `citysys run`. docs/portfolio.md.",
+    portfolio_opts,
+    1,
+    1,
+    run_portfolio,
+};
+
+static int set_list(json_t *sec, const char *key, const char *val)
+{
+    json_t *arr = json_array();
+    const char *q = val;
+    while (q && *q) {
+        char *end;
+        errno = 0;
+        double x = strtod(q, &end);
+        if (end == q || errno) {
+            json_decref(arr);
+            return -1;
+        }
+        json_array_append_new(arr, json_real(x));
+        q = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') {
+            json_decref(arr);
+            return -1;
+        }
+    }
+    json_object_set_new(sec, key, arr);
+    return 0;
+}
+
+static int run_portfolio(int argc, char **argv)
+{
+    const cli_command *cmd = &portfolio_cmd;
+    cli_args a;
+    int rc = cli_parse(cmd, argc, argv, &a);
+    if (rc >= 0) return rc;
+    const char *out = cli_get(&a, "output", NULL);
+    if (!out || !*out) return cli_usage_error(cmd, "missing -o DIR");
+    /* the project with the options written into its portfolio section (paths stay relative to its folder) */
+    json_error_t je;
+    json_t *doc = json_load_file(a.pos[0], JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        /* the project reader's own diagnostics (located syntax error or unreadable file) */
+        cs_diag *d = cs_diag_new();
+        cs_project *bad = NULL;
+        cs_status st = cs_project_load(a.pos[0], d, &bad);
+        cs_project_free(bad);
+        cli_print_diag(d);
+        cs_diag_free(d);
+        return cli_exit_code(st ? st : CS_EPARSE);
+    }
+    json_t *sec = json_object_get(doc, "portfolio");
+    if (!json_is_object(sec)) {
+        fprintf(stderr, "citysys plan portfolio: error: %s has no portfolio section (docs/project-file.md)\n", a.pos[0]);
+        json_decref(doc);
+        return CLI_EXIT_INPUT;
+    }
+    int bad = 0;
+    const char *v;
+    if ((v = cli_get(&a, "budgets", NULL)) && set_list(sec, "budgets", v)) bad = 1;
+    if ((v = cli_get(&a, "epsilons", NULL)) && set_list(sec, "epsilons", v)) bad = 1;
+    if (bad) {
+        json_decref(doc);
+        return cli_usage_error(cmd, "--budgets/--epsilons: expected comma-separated numbers");
+    }
+    if ((v = cli_get(&a, "method", NULL))) json_object_set_new(sec, "method", json_string(v));
+    if ((v = cli_get(&a, "outcome", NULL))) json_object_set_new(sec, "outcome", json_string(v));
+    int ok = 1;
+    if (cli_has(&a, "screen")) json_object_set_new(sec, "screen", json_integer(cli_get_long(&a, "screen", 4, &ok)));
+    if (!ok) {
+        json_decref(doc);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_has(&a, "draws") || cli_has(&a, "seed")) {
+        json_t *se = json_object_get(sec, "sensitivity");
+        if (!json_is_object(se)) {
+            se = json_object();
+            json_object_set_new(sec, "sensitivity", se);
+        }
+        if (cli_has(&a, "draws")) json_object_set_new(se, "draws", json_integer(cli_get_long(&a, "draws", 0, &ok)));
+        if (ok && cli_has(&a, "seed")) json_object_set_new(se, "seed", json_integer(cli_get_long(&a, "seed", 1, &ok)));
+        if (!ok) {
+            json_decref(doc);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(doc);
+    if (!text) return cli_fail(CS_ENOMEM);
+    cs_diag *d = cs_diag_new();
+    cs_project *p = NULL;
+    cs_status st = d ? cs_project_parse(text, strlen(text), a.pos[0], 0, d, &p) : CS_ENOMEM;
+    free(text);
+    cs_run_summary sum;
+    memset(&sum, 0, sizeof sum);
+    if (!st) {
+        cs_run_opts o;
+        cs_run_opts_init(&o);
+        o.progress = cli_progress();
+        o.cache_dir = cli_get(&a, "cache-dir", NULL);
+        o.no_cache = cli_has(&a, "no-cache");
+        o.until = "portfolio";
+        st = cs_run(p, out, &o, d, &sum);
+        cli_progress_done();
+    }
+    cli_print_diag(d);
+    if (st) {
+        rc = cs_diag_errors(d) ? cli_exit_code(st) : cli_fail(st);
+    } else {
+        cli_note("%zu steps (%zu of %zu cached steps reused from the cache), %zu files", sum.nsteps, sum.nreused, sum.ncached,
+                 sum.noutputs);
+        printf("%s\n", out);
+        rc = CLI_EXIT_OK;
+    }
+    cs_project_free(p);
+    cs_diag_free(d);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 static const plan_subcommand plan_subcommands[] = {
     {"facilities", "choose sites of shared facilities (p-median, covering, p-center)", &facilities_cmd},
-    /* {"portfolio", "...", &portfolio_cmd}, */
+    {"portfolio", "choose, appraise and test a portfolio of candidate projects under budgets", &portfolio_cmd},
     {NULL, NULL, NULL},
 };
 
@@ -409,9 +560,9 @@ static int run_plan(int argc, char **argv)
 
 const cli_command cli_cmd_plan = {
     "plan",
-    "planning: shared facilities (plan facilities)",
+    "planning: shared facilities (plan facilities), investment portfolios (plan portfolio)",
     "citysys plan SUBCOMMAND [OPTIONS]",
-    "Subcommands: facilities. See 'citysys plan SUBCOMMAND --help'.",
+    "Subcommands: facilities, portfolio. See 'citysys plan SUBCOMMAND --help'.",
     NULL,
     1,
     -1,

@@ -6,7 +6,7 @@ static const cli_option opts[] = {
     {"output", 'o', "DIR", "output folder (required); replaced atomically when it is an earlier citysys output"},
     {"cache-dir", 0, "DIR", "step cache (default: .citysys-cache next to the output folder)"},
     {"no-cache", 0, NULL, "neither read nor write the step cache"},
-    {"until", 0, "STEP", "stop after this step (validate, network, matrix, indicators, typology, flows, scenarios, facilities, export)"},
+    {"until", 0, "STEP", "stop after this step (validate, network, matrix, indicators, typology, flows, scenarios, portfolio, facilities, export)"},
     {0}};
 
 static int run(int argc, char **argv);
@@ -16,7 +16,7 @@ const cli_command cli_cmd_run = {
     "run every step the project asks for and write all results into one output folder",
     "citysys run PROJECT -o OUTDIR",
     "Validates the project and its inputs, then runs its steps in order (validate, network, matrix,\n"
-    "indicators, typology, flows, scenarios, facilities, export, report) into a temporary folder beside OUTDIR, writes manifest.json (inputs, fingerprints,\n"
+    "indicators, typology, flows, scenarios, portfolio, facilities, export, report) into a temporary folder beside OUTDIR, writes manifest.json (inputs, fingerprints,\n"
     "versions, outputs with SHA-256) last and swaps the folder into place. A failed or interrupted\n"
     "run leaves OUTDIR as it was. Unchanged steps are reused from the cache. Prints the path of the\n"
     "output folder on success.",

@@ -27,6 +27,32 @@ static cs_status eval(void *user, const uint8_t *sel, size_t k, int draw, double
     return CS_OK;
 }
 
+/* a rough first-order estimate: each candidate's stand-alone effect (ignores interactions), times 0.7 */
+static cs_status estimate(void *user, const uint8_t *sel, size_t k, int draw, const uint8_t *want, double *dy)
+{
+    model *m = user;
+    (void)sel;
+    for (size_t p = 0; p < k; p++)
+        for (size_t i = 0; i < m->n; i++) dy[p * m->n + i] = want[p] ? 0.7 * m->a[p][i] * (draw ? 0.9 : 1.0) : 0;
+    return CS_OK;
+}
+
+typedef struct lin_model {
+    const double *a;
+    size_t k;
+} lin_model;
+
+/* one city; each project adds a[p] to its outcome */
+static cs_status lin_eval(void *user, const uint8_t *sel, size_t k, int draw, double *y)
+{
+    const lin_model *m = user;
+    (void)draw;
+    y[0] = 1000;
+    for (size_t p = 0; p < k; p++)
+        if (sel[p]) y[0] += m->a[p];
+    return CS_OK;
+}
+
 static unsigned rs = 12345;
 static double urand(void)
 {
@@ -68,6 +94,148 @@ static double objective(const model *m, const double *pop, const uint8_t *sel, d
     return L * (pow(s1, 1 / (1 - eps)) - pow(s0, 1 / (1 - eps)));
 }
 
+static void more_tests(const double *pop)
+{
+    /* per-year budgets, the estimate callback, relabelling with it, many candidates, auto, region shares */
+    for (int rep = 0; rep < 12; rep++) {
+        size_t k = 6 + rep % 4;
+        model m;
+        make_model(&m, k);
+        char nb[KMAX][24];
+        const char *names[KMAX];
+        double capv[KMAX][2];
+        cs_project_costs costs[KMAX];
+        for (size_t p = 0; p < k; p++) {
+            snprintf(nb[p], sizeof nb[p], "Q%02zu", (p * 7) % k);
+            names[p] = nb[p];
+            capv[p][0] = 1e6 * (1 + 9 * urand());
+            capv[p][1] = 1e6 * (1 + 4 * urand());
+            costs[p] = (cs_project_costs){capv[p], 2, 1e4, 25};
+        }
+        uint32_t region[NC] = {0, 0, 1, 1, 2, 2};
+        cs_portfolio_problem pb = {NC, pop, m.y0, region, NULL, k, names, costs, eval, &m, estimate};
+        cs_portfolio_opts o;
+        cs_portfolio_opts_default(&o);
+        o.epsilon = rep % 2 ? 1.5 : 0;
+        double by[2] = {0, 0};
+        for (size_t p = 0; p < k; p++) {
+            by[0] += capv[p][0] * 0.35;
+            by[1] += capv[p][1] * 0.5;
+        }
+        o.budget_by_year = by;
+        o.n_budget_years = 2;
+        o.screen = 2;
+        if (rep % 3 == 2) o.min_region_share = 0.1;
+        /* brute force with the year budgets and the region constraint */
+        double best = 0;
+        uint8_t sel[KMAX];
+        for (unsigned mask = 1; mask < (1u << k); mask++) {
+            double y0 = 0, y1 = 0;
+            for (size_t p = 0; p < k; p++) {
+                sel[p] = (mask >> p) & 1;
+                if (sel[p]) y0 += capv[p][0], y1 += capv[p][1];
+            }
+            if (y0 > by[0] || y1 > by[1]) continue;
+            if (o.min_region_share > 0) {
+                double y[NC], g[3] = {0, 0, 0}, tot = 0;
+                eval(&m, sel, k, 0, y);
+                m.calls--;
+                for (size_t i = 0; i < NC; i++) {
+                    g[region[i]] += pop[i] * (y[i] - m.y0[i]);
+                    tot += pop[i] * (y[i] - m.y0[i]);
+                }
+                if (tot > 0 && (g[0] < 0.1 * tot || g[1] < 0.1 * tot || g[2] < 0.1 * tot)) continue;
+            }
+            double v = objective(&m, pop, sel, o.epsilon);
+            if (v > best) best = v;
+        }
+        cs_portfolio_result *ex, *gr, *gr2, *au;
+        o.method = CS_PORTFOLIO_EXHAUSTIVE;
+        CHECK_OK(cs_portfolio_select(&pb, &o, &ex));
+        CHECK_NEAR(ex->objective, best, 1e-9 * fmax(1, fabs(best)));
+        o.method = CS_PORTFOLIO_AUTO; /* k <= 12: exhaustive */
+        CHECK_OK(cs_portfolio_select(&pb, &o, &au));
+        CHECK(!memcmp(au->selected, ex->selected, k));
+        o.method = CS_PORTFOLIO_GREEDY;
+        CHECK_OK(cs_portfolio_select(&pb, &o, &gr));
+        double y0 = 0, y1 = 0;
+        for (size_t p = 0; p < k; p++)
+            if (gr->selected[p]) y0 += capv[p][0], y1 += capv[p][1];
+        CHECK(y0 <= by[0] * (1 + 1e-12) && y1 <= by[1] * (1 + 1e-12)); /* greedy never exceeds a budget */
+        CHECK(gr->objective <= ex->objective + 1e-9 * fmax(1, fabs(ex->objective)));
+        /* pick order and marginal gains add up to the objective */
+        double sum = 0;
+        for (size_t q = 0; q < gr->n_selected; q++) sum += gr->marginal[gr->order[q]];
+        CHECK_NEAR(sum, gr->objective, 1e-9 * fmax(1, fabs(gr->objective)));
+        /* relabelling (reversing the order, same names) changes nothing, with the estimate too */
+        const char *names2[KMAX];
+        cs_project_costs costs2[KMAX];
+        model m2 = m;
+        for (size_t p = 0; p < k; p++) {
+            names2[p] = names[k - 1 - p];
+            costs2[p] = costs[k - 1 - p];
+            for (size_t i = 0; i < NC; i++) m2.a[p][i] = m.a[k - 1 - p][i];
+            for (size_t q = 0; q < k; q++)
+                for (size_t i = 0; i < NC; i++) m2.b[p][q][i] = 0;
+        }
+        for (size_t p = 0; p < k; p++)
+            for (size_t q = p + 1; q < k; q++)
+                for (size_t i = 0; i < NC; i++) m2.b[k - 1 - q][k - 1 - p][i] = m.b[p][q][i];
+        double by2[2] = {by[0], by[1]};
+        o.budget_by_year = by2;
+        cs_portfolio_problem pb2 = {NC, pop, m.y0, region, NULL, k, names2, costs2, eval, &m2, estimate};
+        CHECK_OK(cs_portfolio_select(&pb2, &o, &gr2));
+        CHECK_NEAR(gr2->objective, gr->objective, 1e-9 * fmax(1, fabs(gr->objective)));
+        for (size_t p = 0; p < k; p++) CHECK(gr2->selected[p] == gr->selected[k - 1 - p]);
+        cs_portfolio_result_free(ex);
+        cs_portfolio_result_free(au);
+        cs_portfolio_result_free(gr);
+        cs_portfolio_result_free(gr2);
+    }
+    /* many candidates (no 63-candidate limit): 100 independent projects with one city each; with ε = 0
+       and a linear model the greedy by gain per cost is easy to check against a sort */
+    {
+        enum { K = 100 };
+        static double a1[K], capk[K];
+        static char nm[K][16];
+        static const char *nms[K];
+        static cs_project_costs ck[K];
+        lin_model lm = {a1, K};
+        for (size_t p = 0; p < K; p++) {
+            a1[p] = 1 + 99 * urand();
+            capk[p] = 10 + 90 * urand();
+            snprintf(nm[p], sizeof nm[p], "L%03zu", p);
+            nms[p] = nm[p];
+            ck[p] = (cs_project_costs){&capk[p], 1, 0, 20};
+        }
+        double popl[1] = {1}, yb[1] = {1000};
+        cs_portfolio_problem pl = {1, popl, yb, NULL, NULL, K, nms, ck, lin_eval, &lm, NULL};
+        cs_portfolio_opts o;
+        cs_portfolio_opts_default(&o);
+        o.budget = 1000;
+        cs_portfolio_result *r;
+        CHECK_OK(cs_portfolio_select(&pl, &o, &r));
+        CHECK(r->capital <= 1000);
+        /* independent greedy by ratio: walk the sorted list, skip what does not fit */
+        size_t idx[K];
+        for (size_t p = 0; p < K; p++) idx[p] = p;
+        for (size_t x = 1; x < K; x++)
+            for (size_t y = x; y > 0 && a1[idx[y]] / capk[idx[y]] > a1[idx[y - 1]] / capk[idx[y - 1]]; y--) {
+                size_t t = idx[y];
+                idx[y] = idx[y - 1];
+                idx[y - 1] = t;
+            }
+        double left = 1000, gain = 0;
+        for (size_t q = 0; q < K; q++)
+            if (capk[idx[q]] <= left) {
+                left -= capk[idx[q]];
+                gain += a1[idx[q]];
+            }
+        if (r->guard_used == 0) CHECK_NEAR(r->efficiency_gain, gain, 1e-9);
+        cs_portfolio_result_free(r);
+    }
+}
+
 int main(void)
 {
     /* Atkinson EDE by hand */
@@ -93,7 +261,7 @@ int main(void)
             capv[p][1] = 1e6 * urand();
             costs[p] = (cs_project_costs){capv[p], 2, 1e4, 25};
         }
-        cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, k, names, costs, eval, &m};
+        cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, k, names, costs, eval, &m, NULL};
         double eps = (rep % 3 == 0) ? 0 : (rep % 3 == 1 ? 1 : 2);
         cs_portfolio_opts o;
         cs_portfolio_opts_default(&o);
@@ -143,7 +311,7 @@ int main(void)
         for (size_t p = 0; p < k; p++)
             for (size_t q = p + 1; q < k; q++)
                 for (size_t i = 0; i < NC; i++) m2.b[k - 1 - q][k - 1 - p][i] = m.b[p][q][i];
-        cs_portfolio_problem pb2 = {NC, pop, m.y0, NULL, NULL, k, names2, costs2, eval, &m2};
+        cs_portfolio_problem pb2 = {NC, pop, m.y0, NULL, NULL, k, names2, costs2, eval, &m2, NULL};
         cs_portfolio_result *gr2;
         CHECK_OK(cs_portfolio_select(&pb2, &o, &gr2));
         CHECK_NEAR(gr2->objective, gr->objective, 1e-9);
@@ -165,7 +333,7 @@ int main(void)
     double c3[3] = {1, 1, 1};
     cs_project_costs costs[3] = {{&c3[0], 1, 0, 20}, {&c3[1], 1, 0, 20}, {&c3[2], 1, 0, 20}};
     const char *names[3] = {"road A", "road B", "clinic"};
-    cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, 3, names, costs, eval, &m};
+    cs_portfolio_problem pb = {NC, pop, m.y0, NULL, NULL, 3, names, costs, eval, &m, NULL};
     cs_portfolio_opts o;
     cs_portfolio_opts_default(&o);
     o.budget = 2;
@@ -212,5 +380,7 @@ int main(void)
     CHECK_OK(cs_portfolio_frontier(&pb, &o, budgets, 2, epss, 2, &f));
     CHECK(f[0].capital <= 1 && f[3].capital <= 2);
     cs_frontier_free(f, 4);
+
+    more_tests(pop);
     TEST_MAIN_END();
 }

@@ -28,6 +28,15 @@ extern "C" {
  */
 typedef cs_status (*cs_portfolio_eval_fn)(void *user, const uint8_t *selected, size_t k, int draw, double *y_after);
 
+/**
+ * Optional cheap first-order estimate for screening (docs/portfolio.md, "Screening"): at the portfolio
+ * `selected`, for every candidate j with want[j] = 1, write into dy[j*n .. j*n+n-1] the estimated change of
+ * each city's per-person outcome if j were added (rows of unwanted candidates: anything). The greedy then
+ * re-evaluates exactly only the candidates with the best estimated gain per cost.
+ */
+typedef cs_status (*cs_portfolio_estimate_fn)(void *user, const uint8_t *selected, size_t k, int draw,
+                                              const uint8_t *want, double *dy);
+
 typedef struct cs_portfolio_problem {
     size_t n;                 /**< cities */
     const double *pop;        /**< population per city (weights of persons), > 0 */
@@ -39,11 +48,13 @@ typedef struct cs_portfolio_problem {
     const cs_project_costs *costs; /**< k cost structures (capital by construction year, annual cost, lifetime) */
     cs_portfolio_eval_fn eval;
     void *user;
+    cs_portfolio_estimate_fn estimate; /**< optional (NULL: each project alone, evaluated exactly, is the estimate) */
 } cs_portfolio_problem;
 
 typedef enum cs_portfolio_method {
     CS_PORTFOLIO_GREEDY = 0,     /**< plain greedy on exact marginal gain per cost, guarded by the best single project */
-    CS_PORTFOLIO_EXHAUSTIVE = 1  /**< every subset within the budget (k <= 20) */
+    CS_PORTFOLIO_EXHAUSTIVE = 1, /**< every subset within the budget (k <= 20) */
+    CS_PORTFOLIO_AUTO = 2        /**< exhaustive when k <= 12, greedy otherwise */
 } cs_portfolio_method;
 
 typedef struct cs_portfolio_opts {
@@ -52,7 +63,9 @@ typedef struct cs_portfolio_opts {
     size_t n_budget_years;
     double epsilon;            /**< Atkinson inequality aversion ε >= 0 (0 = efficiency) */
     cs_portfolio_method method;
-    size_t screen;             /**< greedy: exact re-evaluation of the best `screen` candidates by first-order estimate per step (0 = all) */
+    size_t screen;             /**< greedy: exact re-evaluation of the best `screen` candidates by estimate per cost per step
+                                    (0 = all); with an estimate callback, further batches of `screen` are evaluated while
+                                    none with a positive estimate has given a positive exact gain */
     double min_region_share;   /**< constraint: every region gets at least this share of the total gain (0 = off) */
     int theil_must_not_rise;   /**< constraint: population-weighted Theil L (MLD) after <= before */
     cs_appraisal_opts appraisal; /**< discount rate etc. for the portfolio appraisal */
@@ -74,6 +87,10 @@ typedef struct cs_portfolio_result {
     size_t evaluations;       /**< model evaluations used */
     double single_best_objective; /**< objective of the best affordable single project (the greedy guard) */
     int guard_used;           /**< 1 if the best single project beat the greedy sequence */
+    size_t *order;            /**< greedy: the selected projects in the order picked (n_selected entries, owned);
+                                   exhaustive: by index */
+    double *marginal;         /**< k: objective gain when the project was picked (greedy), NaN if not selected (owned) */
+    double *marginal_efficiency; /**< k: efficiency gain (money/yr) when the project was picked, NaN if not selected (owned) */
 } cs_portfolio_result;
 
 CS_API void cs_portfolio_result_free(cs_portfolio_result *r);

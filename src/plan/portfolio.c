@@ -18,6 +18,9 @@ void cs_portfolio_result_free(cs_portfolio_result *r)
 {
     if (!r) return;
     cs_free(r->selected);
+    cs_free(r->order);
+    cs_free(r->marginal);
+    cs_free(r->marginal_efficiency);
     cs_free(r);
 }
 
@@ -137,7 +140,6 @@ static cs_status ctx_init(ctx *c, const cs_portfolio_problem *p, const cs_portfo
     c->o = o;
     if (!p || !p->pop || !p->y_base || !p->eval || (p->k && (!p->costs || !p->names)))
         return cs_error_set(CS_EINVAL, "portfolio: population, baseline outcome, costs, names and a model are required");
-    if (p->k > 63) return cs_error_set(CS_EINVAL, "portfolio: at most 63 candidates per problem here (got %zu)", p->k);
     if (!(o->epsilon >= 0)) return cs_error_set(CS_EINVAL, "portfolio: inequality aversion must be >= 0");
     if (!(o->budget >= 0)) return cs_error_set(CS_EINVAL, "portfolio: budget must be >= 0");
     for (size_t i = 0; i < p->n; i++)
@@ -222,111 +224,193 @@ static cs_status alloc_result(size_t k, cs_portfolio_result **out)
     cs_portfolio_result *r = cs_calloc(1, sizeof *r);
     if (!r) return CS_ENOMEM;
     r->selected = cs_calloc(k ? k : 1, 1);
-    if (!r->selected) {
-        cs_free(r);
+    r->order = cs_calloc(k ? k : 1, sizeof *r->order);
+    r->marginal = cs_mallocarray(k ? k : 1, sizeof *r->marginal);
+    r->marginal_efficiency = cs_mallocarray(k ? k : 1, sizeof *r->marginal_efficiency);
+    if (!r->selected || !r->order || !r->marginal || !r->marginal_efficiency) {
+        cs_portfolio_result_free(r);
         return CS_ENOMEM;
     }
+    for (size_t j = 0; j < k; j++) r->marginal[j] = r->marginal_efficiency[j] = NAN;
     *out = r;
     return CS_OK;
 }
 
-static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, double *single_obj, int *guard)
+/* sort candidates by estimate per cost, descending; ties by name (insertion sort, stable) */
+static void sort_by_ratio(const ctx *c, size_t *order, size_t m, const double *est)
+{
+    for (size_t a = 1; a < m; a++) {
+        size_t x = order[a], b = a;
+        double rx = est[x] / fmax(capital_of(c, x), 1e-300);
+        while (b > 0) {
+            size_t y = order[b - 1];
+            double ry = est[y] / fmax(capital_of(c, y), 1e-300);
+            if (ry > rx || (ry == rx && name_less(c->p, y, x))) break;
+            order[b] = y;
+            b--;
+        }
+        order[b] = x;
+    }
+}
+
+/*
+ * Plain greedy with exact re-evaluation (docs/portfolio.md, "Methods"): at each step the affordable
+ * candidates are ranked by estimated gain per cost — the first-order estimate of the callback at the
+ * current portfolio, or without one each project alone evaluated exactly once — and the best `screen` are
+ * evaluated exactly with the model; the one with the largest exact gain per cost is added.
+ */
+static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, double *single_obj, int *guard,
+                               size_t *pick_order, double *marginal, double *marg_eff)
 {
     const cs_portfolio_problem *p = c->p;
-    size_t k = p->k;
+    size_t k = p->k, n = p->n;
     cs_status st = CS_OK;
-    uint8_t *sel = cs_calloc(k ? k : 1, 1);
-    double *g1 = cs_mallocarray(k ? k : 1, sizeof *g1);
-    int *ok1 = cs_calloc(k ? k : 1, sizeof *ok1);
+    int use_est = p->estimate != NULL;
+    double *eff1 = cs_mallocarray(k ? k : 1, sizeof *eff1);
+    uint8_t *sel = cs_calloc(k ? k : 1, 1), *want = cs_calloc(k ? k : 1, 1);
+    double *g1 = cs_mallocarray(k ? k : 1, sizeof *g1), *est = cs_mallocarray(k ? k : 1, sizeof *est);
     size_t *order = cs_mallocarray(k ? k : 1, sizeof *order);
-    if (!sel || !g1 || !ok1 || !order) {
+    double *dy = use_est ? cs_mallocarray((k ? k : 1) * (n ? n : 1), sizeof *dy) : NULL;
+    double *ycur = cs_mallocarray(n ? n : 1, sizeof *ycur), *ypick = cs_mallocarray(n ? n : 1, sizeof *ypick);
+    double *grad = cs_mallocarray(n ? n : 1, sizeof *grad);
+    if (!sel || !want || !g1 || !est || !order || (use_est && !dy) || !ycur || !ypick || !grad || !eff1) {
         st = CS_ENOMEM;
         goto done;
     }
-    /* first-order estimates: each project alone (also the guard) */
-    size_t single = SIZE_MAX;
     for (size_t j = 0; j < k; j++) {
-        memset(sel, 0, k);
-        sel[j] = 1;
         g1[j] = -INFINITY;
-        if (!affordable(c, sel)) continue;
-        double eff;
-        int feas;
-        if ((st = eval_sel(c, sel, &g1[j], &eff, &feas))) goto done;
-        ok1[j] = feas;
-        if (feas && g1[j] > 0 && (single == SIZE_MAX || g1[j] > g1[single] || (g1[j] == g1[single] && name_less(p, j, single))))
-            single = j;
-        if (c->o->progress.fn && c->o->progress.fn(c->o->progress.user, "portfolio: single projects", (double)j + 1, (double)k)) {
-            st = cs_error_set(CS_ECANCELED, "cancelled");
-            goto done;
-        }
+        marginal[j] = marg_eff[j] = NAN;
     }
-    memset(sel, 0, k);
-    double cur = 0;
+    memcpy(ycur, p->y_base, n * sizeof *ycur);
+    size_t single = SIZE_MAX, npick = 0;
+    if (!use_est) {
+        /* each project alone, exactly: the estimate and the guard */
+        for (size_t j = 0; j < k; j++) {
+            memset(sel, 0, k);
+            sel[j] = 1;
+            if (!affordable(c, sel)) continue;
+            double eff;
+            int feas;
+            if ((st = eval_sel(c, sel, &g1[j], &eff, &feas))) goto done;
+            eff1[j] = eff;
+            if (!feas) g1[j] = -INFINITY;
+            if (feas && g1[j] > 0 && (single == SIZE_MAX || g1[j] > g1[single] || (g1[j] == g1[single] && name_less(p, j, single))))
+                single = j;
+            if (c->o->progress.fn && c->o->progress.fn(c->o->progress.user, "portfolio: single projects", (double)j + 1, (double)k)) {
+                st = cs_error_set(CS_ECANCELED, "cancelled");
+                goto done;
+            }
+        }
+        memset(sel, 0, k);
+    }
+    double cur = 0, cur_eff = 0, pick_eff = 0;
     for (;;) {
-        /* candidates by estimate per cost */
         size_t m = 0;
         for (size_t j = 0; j < k; j++) {
+            want[j] = 0;
             if (sel[j]) continue;
             sel[j] = 1;
             int a = affordable(c, sel);
             sel[j] = 0;
-            if (a) order[m++] = j;
+            if (a) {
+                order[m++] = j;
+                want[j] = 1;
+            }
         }
         if (!m) break;
-        /* insertion sort by estimate/cost desc, ties by name (m is small) */
-        for (size_t a = 1; a < m; a++) {
-            size_t x = order[a], b = a;
-            double rx = g1[x] / fmax(capital_of(c, x), 1e-300);
-            while (b > 0) {
-                size_t y = order[b - 1];
-                double ry = g1[y] / fmax(capital_of(c, y), 1e-300);
-                if (ry > rx || (ry == rx && name_less(p, y, x))) break;
-                order[b] = y;
-                b--;
+        if (use_est) {
+            /* first-order objective gain: Σ_i ∂O/∂y_i · dy_ji with ∂O/∂y_i = L (w_i / W) (y_i / EDE)^−ε */
+            if ((st = p->estimate(p->user, sel, k, c->draw, want, dy))) goto done;
+            double ede = c->o->epsilon == 0 ? 1 : cs_atkinson_ede(ycur, c->w, n, c->o->epsilon);
+            for (size_t i = 0; i < n; i++)
+                grad[i] = c->Ltot * c->w[i] / c->wtot * (c->o->epsilon == 0 ? 1 : pow(ycur[i] / ede, -c->o->epsilon));
+            for (size_t q = 0; q < m; q++) {
+                size_t j = order[q];
+                double g = 0;
+                for (size_t i = 0; i < n; i++) g += grad[i] * dy[j * n + i];
+                est[j] = isfinite(g) ? g : -INFINITY;
             }
-            order[b] = x;
+        } else {
+            for (size_t q = 0; q < m; q++) est[order[q]] = g1[order[q]];
         }
-        size_t lim = (c->o->screen && c->o->screen < m) ? c->o->screen : m;
+        sort_by_ratio(c, order, m, est);
+        size_t batch = c->o->screen ? c->o->screen : m;
         size_t pick = SIZE_MAX;
         double pick_ratio = 0, pick_obj = 0;
-        for (size_t q = 0; q < lim; q++) {
-            size_t j = order[q];
-            sel[j] = 1;
-            double obj, eff;
-            int feas;
-            st = eval_sel(c, sel, &obj, &eff, &feas);
-            sel[j] = 0;
-            if (st) goto done;
-            double gain = obj - cur;
-            if (!feas || !(gain > 0)) continue;
-            double ratio = gain / fmax(capital_of(c, j), 1e-300);
-            if (pick == SIZE_MAX || ratio > pick_ratio || (ratio == pick_ratio && name_less(p, j, pick))) {
-                pick = j;
-                pick_ratio = ratio;
-                pick_obj = obj;
+        for (size_t q0 = 0; q0 < m && pick == SIZE_MAX; q0 += batch) {
+            size_t q1 = q0 + batch < m ? q0 + batch : m;
+            int tried = 0;
+            for (size_t q = q0; q < q1; q++) {
+                size_t j = order[q];
+                if (use_est && q > 0 && !(est[j] > 0)) break; /* the first is always tried */
+                tried = 1;
+                sel[j] = 1;
+                double obj, eff;
+                int feas;
+                st = eval_sel(c, sel, &obj, &eff, &feas);
+                sel[j] = 0;
+                if (st) goto done;
+                if (npick == 0) { /* alone: the guard */
+                    g1[j] = feas ? obj : -INFINITY;
+                    eff1[j] = eff;
+                    if (feas && obj > 0 && (single == SIZE_MAX || obj > g1[single] || (obj == g1[single] && name_less(p, j, single))))
+                        single = j;
+                }
+                double gain = obj - cur;
+                if (!feas || !(gain > 0)) continue;
+                double ratio = gain / fmax(capital_of(c, j), 1e-300);
+                if (pick == SIZE_MAX || ratio > pick_ratio || (ratio == pick_ratio && name_less(p, j, pick))) {
+                    pick = j;
+                    pick_ratio = ratio;
+                    pick_obj = obj;
+                    pick_eff = eff;
+                    memcpy(ypick, c->y, n * sizeof *ypick);
+                }
             }
+            /* without an estimate callback only the first batch is tried (the classic screen) */
+            if (!use_est || !tried) break;
+            if (q1 < m && !(est[order[q1]] > 0)) break;
         }
         if (pick == SIZE_MAX) break;
         sel[pick] = 1;
+        marginal[pick] = pick_obj - cur;
+        marg_eff[pick] = pick_eff - cur_eff;
+        pick_order[npick++] = pick;
         cur = pick_obj;
-        if (c->o->progress.fn) c->o->progress.fn(c->o->progress.user, "portfolio: greedy", (double)k - (double)m + 1, (double)k);
+        cur_eff = pick_eff;
+        memcpy(ycur, ypick, n * sizeof *ycur);
+        if (c->o->progress.fn &&
+            c->o->progress.fn(c->o->progress.user, "portfolio: greedy", (double)npick, (double)(npick + m - 1))) {
+            st = cs_error_set(CS_ECANCELED, "cancelled");
+            goto done;
+        }
     }
     *single_obj = single == SIZE_MAX ? 0 : g1[single];
     *guard = 0;
     if (single != SIZE_MAX && g1[single] > cur) {
         memset(sel, 0, k);
         sel[single] = 1;
+        for (size_t j = 0; j < k; j++) marginal[j] = marg_eff[j] = NAN;
+        marginal[single] = g1[single];
+        marg_eff[single] = eff1[single];
+        pick_order[0] = single;
+        npick = 1;
         cur = g1[single];
         *guard = 1;
     }
     memcpy(best_sel, sel, k);
     *best_obj = cur;
 done:
+    cs_free(eff1);
     cs_free(sel);
+    cs_free(want);
     cs_free(g1);
-    cs_free(ok1);
+    cs_free(est);
     cs_free(order);
+    cs_free(dy);
+    cs_free(ycur);
+    cs_free(ypick);
+    cs_free(grad);
     return st;
 }
 
@@ -389,9 +473,15 @@ static cs_status select_with(ctx *c, cs_portfolio_result **out)
     }
     double obj = 0, single = 0;
     int guard = 0;
-    if (c->o->method == CS_PORTFOLIO_EXHAUSTIVE) st = select_exhaustive(c, sel, &obj);
-    else st = select_greedy(c, sel, &obj, &single, &guard);
+    int exh = c->o->method == CS_PORTFOLIO_EXHAUSTIVE || (c->o->method == CS_PORTFOLIO_AUTO && c->p->k <= 12);
+    if (exh) st = select_exhaustive(c, sel, &obj);
+    else st = select_greedy(c, sel, &obj, &single, &guard, r->order, r->marginal, r->marginal_efficiency);
     if (!st) st = fill_result(c, sel, r);
+    if (!st && exh) {
+        size_t q = 0;
+        for (size_t j = 0; j < c->p->k; j++)
+            if (sel[j]) r->order[q++] = j;
+    }
     cs_free(sel);
     if (st) {
         cs_portfolio_result_free(r);
@@ -430,6 +520,9 @@ cs_status cs_portfolio_evaluate(const cs_portfolio_problem *p, const cs_portfoli
     if (!st) st = alloc_result(p->k, &r);
     if (!st) st = fill_result(&c, selected, r);
     if (!st) {
+        size_t q = 0;
+        for (size_t j = 0; j < p->k; j++)
+            if (selected[j]) r->order[q++] = j;
         r->evaluations = c.evals;
         *out = r;
     } else {

@@ -98,6 +98,7 @@ static const cs_run_step *const steps[] = {
     &cs_step_typology,
     &cs_step_flows,
     &cs_step_scenarios,
+    &cs_step_portfolio,
     &cs_step_facilities,
     &step_export, /* late: a change of output formats must not redo the analyses (fingerprints chain) */
     &cs_step_report,

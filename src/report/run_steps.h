@@ -76,5 +76,6 @@ extern const cs_run_step cs_step_flows;
 extern const cs_run_step cs_step_report;
 extern const cs_run_step cs_step_facilities;
 extern const cs_run_step cs_step_scenarios;
+extern const cs_run_step cs_step_portfolio;
 
 #endif

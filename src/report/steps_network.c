@@ -467,12 +467,13 @@ cs_status cs_run_check_analysis_sections(cs_run_ctx *ctx);
 cs_status cs_run_check_typology_section(cs_run_ctx *ctx);
 cs_status cs_run_check_facilities_section(cs_run_ctx *ctx);
 cs_status cs_run_check_scenarios_section(cs_run_ctx *ctx);
+cs_status cs_run_check_portfolio_section(cs_run_ctx *ctx);
 
 cs_status cs_run_check_sections(cs_run_ctx *ctx)
 {
     /* every section is checked, so that all problems are reported in one run */
     cs_status a = cs_run_check_network_sections(ctx), b = cs_run_check_analysis_sections(ctx),
               c = cs_run_check_typology_section(ctx), d = cs_run_check_facilities_section(ctx),
-              e = cs_run_check_scenarios_section(ctx);
-    return a ? a : b ? b : c ? c : d ? d : e;
+              e = cs_run_check_scenarios_section(ctx), f = cs_run_check_portfolio_section(ctx);
+    return a ? a : b ? b : c ? c : d ? d : e ? e : f;
 }

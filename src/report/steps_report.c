@@ -697,6 +697,8 @@ static cs_status rep_run(cs_run_ctx *ctx, const char *dir)
                             "benefit of the appraisal. docs/model-equilibrium.md, docs/scenarios.md, docs/appraisal.md.",
                          "Allen & Arkolakis (2014) QJE 129(3); Redding (2016) JIE 101.");
     }
+    extern cs_status cs_report_portfolio_section(cs_html *h, const json_t *sum, const char *dir);
+    if (!st) st = cs_report_portfolio_section(h, sum, dir); /* steps_plan_portfolio.c */
     const json_t *jf = json_object_get(sum, "facilities");
     if (!st && jf && json_array_size(jf)) {
         cs_html_heading(h, 1, "facilities", "Where to put what several cities share");

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `citysys plan portfolio` and the run step `portfolio` on a small East-African subset of examples/africa
+# (tests/data/portfolio, 42 cities, 6 candidate links): outputs, budgets respected, exhaustive >= greedy,
+# determinism, option overrides, located errors.
+set -u
+rm -rf "$CS_TMP"; mkdir -p "$CS_TMP"
+fail=0
+check() { if ! eval "$1"; then echo "FAILED: $1"; fail=1; fi; }
+P="$CS_SRC/tests/data/portfolio/project.json"
+PY=/usr/bin/python3
+"$CITYSYS" plan portfolio "$P" -o "$CS_TMP/out" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ]'
+for f in portfolio_projects.csv portfolio_frontier.csv portfolio_sensitivity.csv portfolio.json portfolio.gpkg \
+         chart_portfolio_frontier.png chart_portfolio_frontier.svg chart_portfolio_frontier.pdf manifest.json; do
+    check '[ -s "$CS_TMP/out/$f" ]'
+done
+# every frontier point within its budget; 2 budgets x 2 epsilons; epsilon = 0: objective = efficiency gain
+check '$PY -c "
+import csv,sys
+r=list(csv.DictReader(open(\"$CS_TMP/out/portfolio_frontier.csv\")))
+ok=len(r)==4 and all(float(x[\"capital_cost\"])<=float(x[\"budget\"])*(1+1e-12) for x in r)
+ok=ok and all(abs(float(x[\"objective\"])-float(x[\"efficiency_gain\"]))<=1e-6*abs(float(x[\"efficiency_gain\"]))+1e-6 for x in r if float(x[\"epsilon\"])==0)
+sys.exit(0 if ok else 1)"'
+# ranked projects: ranks 1..n, the JSON agrees with the CSV, the sensitivity frequencies are shares
+check '$PY -c "
+import csv,json,sys
+p=list(csv.DictReader(open(\"$CS_TMP/out/portfolio_projects.csv\")))
+j=json.load(open(\"$CS_TMP/out/portfolio.json\"))
+s=list(csv.DictReader(open(\"$CS_TMP/out/portfolio_sensitivity.csv\")))
+ok=[int(x[\"rank\"]) for x in p]==list(range(1,len(p)+1)) and len(p)==j[\"n_selected\"]>0
+ok=ok and abs(sum(float(x[\"capital_cost\"]) for x in p)-j[\"capital_cost\"])<=1e-6*j[\"capital_cost\"]
+ok=ok and len(s)==len(p) and all(0<=float(x[\"selection_frequency\"])<=1 for x in s)
+ok=ok and j[\"sensitivity\"][\"draws\"]==6 and 0<=j[\"sensitivity\"][\"portfolio_p_npv_positive\"]<=1
+sys.exit(0 if ok else 1)"'
+if command -v ogrinfo >/dev/null; then
+    check 'ogrinfo -so "$CS_TMP/out/portfolio.gpkg" | grep -q "portfolio_links (Line String)"'
+fi
+# same input, same output (no cache)
+"$CITYSYS" plan portfolio "$P" -o "$CS_TMP/out2" --no-cache -q >/dev/null
+check 'cmp -s "$CS_TMP/out/portfolio_projects.csv" "$CS_TMP/out2/portfolio_projects.csv" && cmp -s "$CS_TMP/out/portfolio_sensitivity.csv" "$CS_TMP/out2/portfolio_sensitivity.csv"'
+# exhaustive search (6 candidates) is at least as good as greedy, within the same budget
+"$CITYSYS" plan portfolio "$P" --budgets 3e8 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ]'
+"$CITYSYS" plan portfolio "$P" --budgets 3e8 --epsilons 0 --method greedy --draws 0 -o "$CS_TMP/gr" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '$PY -c "
+import json,sys
+e=json.load(open(\"$CS_TMP/ex/portfolio.json\")); g=json.load(open(\"$CS_TMP/gr/portfolio.json\"))
+sys.exit(0 if e[\"objective\"]>=g[\"objective\"]-1e-6*abs(g[\"objective\"]) and e[\"capital_cost\"]<=3e8 and g[\"capital_cost\"]<=3e8 and \"sensitivity\" not in e else 1)"'
+# oracle: the scenario library evaluates the chosen links as one scenario to the same total equivalent
+# variation (long-run welfare: the efficiency gain is the summed EV)
+$PY - "$CS_TMP/gr" "$CS_SRC/tests/data/portfolio/candidates.json" <<'PYEOF'
+import csv, json, sys
+names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
+c = json.load(open(sys.argv[2]))
+json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
+PYEOF
+"$CITYSYS" simulate "$P" --scenario "$CS_TMP/gr/chosen.json" --long-run -o "$CS_TMP/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
+check '$PY -c "
+import json,sys
+g=json.load(open(\"$CS_TMP/gr/portfolio.json\"))[\"efficiency_gain\"]
+e=json.load(open(\"$CS_TMP/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
+sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
+# a small budget override is respected
+"$CITYSYS" plan portfolio "$P" --budgets 7e7 --draws 0 -o "$CS_TMP/b" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '$PY -c "
+import json,sys; j=json.load(open(\"$CS_TMP/b/portfolio.json\")); sys.exit(0 if j[\"capital_cost\"]<=7e7 else 1)"'
+# the run step: `citysys run` includes it when the project has a portfolio section
+"$CITYSYS" run "$P" -o "$CS_TMP/run" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ] && cmp -s "$CS_TMP/out/portfolio_projects.csv" "$CS_TMP/run/portfolio_projects.csv"'
+check '$PY -c "import json,sys; d=json.load(open(\"$CS_TMP/run/summary.json\")); sys.exit(0 if d[\"portfolio\"][\"n_selected\"]>0 else 1)"'
+check 'grep -q "id=.portfolio" "$CS_TMP/run/report.html"'
+# errors located in the project file: unknown key, bad method, an unknown proposed link in the candidates
+mkdir -p "$CS_TMP/bad"
+for f in "$CS_SRC"/tests/data/portfolio/*.csv; do ln -sf "$f" "$CS_TMP/bad/"; done
+$PY - "$P" "$CS_TMP/bad" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["portfolio"]["budgetz"] = 1
+d["portfolio"]["method"] = "magic"
+json.dump(d, open(sys.argv[2] + "/project.json", "w"), indent=1)
+d["portfolio"].pop("budgetz"); d["portfolio"]["method"] = "greedy"
+json.dump(d, open(sys.argv[2] + "/project2.json", "w"), indent=1)
+c = json.load(open(sys.argv[1].replace("project.json", "candidates.json")))
+c["changes"][0]["proposed"] = ["no-such-link"]
+json.dump(c, open(sys.argv[2] + "/candidates.json", "w"), indent=1)
+PYEOF
+"$CITYSYS" plan portfolio "$CS_TMP/bad/project.json" -o "$CS_TMP/badout" --no-cache 2>"$CS_TMP/err"; rc=$?
+check '[ $rc -eq 3 ]'
+check 'grep -q "project.json:[0-9]*:[0-9]*: .*portfolio.budgetz" "$CS_TMP/err"'
+check 'grep -q "portfolio.method" "$CS_TMP/err"'
+check '[ ! -e "$CS_TMP/badout" ]'
+# ids are checked once the network is read
+"$CITYSYS" plan portfolio "$CS_TMP/bad/project2.json" -o "$CS_TMP/badout" --no-cache 2>"$CS_TMP/err"; rc=$?
+check '[ $rc -eq 3 ]'
+check 'grep -q "candidates.json: error: changes\[0\]: proposed\[0\]: no proposed link with edge id .no-such-link." "$CS_TMP/err"'
+check '[ ! -e "$CS_TMP/badout" ]'
+"$CITYSYS" plan portfolio "$P" --budgets x -o "$CS_TMP/u" -q 2>/dev/null; check '[ $? -eq 2 ]'
+exit $fail
