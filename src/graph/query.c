@@ -168,6 +168,229 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
     return k;
 }
 
+/* ---- multi-source elimination-tree searches (one pass over the shared ancestors for a block) ---- */
+
+/* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
+#define BS_MAX 128
+#define LANE_LIMIT (UINT64_C(1) << 61)
+#define LANE_INF ((int64_t)1 << 62)
+
+/*
+ * Per-thread workspace of lane searches: L searches run together over the
+ * union of their ancestor chains, in increasing rank; each union node holds
+ * L signed distances (LANE_INF = not reached) and the mask of lanes that
+ * reach it. slot[] maps a rank to its union index (CS_INVALID_ID outside).
+ */
+typedef struct {
+    uint32_t *slot; /* n entries */
+    uint32_t *un;   /* union ranks, increasing after lw_run */
+    uint64_t *mk;   /* 2 words (128 lanes) per union node */
+    int64_t *D;     /* U x L */
+    size_t cap_u, cap_d;
+    uint32_t U, L;
+} lanews;
+
+static int lw_init(lanews *w, uint32_t n)
+{
+    memset(w, 0, sizeof *w);
+    w->slot = cs_mallocarray(n ? n : 1, 4);
+    if (!w->slot) return -1;
+    memset(w->slot, 0xff, (size_t)(n ? n : 1) * 4);
+    return 0;
+}
+
+static void lw_free(lanews *w)
+{
+    cs_free(w->slot); cs_free(w->un); cs_free(w->mk); cs_free(w->D);
+    memset(w, 0, sizeof *w);
+}
+
+static void lw_reset(lanews *w)
+{
+    for (uint32_t i = 0; i < w->U; i++) w->slot[w->un[i]] = CS_INVALID_ID;
+    w->U = 0;
+}
+
+/* Relax every upward arc of union node i (mask m0|m1) into its ancestors: D[j] = min(D[j], D[i] + W[e]).
+   Returns 1 when a finite arc weight is at or above LANE_LIMIT (the caller falls back to scalar searches). */
+#define LW_NODE(N)                                                                                            \
+    __attribute__((target_clones("avx2", "default"))) static int lw_node_##N(                               \
+        int64_t *restrict D, uint64_t *restrict mk, const uint32_t *restrict slot, const uint32_t *restrict hd, \
+        const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i)                                      \
+    {                                                                                                        \
+        const int64_t *restrict dv = D + (size_t)i * N;                                                      \
+        uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];                                         \
+        int bad = 0;                                                                                         \
+        for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint64_t w = W[a];                                                                               \
+            if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
+            uint32_t j = slot[hd[a]];                                                                        \
+            mk[2 * (size_t)j] |= m0;                                                                         \
+            mk[2 * (size_t)j + 1] |= m1;                                                                     \
+            int64_t *restrict dh = D + (size_t)j * N;                                                        \
+            int64_t ww = (int64_t)w;                                                                         \
+            for (int l = 0; l < N; l++) {                                                                    \
+                int64_t x = dv[l] + ww;                                                                      \
+                dh[l] = x < dh[l] ? x : dh[l];                                                               \
+            }                                                                                                \
+        }                                                                                                    \
+        return bad;                                                                                          \
+    }
+LW_NODE(8)
+LW_NODE(16)
+LW_NODE(32)
+LW_NODE(64)
+LW_NODE(128)
+
+/* Same for a node reached by few lanes: only those lanes. */
+static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint32_t *slot, const uint32_t *hd, const uint64_t *W,
+                          uint32_t b, uint32_t e, uint32_t i, uint32_t L)
+{
+    const int64_t *dv = D + (size_t)i * L;
+    uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];
+    int bad = 0;
+    for (uint32_t a = b; a < e; a++) {
+        uint64_t w = W[a];
+        if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }
+        uint32_t j = slot[hd[a]];
+        mk[2 * (size_t)j] |= m0;
+        mk[2 * (size_t)j + 1] |= m1;
+        int64_t *dh = D + (size_t)j * L;
+        for (int q = 0; q < 2; q++)
+            for (uint64_t m = q ? m1 : m0; m; m &= m - 1) {
+                int l = __builtin_ctzll(m) + 64 * q;
+                int64_t x = dv[l] + (int64_t)w;
+                if (x < dh[l]) dh[l] = x;
+            }
+    }
+    return bad;
+}
+
+static int cmp_u32q(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * L searches at once (L = 8, 16, 32, 64 or 128; lane l from sd[l], lanes >= nl empty) with weights W.
+ * Afterwards union node i (rank w->un[i], increasing) holds the distances D[i*L + l], exactly those
+ * of walk() without pruning, for every lane in its mask. Returns 0, 1 if some key or distance is at or
+ * above LANE_LIMIT (use the scalar walk), or -1 when out of memory. Call lw_reset afterwards.
+ */
+static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32_t nl, uint32_t L, lanews *w)
+{
+    const uint32_t *par = r->parent;
+    w->U = 0;
+    w->L = L;
+    for (uint32_t l = 0; l < nl; l++)
+        for (int s = 0; s < sd[l].k; s++)
+            for (uint32_t x = r->rank[sd[l].node[s]]; x != CS_INVALID_ID && w->slot[x] == CS_INVALID_ID; x = par[x]) {
+                if (w->U == w->cap_u) {
+                    size_t nc = w->cap_u ? 2 * w->cap_u : 4096;
+                    uint32_t *u2 = cs_reallocarray(w->un, nc, 4);
+                    if (!u2) return -1;
+                    w->un = u2;
+                    uint64_t *m2 = cs_reallocarray(w->mk, nc, 16);
+                    if (!m2) return -1;
+                    w->mk = m2;
+                    w->cap_u = nc;
+                }
+                w->slot[x] = w->U;
+                w->un[w->U++] = x;
+            }
+    uint32_t U = w->U;
+    qsort(w->un, U, 4, cmp_u32q);
+    for (uint32_t i = 0; i < U; i++) w->slot[w->un[i]] = i;
+    if ((size_t)U * L > w->cap_d) {
+        size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
+        cs_free(w->D);
+        w->D = cs_mallocarray(nc, 8);
+        if (!w->D) { w->cap_d = 0; return -1; }
+        w->cap_d = nc;
+    }
+    int64_t *D = w->D;
+    for (size_t q = 0; q < (size_t)U * L; q++) D[q] = LANE_INF;
+    memset(w->mk, 0, (size_t)U * 16);
+    for (uint32_t l = 0; l < nl; l++)
+        for (int s = 0; s < sd[l].k; s++) {
+            if (sd[l].key[s] >= LANE_LIMIT) return 1;
+            uint32_t i = w->slot[r->rank[sd[l].node[s]]];
+            int64_t k = (int64_t)sd[l].key[s];
+            if (k < D[(size_t)i * L + l]) D[(size_t)i * L + l] = k;
+            w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
+        }
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    int bad = 0;
+    for (uint32_t i = 0; i < U && !bad; i++) {
+        uint64_t m0 = w->mk[2 * (size_t)i], m1 = w->mk[2 * (size_t)i + 1];
+        if (!(m0 | m1)) continue;
+        const int64_t *dv = D + (size_t)i * L;
+        for (uint32_t l = 0; l < L; l++) bad |= dv[l] >= (int64_t)LANE_LIMIT && dv[l] < LANE_INF;
+        uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
+        if (b == e) continue;
+        int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
+        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, hd, W, b, e, i, L);
+        else switch (L) {
+            case 8: bad |= lw_node_8(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 16: bad |= lw_node_16(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 32: bad |= lw_node_32(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 64: bad |= lw_node_64(D, w->mk, w->slot, hd, W, b, e, i); break;
+            default: bad |= lw_node_128(D, w->mk, w->slot, hd, W, b, e, i); break;
+            }
+    }
+    return bad ? 1 : 0;
+}
+
+/* Position of each rank in a postorder of the elimination tree (children before parents, subtrees
+   contiguous): locations sorted by it share most of their ancestors within a block. */
+static cs_status et_postorder(const cs_router *r, uint32_t *post)
+{
+    uint32_t n = r->n;
+    uint32_t *size = cs_mallocarray(n ? n : 1, 4), *next = cs_mallocarray(n ? n : 1, 4);
+    if (!size || !next) { cs_free(size); cs_free(next); return CS_ENOMEM; }
+    for (uint32_t v = 0; v < n; v++) size[v] = 1;
+    for (uint32_t v = 0; v < n; v++)
+        if (r->parent[v] != CS_INVALID_ID) size[r->parent[v]] += size[v];
+    uint32_t rootnext = 0;
+    for (uint32_t v = n; v-- > 0;) { /* parents (higher ranks) first */
+        uint32_t p = r->parent[v], start;
+        if (p == CS_INVALID_ID) { start = rootnext; rootnext += size[v]; }
+        else { start = next[p]; next[p] += size[v]; }
+        next[v] = start;
+        post[v] = start + size[v] - 1;
+    }
+    cs_free(size); cs_free(next);
+    return CS_OK;
+}
+
+typedef struct { uint32_t key, i; } ord_item;
+
+static int cmp_ord(const void *a, const void *b)
+{
+    const ord_item *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* perm[0..k) = the locations (indices sel[0..k), or 0..k-1 when sel is NULL) sorted by the postorder
+   position of their first seed node (unjoined ones last); ties by index. */
+static cs_status loc_order(const cs_router *r, const uint32_t *post, const cs_location *l, const uint32_t *sel,
+                           size_t k, uint32_t *perm)
+{
+    ord_item *it = cs_mallocarray(k ? k : 1, sizeof *it);
+    if (!it) return CS_ENOMEM;
+    for (size_t q = 0; q < k; q++) {
+        uint32_t i = sel ? sel[q] : (uint32_t)q, node = l[i].node;
+        if (node == CS_INVALID_ID && l[i].seg != CS_INVALID_ID) node = r->seg_u[l[i].seg];
+        it[q] = (ord_item){node == CS_INVALID_ID ? UINT32_MAX : post[r->rank[node]], i};
+    }
+    qsort(it, k, sizeof *it, cmp_ord);
+    for (size_t q = 0; q < k; q++) perm[q] = it[q].i;
+    cs_free(it);
+    return CS_OK;
+}
+
 typedef struct {
     size_t *first;   /* n+1 bucket offsets by rank */
     uint32_t *tgt;   /* target index */
@@ -195,37 +418,72 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
     uint32_t **tn = cs_calloc(m, sizeof *tn);
     uint64_t **tk = cs_calloc(m, sizeof *tk);
     if (!tn || !tk) { st = CS_ENOMEM; goto done; }
-    /* one search per target, its entries kept in a block of their own */
+    /* targets in elimination-tree postorder, searched in lane blocks of LT (shared ancestors once per block);
+       each target's entries are kept in a block of their own */
+    uint32_t *post = cs_mallocarray(n ? n : 1, 4), *perm = cs_mallocarray(m, 4);
+    if (!post || !perm || (st = et_postorder(r, post)) || (st = loc_order(r, post, dst, NULL, m, perm))) {
+        cs_free(post); cs_free(perm);
+        if (!st) st = CS_ENOMEM;
+        goto done;
+    }
+    cs_free(post);
+    const uint32_t LT = prune ? 1 : 32;
+    size_t nblk = (m + LT - 1) / LT;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
-        if (!dist || !ex || !on || !ok) {
+        lanews lw;
+        int lwok = LT > 1 ? !lw_init(&lw, n) : (memset(&lw, 0, sizeof lw), 1);
+        if (!dist || !ex || !on || !ok || !lwok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
         } else {
             for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
         }
-#pragma omp for schedule(dynamic, 16)
-        for (size_t j = 0; j < m; j++) {
-            if (!dist || !ex || !on || !ok) continue;
-            seeds sd;
-            loc_seeds(r, &dst[j], 1, road_only, &sd);
-            uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
-            tn[j] = cs_mallocarray(c ? c : 1, 4);
-            tk[j] = cs_mallocarray(c ? c : 1, 8);
-            if (!tn[j] || !tk[j]) {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblk; b++) {
+            if (!dist || !ex || !on || !ok || !lwok) continue;
+            size_t j0 = b * LT, bn = m - j0 < LT ? m - j0 : LT;
+            seeds sd[32];
+            for (size_t l = 0; l < bn; l++) loc_seeds(r, &dst[perm[j0 + l]], 1, road_only, &sd[l]);
+            int rc = LT > 1 ? lw_run(r, w, sd, (uint32_t)bn, LT, &lw) : 1;
+            if (rc < 0) {
 #pragma omp atomic write
                 st = CS_ENOMEM;
+                lw_reset(&lw);
                 continue;
             }
-            memcpy(tn[j], on, (size_t)c * 4);
-            memcpy(tk[j], ok, (size_t)c * 8);
-            cnt[j + 1] = c;
+            for (size_t l = 0; l < bn; l++) {
+                size_t j = perm[j0 + l];
+                uint32_t c = 0;
+                if (rc == 0) {
+                    uint64_t bit = UINT64_C(1) << (l % 64);
+                    for (uint32_t i = 0; i < lw.U; i++)
+                        if (lw.mk[2 * (size_t)i + l / 64] & bit) {
+                            on[c] = lw.un[i];
+                            ok[c++] = (uint64_t)lw.D[(size_t)i * LT + l];
+                        }
+                } else
+                    c = walk(r, w, sw, &sd[l], dist, ex, on, ok, prune);
+                tn[j] = cs_mallocarray(c ? c : 1, 4);
+                tk[j] = cs_mallocarray(c ? c : 1, 8);
+                if (!tn[j] || !tk[j]) {
+#pragma omp atomic write
+                    st = CS_ENOMEM;
+                    continue;
+                }
+                memcpy(tn[j], on, (size_t)c * 4);
+                memcpy(tk[j], ok, (size_t)c * 8);
+                cnt[j + 1] = c;
+            }
+            if (LT > 1) lw_reset(&lw);
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+        if (LT > 1) lw_free(&lw);
     }
+    cs_free(perm);
     if (st) goto done;
     for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
     size_t tot = cnt[m];
@@ -284,14 +542,9 @@ static cs_status validate(const cs_router *r, const cs_location *l, size_t k, co
     return CS_OK;
 }
 
-/* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
-#define BS_MAX 128
 #ifndef CS_RT_BLK_MB
 #define CS_RT_BLK_MB 8 /* row-block budget per thread: larger blocks measured slower at 10,000 targets */
 #endif
-#define LANE_LIMIT (UINT64_C(1) << 61)
-#define LANE_INF ((int64_t)1 << 62)
-
 typedef struct { uint32_t v, lane; uint64_t f; } lane_item;
 
 static int cmp_lane_item(const void *a, const void *b)
@@ -375,6 +628,14 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     while (w * 2 <= BS_MAX && w * 2 <= BS) w *= 2; /* a power of two for the fixed-width kernels */
     BS = w;
     size_t nblocks = (n + BS - 1) / BS;
+    /* sources in elimination-tree postorder: a block's searches share more ancestors */
+    uint32_t *sperm = cs_mallocarray(n, 4), *post = cs_mallocarray(nn ? nn : 1, 4);
+    if (!sperm || !post || (st = et_postorder(r, post)) || (st = loc_order(r, post, src, NULL, n, sperm))) {
+        cs_free(sperm); cs_free(post);
+        if (!st) st = CS_ENOMEM;
+        goto done;
+    }
+    cs_free(post);
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
@@ -384,7 +645,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         uint64_t *row = cs_mallocarray(m * (size_t)(1 + two) * BS, 8);
         int64_t *blk = cs_mallocarray(m * (size_t)BS, 8);
         lane_item *items = cs_mallocarray((size_t)H * BS, sizeof *items);
-        int okmem = dist && ex && on && ok && row && blk && items;
+        lanews lw;
+        int lwok = !lw_init(&lw, nn);
+        int okmem = dist && ex && on && ok && row && blk && items && lwok;
         if (!okmem) {
 #pragma omp atomic write
             st = CS_ENOMEM;
@@ -399,15 +662,57 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 const size_t *bf = B[k].first;
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
-                int lanes = fast[k];
-                for (size_t l = 0; l < bn; l++) {
+                int lanes = fast[k], done_lanes = 0;
+                if (lanes && !prune) {
+                    /* the block's searches at once over their shared ancestors, then each bucket once */
+                    seeds sdl[BS_MAX];
+                    for (size_t l = 0; l < bn; l++) loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sdl[l]);
+                    int rc = lw_run(r, k ? r->r_up : r->w_up, sdl, (uint32_t)bn, (uint32_t)BS, &lw);
+                    if (rc < 0) {
+#pragma omp atomic write
+                        st = CS_ENOMEM;
+                        cancel = 1;
+                    } else if (rc == 0) {
+                        for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
+                        for (uint32_t i = 0; i < lw.U; i++) {
+                            uint32_t v = lw.un[i];
+                            if (bf[v] == bf[v + 1]) continue;
+                            uint64_t m0 = lw.mk[2 * (size_t)i], m1 = lw.mk[2 * (size_t)i + 1];
+                            int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
+                            const int64_t *F = lw.D + (size_t)i * BS;
+                            if (pc >= 6) lanes_min(blk, bt, bk, bf[v], bf[v + 1], F, BS);
+                            else
+                                for (int q = 0; q < 2; q++)
+                                    for (uint64_t mm = q ? m1 : m0; mm; mm &= mm - 1) {
+                                        size_t l = (size_t)__builtin_ctzll(mm) + 64 * (size_t)q;
+                                        int64_t f = F[l];
+                                        for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                            int64_t x = f + (int64_t)bk[e];
+                                            int64_t *c = &blk[(size_t)bt[e] * BS + l];
+                                            if (x < *c) *c = x;
+                                        }
+                                    }
+                        }
+                        for (size_t l = 0; l < bn; l++) {
+                            uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                            for (size_t j = 0; j < m; j++) {
+                                int64_t x = blk[j * BS + l];
+                                rw[j] = x >= LANE_INF ? RT_INF : (uint64_t)x;
+                            }
+                        }
+                        done_lanes = 1;
+                    }
+                    lw_reset(&lw);
+                }
+                for (size_t l = 0; l < bn && !done_lanes; l++) {
                     seeds sd;
-                    loc_seeds(r, &src[i0 + l], 0, k, &sd);
+                    loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sd);
                     cnt[l] = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on + l * H,
                                   ok + l * H, prune);
                     for (uint32_t q = 0; q < cnt[l] && lanes; q++) lanes = ok[l * H + q] < LANE_LIMIT;
                 }
-                if (lanes) {
+                if (done_lanes) {
+                } else if (lanes) {
                     /* all sources of the block at once: each bucket is read once, BS rows updated per entry */
                     for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
                     size_t ni = 0;
@@ -460,7 +765,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                     }
                 }
                 for (size_t l = 0; l < bn; l++) {
-                    size_t i = i0 + l;
+                    size_t i = sperm[i0 + l];
                     uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
                     if (src[i].node == CS_INVALID_ID && src[i].seg != CS_INVALID_ID && nst) {
                         /* targets on the same segment */
@@ -479,7 +784,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             }
             for (size_t l = 0; l < bn; l++) {
                 const uint64_t *r0 = row + l * (size_t)(1 + two) * m, *r1 = r0 + m;
-                size_t base = (i0 + l) * m;
+                size_t base = (size_t)sperm[i0 + l] * m;
                 for (size_t j = 0; j < m; j++) {
                     uint64_t kk = r0[j];
                     int unr = kk == RT_INF;
@@ -505,7 +810,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             done_rows += bn;
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row); cs_free(blk); cs_free(items);
+        lw_free(&lw);
     }
+    cs_free(sperm);
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
 done:
     buckets_free(&B[0]);
