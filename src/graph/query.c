@@ -342,6 +342,79 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
     return bad ? 1 : 0;
 }
 
+/*
+ * Exact pruning of lane searches (the top-down pass of walk(), for all lanes at once): for union node i
+ * in decreasing rank, via[l] = min over upper neighbours j of E[j][l] + SW(j -> i); E[i][l] = the exact
+ * distance min(D, via) for reached lanes (LANE_INF otherwise); lane l is dropped at i unless D < via.
+ */
+#define LW_DOWN(N)                                                                                            \
+    __attribute__((target_clones("avx2", "default"))) static int lw_down_##N(                               \
+        int64_t *restrict E, int64_t *restrict D, const uint32_t *restrict slot, const uint32_t *restrict hd, \
+        const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i)                                     \
+    {                                                                                                        \
+        int64_t via[N];                                                                                      \
+        int bad = 0;                                                                                         \
+        for (int l = 0; l < N; l++) via[l] = LANE_INF;                                                       \
+        for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint64_t w = SW[a];                                                                              \
+            if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
+            const int64_t *restrict ej = E + (size_t)slot[hd[a]] * N;                                        \
+            int64_t ww = (int64_t)w;                                                                         \
+            for (int l = 0; l < N; l++) {                                                                    \
+                int64_t x = ej[l] + ww;                                                                      \
+                via[l] = x < via[l] ? x : via[l];                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+        int64_t *restrict di = D + (size_t)i * N, *restrict ei = E + (size_t)i * N;                          \
+        for (int l = 0; l < N; l++) {                                                                        \
+            int64_t d = di[l], v = via[l];                                                                   \
+            ei[l] = d == LANE_INF ? LANE_INF : (d < v ? d : v);                                              \
+            di[l] = d < v ? d : LANE_INF;                                                                    \
+        }                                                                                                    \
+        return bad;                                                                                          \
+    }
+LW_DOWN(8)
+LW_DOWN(16)
+LW_DOWN(32)
+LW_DOWN(64)
+LW_DOWN(128)
+
+/* Apply the pruning to the lane searches of lw_run (SW: the opposite direction's weights). 0, 1 or -1. */
+static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t **Ebuf, size_t *Ecap)
+{
+    uint32_t U = w->U, L = w->L;
+    if ((size_t)U * L > *Ecap) {
+        size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
+        cs_free(*Ebuf);
+        *Ebuf = cs_mallocarray(nc, 8);
+        if (!*Ebuf) { *Ecap = 0; return -1; }
+        *Ecap = nc;
+    }
+    int64_t *E = *Ebuf, *D = w->D;
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    int bad = 0;
+    for (uint32_t i = U; i-- > 0;) {
+        uint64_t *mk = w->mk + 2 * (size_t)i;
+        if (!(mk[0] | mk[1])) {
+            for (uint32_t l = 0; l < L; l++) E[(size_t)i * L + l] = LANE_INF;
+            continue;
+        }
+        uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
+        switch (L) {
+        case 8: bad |= lw_down_8(E, D, w->slot, hd, SW, b, e, i); break;
+        case 16: bad |= lw_down_16(E, D, w->slot, hd, SW, b, e, i); break;
+        case 32: bad |= lw_down_32(E, D, w->slot, hd, SW, b, e, i); break;
+        case 64: bad |= lw_down_64(E, D, w->slot, hd, SW, b, e, i); break;
+        default: bad |= lw_down_128(E, D, w->slot, hd, SW, b, e, i); break;
+        }
+        mk[0] = mk[1] = 0;
+        const int64_t *di = D + (size_t)i * L;
+        for (uint32_t l = 0; l < L; l++)
+            if (di[l] < LANE_INF) mk[l / 64] |= UINT64_C(1) << (l % 64);
+    }
+    return bad ? 1 : 0;
+}
+
 /* Position of each rank in a postorder of the elimination tree (children before parents, subtrees
    contiguous): locations sorted by it share most of their ancestors within a block. */
 static cs_status et_postorder(const cs_router *r, uint32_t *post)
@@ -427,7 +500,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
         goto done;
     }
     cs_free(post);
-    const uint32_t LT = prune ? 1 : 32;
+    const uint32_t LT = 32;
     size_t nblk = (m + LT - 1) / LT;
 #pragma omp parallel num_threads(nt)
     {
@@ -435,7 +508,9 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
         lanews lw;
-        int lwok = LT > 1 ? !lw_init(&lw, n) : (memset(&lw, 0, sizeof lw), 1);
+        int64_t *Eb = NULL;
+        size_t Ecap = 0;
+        int lwok = !lw_init(&lw, n);
         if (!dist || !ex || !on || !ok || !lwok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
@@ -448,7 +523,8 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             size_t j0 = b * LT, bn = m - j0 < LT ? m - j0 : LT;
             seeds sd[32];
             for (size_t l = 0; l < bn; l++) loc_seeds(r, &dst[perm[j0 + l]], 1, road_only, &sd[l]);
-            int rc = LT > 1 ? lw_run(r, w, sd, (uint32_t)bn, LT, &lw) : 1;
+            int rc = lw_run(r, w, sd, (uint32_t)bn, LT, &lw);
+            if (rc == 0 && prune) rc = lw_prune(r, sw, &lw, &Eb, &Ecap);
             if (rc < 0) {
 #pragma omp atomic write
                 st = CS_ENOMEM;
@@ -478,10 +554,10 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
                 memcpy(tk[j], ok, (size_t)c * 8);
                 cnt[j + 1] = c;
             }
-            if (LT > 1) lw_reset(&lw);
+            lw_reset(&lw);
         }
-        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
-        if (LT > 1) lw_free(&lw);
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(Eb);
+        lw_free(&lw);
     }
     cs_free(perm);
     if (st) goto done;
@@ -646,6 +722,8 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         int64_t *blk = cs_mallocarray(m * (size_t)BS, 8);
         lane_item *items = cs_mallocarray((size_t)H * BS, sizeof *items);
         lanews lw;
+        int64_t *Eb = NULL;
+        size_t Ecap = 0;
         int lwok = !lw_init(&lw, nn);
         int okmem = dist && ex && on && ok && row && blk && items && lwok;
         if (!okmem) {
@@ -663,11 +741,12 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
                 int lanes = fast[k], done_lanes = 0;
-                if (lanes && !prune) {
+                if (lanes) {
                     /* the block's searches at once over their shared ancestors, then each bucket once */
                     seeds sdl[BS_MAX];
                     for (size_t l = 0; l < bn; l++) loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sdl[l]);
                     int rc = lw_run(r, k ? r->r_up : r->w_up, sdl, (uint32_t)bn, (uint32_t)BS, &lw);
+                    if (rc == 0 && prune) rc = lw_prune(r, k ? r->r_dn : r->w_dn, &lw, &Eb, &Ecap);
                     if (rc < 0) {
 #pragma omp atomic write
                         st = CS_ENOMEM;
@@ -811,6 +890,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row); cs_free(blk); cs_free(items);
         lw_free(&lw);
+        cs_free(Eb);
     }
     cs_free(sperm);
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
@@ -1022,37 +1102,83 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
     uint32_t nn = r->n, H = 2 * r->et_height + 2;
     int nt = nthreads(S->opts.threads);
     cs_status st = CS_OK;
-    size_t tot = S->n + S->m;
+    enum { LB = 32 };
+    /* the selected sources and targets, each in elimination-tree postorder, searched in lane blocks */
+    uint32_t *idx[2] = {cs_mallocarray(S->n ? S->n : 1, 4), cs_mallocarray(S->m ? S->m : 1, 4)};
+    uint32_t *perm[2] = {cs_mallocarray(S->n ? S->n : 1, 4), cs_mallocarray(S->m ? S->m : 1, 4)};
+    uint32_t *post = cs_mallocarray(nn ? nn : 1, 4);
+    size_t cnt[2] = {0, 0};
+    if (!idx[0] || !idx[1] || !perm[0] || !perm[1] || !post) { st = CS_ENOMEM; goto out; }
+    for (size_t i = 0; i < S->n; i++)
+        if (!selrow || selrow[i]) idx[0][cnt[0]++] = (uint32_t)i;
+    for (size_t j = 0; j < S->m; j++)
+        if (!selcol || selcol[j]) idx[1][cnt[1]++] = (uint32_t)j;
+    if ((st = et_postorder(r, post)) || (st = loc_order(r, post, S->src, idx[0], cnt[0], perm[0])) ||
+        (st = loc_order(r, post, S->dst, idx[1], cnt[1], perm[1])))
+        goto out;
+    size_t nb0 = (cnt[0] + LB - 1) / LB, nb = nb0 + (cnt[1] + LB - 1) / LB;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
-        int okm = dist && ex && on && ok;
+        lanews lw;
+        int lwok = !lw_init(&lw, nn);
+        int okm = dist && ex && on && ok && lwok;
         if (!okm) {
 #pragma omp atomic write
             st = CS_ENOMEM;
         } else
             for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
-#pragma omp for schedule(dynamic, 8)
-        for (size_t q = 0; q < tot; q++) {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t q = 0; q < nb; q++) {
             if (!okm) continue;
-            cs_status s2;
-            if (q < S->n) {
-                if (selrow && !selrow[q]) continue;
-                s2 = ss_compute(r, &S->src[q], 0, k, dist, ex, on, ok, &S->ss[k][q]);
-            } else {
-                size_t j = q - S->n;
-                if (selcol && !selcol[j]) continue;
-                s2 = ss_compute(r, &S->dst[j], 1, k, dist, ex, on, ok, &S->ts[k][j]);
-            }
-            if (s2) {
+            int dir = q >= nb0;
+            size_t q0 = (dir ? q - nb0 : q) * LB, bn = cnt[dir] - q0 < LB ? cnt[dir] - q0 : LB;
+            const cs_location *locs = dir ? S->dst : S->src;
+            sspace *sp = dir ? S->ts[k] : S->ss[k];
+            seeds sd[LB];
+            for (size_t l = 0; l < bn; l++) loc_seeds(r, &locs[perm[dir][q0 + l]], dir, k, &sd[l]);
+            const uint64_t *W = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+            int rc = lw_run(r, W, sd, (uint32_t)bn, LB, &lw);
+            for (size_t l = 0; l < bn && rc >= 0; l++) {
+                uint32_t i = perm[dir][q0 + l];
+                cs_status s2 = CS_OK;
+                if (rc == 0) {
+                    uint32_t c = 0;
+                    uint64_t bit = UINT64_C(1) << (l % 64);
+                    for (uint32_t u = 0; u < lw.U; u++)
+                        if (lw.mk[2 * (size_t)u + l / 64] & bit) {
+                            on[c] = lw.un[u];
+                            ok[c++] = (uint64_t)lw.D[(size_t)u * LB + l];
+                        }
+                    ss_free(&sp[i]);
+                    sp[i].node = cs_mallocarray(c ? c : 1, 4);
+                    sp[i].key = cs_mallocarray(c ? c : 1, 8);
+                    if (!sp[i].node || !sp[i].key) { ss_free(&sp[i]); s2 = CS_ENOMEM; }
+                    else {
+                        memcpy(sp[i].node, on, (size_t)c * 4);
+                        memcpy(sp[i].key, ok, (size_t)c * 8);
+                        sp[i].n = c;
+                    }
+                } else
+                    s2 = ss_compute(r, &locs[i], dir, k, dist, ex, on, ok, &sp[i]);
+                if (s2) {
 #pragma omp atomic write
-                st = s2;
+                    st = s2;
+                }
             }
+            if (rc < 0) {
+#pragma omp atomic write
+                st = CS_ENOMEM;
+            }
+            lw_reset(&lw);
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+        lw_free(&lw);
     }
+out:
+    cs_free(idx[0]); cs_free(idx[1]); cs_free(perm[0]); cs_free(perm[1]); cs_free(post);
     return st;
 }
 
@@ -1119,8 +1245,173 @@ static int on_changed_seg(const cs_router *r, const cs_location *l, const uint8_
     return l->node == CS_INVALID_ID && l->seg != CS_INVALID_ID && l->seg < r->nseg && segmark[l->seg];
 }
 
+/*
+ * Search from rank x0 on the metric before the last apply (dir 0 forward with upward weights, 1 backward
+ * with downward weights), valid when that apply only raised weights: the current weights plus each
+ * logged arc at its old weight (min(new, old) = old). dense (n entries, RT_INF) receives the distances;
+ * the visited ranks are written to vis (et_height entries) and their count returned.
+ */
+static uint32_t walk_old(const cs_router *r, int k, int dir, uint32_t x0, const size_t *lfirst, const uint32_t *lidx,
+                         uint64_t *dense, uint32_t *vis)
+{
+    const uint64_t *W = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+    const uint64_t *O = dir == 0 ? r->log_up[k] : r->log_dn[k];
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    uint32_t c = 0;
+    dense[x0] = 0;
+    for (uint32_t x = x0; x != CS_INVALID_ID; x = r->parent[x]) {
+        vis[c++] = x;
+        uint64_t d = dense[x];
+        if (d == RT_INF) continue;
+        for (uint32_t e = fu[x]; e < fu[x + 1]; e++) {
+            uint64_t nk = rt_add(d, W[e]);
+            if (nk < dense[hd[e]]) dense[hd[e]] = nk;
+        }
+        for (size_t t = lfirst[x]; t < lfirst[x + 1]; t++) {
+            uint32_t li = lidx[t], e = r->log_arc[k][li];
+            uint64_t nk = rt_add(d, O[li]);
+            if (nk < dense[hd[e]]) dense[hd[e]] = nk;
+        }
+    }
+    return c;
+}
+
+/* Distance through the meeting nodes of a stored search space and a dense opposite search. */
+static uint64_t ss_meet(const sspace *s, const uint64_t *dense)
+{
+    uint64_t best = RT_INF;
+    for (uint32_t q = 0; q < s->n; q++) {
+        uint64_t d = dense[s->node[q]];
+        if (d == RT_INF) continue;
+        uint64_t x = rt_add(s->key[q], d);
+        if (x < best) best = x;
+    }
+    return best;
+}
+
+/*
+ * Cell-level change test of metric k after an apply that only raised weights (closures, slower times):
+ * a cell can change only if one of its optimal routes used a changed segment u-v, i.e. its old value
+ * equals d(s,u) + old(u->v) + d(v,t) or d(s,v) + old(v->u) + d(u,t) with the old distances (found by
+ * meeting the stored, still old, search spaces with old-metric searches from u and v). Any other cell
+ * keeps an optimal route whose weight did not change, and no route got shorter. Marks the cells to
+ * recompute in bits (row-major); rows and columns of points on a changed segment are marked whole.
+ */
+static cs_status cell_marks(cs_matrix_session *S, int k, const size_t *lfirst, const uint32_t *lidx,
+                            const uint8_t *segmark, uint64_t *bits)
+{
+    const cs_router *r = S->r;
+    size_t n = S->n, m = S->m;
+    uint64_t *A[2] = {cs_mallocarray(n ? n : 1, 8), cs_mallocarray(n ? n : 1, 8)}; /* d(s_i, u), d(s_i, v) */
+    uint64_t *Z[2] = {cs_mallocarray(m ? m : 1, 8), cs_mallocarray(m ? m : 1, 8)}; /* d(u, t_j), d(v, t_j) */
+    uint64_t *dense = cs_mallocarray(r->n ? r->n : 1, 8);
+    uint32_t *vis = cs_mallocarray(r->et_height + 1, 4);
+    cs_status st = CS_OK;
+    if (!A[0] || !A[1] || !Z[0] || !Z[1] || !dense || !vis) { st = CS_ENOMEM; goto out; }
+    for (uint32_t v = 0; v < r->n; v++) dense[v] = RT_INF;
+    int nt = nthreads(S->opts.threads);
+    for (size_t q = 0; q < r->log_nseg; q++) {
+        uint32_t sg = r->log_seg[q];
+        if (sg >= r->nseg || r->seg_u[sg] == r->seg_v[sg] || (k && rt_nonroad_mode(r->seg_mode[sg]))) continue;
+        uint64_t kf = r->log_old_fwd[q] == CS_NO_TIME ? RT_INF : rt_key(r->log_old_fwd[q], r->seg_len[sg]);
+        uint64_t kb = r->log_old_bwd[q] == CS_NO_TIME ? RT_INF : rt_key(r->log_old_bwd[q], r->seg_len[sg]);
+        if (kf == RT_INF && kb == RT_INF) continue;
+        uint32_t end[2] = {r->rank[r->seg_u[sg]], r->rank[r->seg_v[sg]]};
+        for (int x = 0; x < 2; x++) {
+            uint32_t c = walk_old(r, k, 1, end[x], lfirst, lidx, dense, vis);
+#pragma omp parallel for num_threads(nt) schedule(static)
+            for (size_t i = 0; i < n; i++) A[x][i] = ss_meet(&S->ss[k][i], dense);
+            for (uint32_t t = 0; t < c; t++) dense[vis[t]] = RT_INF;
+            c = walk_old(r, k, 0, end[x], lfirst, lidx, dense, vis);
+#pragma omp parallel for num_threads(nt) schedule(static)
+            for (size_t j = 0; j < m; j++) Z[x][j] = ss_meet(&S->ts[k][j], dense);
+            for (uint32_t t = 0; t < c; t++) dense[vis[t]] = RT_INF;
+        }
+        /* rows in 64-cell words so that no two threads write the same word */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t *row = S->cell[k] + i * m;
+            uint64_t f = rt_add(A[0][i], kf), b = rt_add(A[1][i], kb);
+            if (f == RT_INF && b == RT_INF) continue;
+            for (size_t j = 0; j < m; j++) {
+                uint64_t c = row[j];
+                if (c == RT_INF) continue;
+                if ((f != RT_INF && rt_add(f, Z[1][j]) == c) || (b != RT_INF && rt_add(b, Z[0][j]) == c)) {
+                    size_t bit = i * m + j;
+#pragma omp atomic update
+                    bits[bit / 64] |= UINT64_C(1) << (bit % 64);
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (on_changed_seg(r, &S->src[i], segmark))
+            for (size_t j = 0; j < m; j++) bits[(i * m + j) / 64] |= UINT64_C(1) << ((i * m + j) % 64);
+    for (size_t j = 0; j < m; j++)
+        if (on_changed_seg(r, &S->dst[j], segmark))
+            for (size_t i = 0; i < n; i++) bits[(i * m + j) / 64] |= UINT64_C(1) << ((i * m + j) % 64);
+out:
+    cs_free(A[0]); cs_free(A[1]); cs_free(Z[0]); cs_free(Z[1]); cs_free(dense); cs_free(vis);
+    return st;
+}
+
+/* Recompute the marked cells of metric k from the (updated) stored search spaces. */
+static cs_status cells_recompute(cs_matrix_session *S, int k, const uint64_t *bits, size_t *rows, size_t *cols)
+{
+    const cs_router *r = S->r;
+    size_t n = S->n, m = S->m;
+    int nt = nthreads(S->opts.threads);
+    cs_status st = CS_OK;
+    uint8_t *colhit = cs_calloc(m ? m : 1, 1);
+    if (!colhit) return CS_ENOMEM;
+    size_t nrows = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : nrows)
+    {
+        uint64_t *dense = cs_mallocarray(r->n ? r->n : 1, 8);
+        if (!dense) {
+#pragma omp atomic write
+            st = CS_ENOMEM;
+        } else
+            for (uint32_t v = 0; v < r->n; v++) dense[v] = RT_INF;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t i = 0; i < n; i++) {
+            if (!dense) continue;
+            int any = 0;
+            for (size_t j = 0; j < m && !any; j++) any = (bits[(i * m + j) / 64] >> ((i * m + j) % 64)) & 1;
+            if (!any) continue;
+            nrows++;
+            const sspace *si = &S->ss[k][i];
+            for (uint32_t q = 0; q < si->n; q++) dense[si->node[q]] = si->key[q];
+            const cs_location *a = &S->src[i];
+            for (size_t j = 0; j < m; j++) {
+                if (!((bits[(i * m + j) / 64] >> ((i * m + j) % 64)) & 1)) continue;
+                colhit[j] = 1;
+                uint64_t v = ss_meet(&S->ts[k][j], dense);
+                const cs_location *b = &S->dst[j];
+                if (a->node == CS_INVALID_ID && a->seg != CS_INVALID_ID && b->node == CS_INVALID_ID && b->seg == a->seg) {
+                    uint64_t d = same_seg(r, a, b, k);
+                    if (d < v) v = d;
+                }
+                S->cell[k][i * m + j] = v;
+            }
+            for (uint32_t q = 0; q < si->n; q++) dense[si->node[q]] = RT_INF;
+        }
+        cs_free(dense);
+    }
+    size_t nc = 0;
+    for (size_t j = 0; j < m; j++) nc += colhit[j];
+    cs_free(colhit);
+    if (*rows < nrows) *rows = nrows;
+    if (*cols < nc) *cols = nc;
+    return st;
+}
+
+#include <stdio.h>
+static double dbg_now(void) { return omp_get_wtime(); }
+#define DBGT(what) do { if (getenv("CS_RT_DEBUG")) fprintf(stderr, "  update %s %.3f\n", what, dbg_now() - dbg_t0); } while (0)
 cs_status cs_matrix_session_update(cs_matrix_session *S)
 {
+    double dbg_t0 = dbg_now();
     const cs_router *r = S->r;
     if (S->gen == r->gen) { S->rows_done = S->cols_done = 0; return CS_OK; }
     int two = r->has_nonroad && S->opts.nonroad_flags;
@@ -1130,7 +1421,13 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
     uint8_t *selrow = cs_calloc(S->n ? S->n : 1, 1), *selcol = cs_calloc(S->m ? S->m : 1, 1);
     size_t *lfirst = cs_calloc((size_t)r->n + 2, sizeof *lfirst);
     uint32_t *lidx = NULL;
+    /* cell-level test when the apply only raised weights of a few segments (one bit per cell and metric) */
+    int cellmode = r->log_increase && r->log_nseg <= 16;
+    uint64_t *bits[2] = {NULL, NULL};
+    size_t nbits = (S->n * S->m + 63) / 64;
     if (!segmark || !selrow || !selcol || !lfirst) { st = CS_ENOMEM; goto out; }
+    for (int k = 0; k < 1 + S->two && cellmode; k++)
+        if (!(bits[k] = cs_calloc(nbits ? nbits : 1, 8))) { st = CS_ENOMEM; goto out; }
     for (size_t q = 0; q < r->log_nseg; q++)
         if (r->log_seg[q] < r->nseg) segmark[r->log_seg[q]] = 1;
     /* rows/columns whose searches see a changed arc, or whose point lies on a changed segment */
@@ -1184,19 +1481,33 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
             cs_free(dense);
         }
         if (st) goto out;
+        /* the stored spaces are still those of the old metric here */
+        DBGT("affected spaces");
+        if (cellmode && (st = cell_marks(S, k, lfirst, lidx, segmark, bits[k]))) goto out;
+        DBGT("cell marks");
     }
+    size_t rows = 0, cols = 0;
     for (int k = 0; k < 1 + S->two && !st; k++) {
         if ((st = session_spaces(S, k, selrow, selcol))) break;
-        st = session_rows(S, k, selrow, selcol);
+        DBGT("spaces");
+        if (cellmode) st = cells_recompute(S, k, bits[k], &rows, &cols);
+        else st = session_rows(S, k, selrow, selcol);
+        DBGT("cells");
     }
     if (!st) {
         S->rows_done = S->cols_done = 0;
-        for (size_t i = 0; i < S->n; i++) S->rows_done += selrow[i];
-        for (size_t j = 0; j < S->m; j++) S->cols_done += selcol[j];
+        if (cellmode) {
+            S->rows_done = rows;
+            S->cols_done = cols;
+        } else {
+            for (size_t i = 0; i < S->n; i++) S->rows_done += selrow[i];
+            for (size_t j = 0; j < S->m; j++) S->cols_done += selcol[j];
+        }
         S->gen = r->gen;
     }
 out:
     cs_free(segmark); cs_free(selrow); cs_free(selcol); cs_free(lfirst); cs_free(lidx);
+    cs_free(bits[0]); cs_free(bits[1]);
     return st;
 }
 
