@@ -1310,6 +1310,7 @@ static cs_status cell_marks(cs_matrix_session *S, int k, const size_t *lfirst, c
     if (!A[0] || !A[1] || !Z[0] || !Z[1] || !dense || !vis) { st = CS_ENOMEM; goto out; }
     for (uint32_t v = 0; v < r->n; v++) dense[v] = RT_INF;
     int nt = nthreads(S->opts.threads);
+    int big = (uint64_t)n * m >= (UINT64_C(1) << 19); /* small matrices: a parallel region costs more */
     for (size_t q = 0; q < r->log_nseg; q++) {
         uint32_t sg = r->log_seg[q];
         if (sg >= r->nseg || r->seg_u[sg] == r->seg_v[sg] || (k && rt_nonroad_mode(r->seg_mode[sg]))) continue;
@@ -1319,16 +1320,16 @@ static cs_status cell_marks(cs_matrix_session *S, int k, const size_t *lfirst, c
         uint32_t end[2] = {r->rank[r->seg_u[sg]], r->rank[r->seg_v[sg]]};
         for (int x = 0; x < 2; x++) {
             uint32_t c = walk_old(r, k, 1, end[x], lfirst, lidx, dense, vis);
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (big)
             for (size_t i = 0; i < n; i++) A[x][i] = ss_meet(&S->ss[k][i], dense);
             for (uint32_t t = 0; t < c; t++) dense[vis[t]] = RT_INF;
             c = walk_old(r, k, 0, end[x], lfirst, lidx, dense, vis);
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (big)
             for (size_t j = 0; j < m; j++) Z[x][j] = ss_meet(&S->ts[k][j], dense);
             for (uint32_t t = 0; t < c; t++) dense[vis[t]] = RT_INF;
         }
         /* rows in 64-cell words so that no two threads write the same word */
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 16) if (big)
         for (size_t i = 0; i < n; i++) {
             const uint64_t *row = S->cell[k] + i * m;
             uint64_t f = rt_add(A[0][i], kf), b = rt_add(A[1][i], kb);
@@ -1365,7 +1366,8 @@ static cs_status cells_recompute(cs_matrix_session *S, int k, const uint64_t *bi
     uint8_t *colhit = cs_calloc(m ? m : 1, 1);
     if (!colhit) return CS_ENOMEM;
     size_t nrows = 0;
-#pragma omp parallel num_threads(nt) reduction(+ : nrows)
+    int big = (uint64_t)n * m >= (UINT64_C(1) << 19);
+#pragma omp parallel num_threads(nt) reduction(+ : nrows) if (big)
     {
         uint64_t *dense = cs_mallocarray(r->n ? r->n : 1, 8);
         if (!dense) {
@@ -1385,6 +1387,7 @@ static cs_status cells_recompute(cs_matrix_session *S, int k, const uint64_t *bi
             const cs_location *a = &S->src[i];
             for (size_t j = 0; j < m; j++) {
                 if (!((bits[(i * m + j) / 64] >> ((i * m + j) % 64)) & 1)) continue;
+#pragma omp atomic write
                 colhit[j] = 1;
                 uint64_t v = ss_meet(&S->ts[k][j], dense);
                 const cs_location *b = &S->dst[j];
