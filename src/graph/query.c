@@ -214,7 +214,7 @@ static void lw_reset(lanews *w)
 /* Relax every upward arc of union node i (mask m0|m1) into its ancestors: D[j] = min(D[j], D[i] + W[e]).
    Returns 1 when a finite arc weight is at or above LANE_LIMIT (the caller falls back to scalar searches). */
 #define LW_NODE(N)                                                                                            \
-    __attribute__((target_clones("avx2", "default"))) static int lw_node_##N(                               \
+    __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_node_##N(                               \
         int64_t *restrict D, uint64_t *restrict mk, const uint32_t *restrict slot, const uint32_t *restrict hd, \
         const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i)                                      \
     {                                                                                                        \
@@ -348,7 +348,7 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
  * distance min(D, via) for reached lanes (LANE_INF otherwise); lane l is dropped at i unless D < via.
  */
 #define LW_DOWN(N)                                                                                            \
-    __attribute__((target_clones("avx2", "default"))) static int lw_down_##N(                               \
+    __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_down_##N(                               \
         int64_t *restrict E, int64_t *restrict D, const uint32_t *restrict slot, const uint32_t *restrict hd, \
         const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i)                                     \
     {                                                                                                        \
@@ -633,7 +633,7 @@ static int cmp_lane_item(const void *a, const void *b)
 /* blk[t*BS + l] = min(blk[t*BS + l], F[l] + key) over the bucket entries [b, e). Keys and F are below
    2^62, so the sums stay below 2^63 and the signed minimum is exact; unused lanes hold LANE_INF. */
 #define LANES_KERNEL(N)                                                                                      \
-    __attribute__((target_clones("avx2", "default"))) static void lanes_min_##N(                            \
+    __attribute__((target_clones("avx512f", "avx2", "default"))) static void lanes_min_##N(                            \
         int64_t *restrict blk, const uint32_t *restrict bt, const uint64_t *restrict bk, size_t b, size_t e,   \
         const int64_t *restrict F)                                                                           \
     {                                                                                                        \
