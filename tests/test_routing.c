@@ -616,6 +616,31 @@ static void test_dijkstra_tree(void)
     el_free(&e);
 }
 
+/* Components after closures: a two-way ring stays one component (the closed direction has another
+   route), a one-way ring falls apart into single nodes. */
+static void test_scc_closures(void)
+{
+    for (int oneway = 0; oneway < 2; oneway++) {
+        elist e;
+        el_init(&e, 12);
+        for (uint32_t i = 0; i < 12; i++) { e.lon[i] = cos(i * 0.5236); e.lat[i] = sin(i * 0.5236); }
+        for (uint32_t i = 0; i < 12; i++) el_add(&e, i, (i + 1) % 12, 1000, oneway ? NOT : 1000, 100, 0);
+        cs_router *r = el_router(&e);
+        cs_router_info a;
+        cs_router_info_get(r, &a);
+        CHECK(a.n_scc == 1 && a.largest_scc == 12);
+        cs_route_changes *c = NULL;
+        CHECK_OK(cs_route_changes_new(&c));
+        CHECK_OK(cs_route_changes_close(c, 5));
+        CHECK_OK(cs_router_apply(r, c));
+        cs_route_changes_free(c);
+        cs_router_info_get(r, &a);
+        CHECK(oneway ? a.n_scc == 12 && a.largest_scc == 1 : a.n_scc == 1 && a.largest_scc == 12);
+        cs_router_free(r);
+        el_free(&e);
+    }
+}
+
 int main(void)
 {
     test_grid();
@@ -624,6 +649,7 @@ int main(void)
     test_long_times();
     test_multimodal();
     test_dijkstra_tree();
+    test_scc_closures();
     test_random(15, 0);
     test_random(24, 1);
     test_random(45, 1);

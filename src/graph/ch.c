@@ -6,6 +6,7 @@
  * re-customization after changes (cs_router_apply).
  */
 #include <math.h>
+#include <stdio.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -793,8 +794,8 @@ static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uin
  */
 /* Candidate arcs {y,z} of node x whose triangle y-x-z changed with arc e = {x,y} (see partial()). */
 static size_t queue_cands(const cs_router *r, const uint64_t *up, const uint64_t *dn, const uint64_t *oup,
-                          const uint64_t *odn, const uint8_t *queued, uint32_t x, uint32_t e, uint32_t *fz,
-                          uint32_t *out)
+                          const uint64_t *odn, const uint8_t *queued, const uint8_t *chgflag, uint32_t x, uint32_t e,
+                          uint32_t *fz, uint32_t *out)
 {
     uint32_t b = r->first_up[x], e_end = r->first_up[x + 1], y = r->up_head[e];
     /* the upper neighbours of x form a clique: arc {y,z} is found among y's lower neighbours
@@ -804,7 +805,8 @@ static size_t queue_cands(const cs_router *r, const uint64_t *up, const uint64_t
        weights prefetched (random accesses over the whole hierarchy: the cost of this loop) */
     for (uint32_t k = b; k < e_end; k++) {
         uint32_t z = r->up_head[k], f = CS_INVALID_ID;
-        if (k == e) { fz[k - b] = f; continue; }
+        /* a pair of changed arcs gives the same candidate and test from both sides: examined from the lower */
+        if (k == e || (chgflag[k - b] && k < e)) { fz[k - b] = f; continue; }
         if (z < y) {
             pd = gallop(r->dn_tail, pd, pde, z);
             f = pd < pde && r->dn_tail[pd] == z ? r->dn_arc[pd] : CS_INVALID_ID;
@@ -848,6 +850,7 @@ static size_t queue_cands(const cs_router *r, const uint64_t *up, const uint64_t
  */
 static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int road_only)
 {
+    double dbg_pull = 0, dbg_queue = 0;
     uint64_t *up = road_only ? r->r_up : r->w_up, *dn = road_only ? r->r_dn : r->w_dn;
     size_t cap = nseed + 64, hn = 0;
     qitem *h = cs_mallocarray(cap, sizeof *h);
@@ -871,9 +874,10 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
     size_t candcap = (size_t)(maxdeg + 1) * (maxdeg + 1) < ((size_t)1 << 24) ? (size_t)(maxdeg + 1) * (maxdeg + 1)
                                                                               : ((size_t)1 << 24);
     size_t *ccnt = cs_mallocarray(maxdeg + 2, sizeof *ccnt);
+    uint8_t *chgflag = cs_calloc(maxdeg + 1, 1);
     uint64_t *gnu = cs_mallocarray(maxdeg + 1, 8), *gnd = cs_mallocarray(maxdeg + 1, 8);
     cs_status st = CS_OK;
-    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd || !fz || !pairs || !cand || !ccnt) {
+    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd || !fz || !pairs || !cand || !ccnt || !chgflag) {
         st = CS_ENOMEM;
         goto out;
     }
@@ -895,8 +899,11 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
             for (uint32_t g = 0; g < ng; g++)
                 pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g],
                      pairs + (size_t)omp_get_thread_num() * (2 * (size_t)maxdn + 2));
-        } else
+        } else {
+            double tq = omp_get_wtime();
             for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g], pairs);
+            dbg_pull += omp_get_wtime() - tq;
+        }
         for (uint32_t g = 0; g < ng; g++) {
             uint32_t e = grp[g];
             uint64_t nu = gnu[g], nd = gnd[g];
@@ -924,15 +931,17 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
         /* queue the arcs whose triangle through x changed: candidates of changed arc c in
            cand[c*deg ..] (parallel when the candidate tests are many), then queued in order */
         uint32_t per = deg + 1;
+        for (uint32_t c = 0; c < nchg; c++) chgflag[chg[c] - b] = 1;
         int par = nt > 1 && (size_t)nchg * deg >= 20000 && (size_t)nchg * per <= candcap;
         if (par) {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 2)
             for (uint32_t c = 0; c < nchg; c++)
-                ccnt[c] = queue_cands(r, up, dn, oup, odn, queued, x, chg[c],
+                ccnt[c] = queue_cands(r, up, dn, oup, odn, queued, chgflag, x, chg[c],
                                       fz + (size_t)omp_get_thread_num() * (maxdeg + 1), cand + (size_t)c * per);
         }
+        double tq2 = omp_get_wtime();
         for (uint32_t c = 0; c < nchg; c++) {
-            size_t nc = par ? ccnt[c] : queue_cands(r, up, dn, oup, odn, queued, x, chg[c], fz, cand);
+            size_t nc = par ? ccnt[c] : queue_cands(r, up, dn, oup, odn, queued, chgflag, x, chg[c], fz, cand);
             const uint32_t *cl = par ? cand + (size_t)c * per : cand;
             for (size_t q = 0; q < nc; q++) {
                 uint32_t f = cl[q];
@@ -948,10 +957,13 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
                 heap_push(h, &hn, (qitem){arc_tail(r, f), f});
             }
         }
+        for (uint32_t c = 0; c < nchg; c++) chgflag[chg[c] - b] = 0;
+        dbg_queue += omp_get_wtime() - tq2;
     }
+    if (getenv("CS_RT_DEBUG")) fprintf(stderr, "  partial: pulls %.3f queue %.3f\n", dbg_pull, dbg_queue);
 out:
     cs_free(h); cs_free(queued); cs_free(oup); cs_free(odn); cs_free(chg);
-    cs_free(grp); cs_free(gnu); cs_free(gnd); cs_free(fz); cs_free(pairs); cs_free(cand); cs_free(ccnt);
+    cs_free(grp); cs_free(gnu); cs_free(gnd); cs_free(fz); cs_free(pairs); cs_free(cand); cs_free(ccnt); cs_free(chgflag);
     return st;
 }
 
@@ -998,6 +1010,72 @@ static cs_status grow(void **p, size_t n, size_t elem)
     return CS_OK;
 }
 
+/* Is node b reachable from node a on the current metric? Exact elimination-tree query (up from a, down
+   to b, meeting on their common ancestors); da/db are n-entry scratch arrays (only the chains are used).
+   A route whose packed weight saturates counts as unreachable (callers then recompute, the safe side). */
+static int cch_reach(const cs_router *r, uint32_t a, uint32_t b, uint64_t *da, uint64_t *db)
+{
+    uint32_t x = r->rank[a], y = r->rank[b];
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    for (int side = 0; side < 2; side++) {
+        uint64_t *d = side ? db : da;
+        const uint64_t *w = side ? r->w_dn : r->w_up;
+        uint32_t s0 = side ? y : x;
+        for (uint32_t v = s0; v != CS_INVALID_ID; v = r->parent[v]) d[v] = RT_INF;
+        d[s0] = 0;
+        for (uint32_t v = s0; v != CS_INVALID_ID; v = r->parent[v]) {
+            if (d[v] == RT_INF) continue;
+            for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
+                uint64_t k = rt_add(d[v], w[e]);
+                if (k < d[hd[e]]) d[hd[e]] = k;
+            }
+        }
+    }
+    for (uint32_t v1 = x, v2 = y; v1 != CS_INVALID_ID && v2 != CS_INVALID_ID;) {
+        if (v1 == v2) {
+            if (rt_add(da[v1], db[v1]) != RT_INF) return 1;
+            v1 = r->parent[v1];
+            v2 = r->parent[v2];
+        } else if (v1 < v2) v1 = r->parent[v1];
+        else v2 = r->parent[v2];
+    }
+    return 0;
+}
+
+/*
+ * Components after a partial apply: unchanged when no direction opened and every closed direction a->b
+ * still has a route a ~> b (then every old route can be rerouted, so reachability is the same);
+ * otherwise recomputed.
+ */
+static cs_status scc_after(cs_router *r, const cs_route_changes *c)
+{
+    int opened = c->nadds > 0, closed = 0;
+    for (size_t q = 0; q < r->log_nseg; q++) {
+        uint32_t sg = r->log_seg[q];
+        if (sg >= r->nseg) continue;
+        int of = r->log_old_fwd[q] != CS_NO_TIME, ob = r->log_old_bwd[q] != CS_NO_TIME;
+        int nf = r->seg_fwd[sg] != CS_NO_TIME, nb = r->seg_bwd[sg] != CS_NO_TIME;
+        opened |= (!of && nf) || (!ob && nb);
+        closed |= (of && !nf) || (ob && !nb);
+    }
+    if (opened) return rt_compute_scc(r);
+    if (!closed) return CS_OK;
+    uint64_t *da = cs_mallocarray(r->n ? r->n : 1, 8), *db = cs_mallocarray(r->n ? r->n : 1, 8);
+    if (!da || !db) { cs_free(da); cs_free(db); return rt_compute_scc(r); }
+    int same = 1;
+    for (size_t q = 0; q < r->log_nseg && same; q++) {
+        uint32_t sg = r->log_seg[q];
+        if (sg >= r->nseg || r->seg_u[sg] == r->seg_v[sg]) continue;
+        uint32_t u = r->seg_u[sg], v = r->seg_v[sg];
+        if (r->log_old_fwd[q] != CS_NO_TIME && r->seg_fwd[sg] == CS_NO_TIME && !cch_reach(r, u, v, da, db)) same = 0;
+        if (same && r->log_old_bwd[q] != CS_NO_TIME && r->seg_bwd[sg] == CS_NO_TIME && !cch_reach(r, v, u, da, db))
+            same = 0;
+    }
+    cs_free(da);
+    cs_free(db);
+    return same ? CS_OK : rt_compute_scc(r);
+}
+
 cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
 {
     memset(&r->last, 0, sizeof r->last);
@@ -1038,15 +1116,6 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     }
     /* from here on only memory failures can occur; they leave a consistent but partial metric
        only in the topology path, which then rebuilds from the segments. */
-    /* components change only when a direction opens or closes, or a segment is added */
-    int scc_dirty = c->nadds > 0;
-    for (size_t i = 0; i < c->nops && !scc_dirty; i++) {
-        const rt_op *o = &c->ops[i];
-        uint32_t nf = o->kind == 0 ? o->fwd : scale_ms(r->seg_fwd[o->seg], o->factor);
-        uint32_t nb = o->kind == 0 ? o->bwd : scale_ms(r->seg_bwd[o->seg], o->factor);
-        scc_dirty = (nf == CS_NO_TIME) != (r->seg_fwd[o->seg] == CS_NO_TIME) ||
-                    (nb == CS_NO_TIME) != (r->seg_bwd[o->seg] == CS_NO_TIME);
-    }
     uint32_t *seeds = cs_mallocarray(c->nops + c->nadds + 1, sizeof *seeds);
     size_t lcap = c->nops + c->nadds + 1;
     /* one block: changed segments, then their times before the apply (forward, backward) */
@@ -1106,11 +1175,17 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
         cs_free(r->arc_first_seg); cs_free(r->arc_segs);
         r->arc_first_seg = r->arc_segs = NULL;
     }
+    double t0 = omp_get_wtime();
     if ((st = ensure_lazy(r))) { cs_free(seeds); return st; }
+    double t1 = omp_get_wtime();
     st = partial(r, seeds, ns, 0);
     if (!st && r->r_up) st = partial(r, seeds, ns, 1);
+    double t2 = omp_get_wtime();
     cs_free(seeds);
     if (st) return st;
     r->log_full = 0;
-    return scc_dirty ? rt_compute_scc(r) : CS_OK;
+    st = scc_after(r, c);
+    if (getenv("CS_RT_DEBUG"))
+        fprintf(stderr, "  apply: lazy %.3f partial %.3f scc %.3f\n", t1 - t0, t2 - t1, omp_get_wtime() - t2);
+    return st;
 }
