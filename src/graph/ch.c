@@ -6,7 +6,6 @@
  * re-customization after changes (cs_router_apply).
  */
 #include <math.h>
-#include <stdio.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -792,6 +791,10 @@ static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uin
  * through x either improves or was tight (its old value equalled the arc's
  * weight, so an increase may raise it) is queued; other arcs cannot change.
  */
+#ifndef CS_RT_APPLY_THREADS
+#define CS_RT_APPLY_THREADS 1
+#endif
+
 /* Candidate arcs {y,z} of node x whose triangle y-x-z changed with arc e = {x,y} (see partial()). */
 static size_t queue_cands(const cs_router *r, const uint64_t *up, const uint64_t *dn, const uint64_t *oup,
                           const uint64_t *odn, const uint8_t *queued, const uint8_t *chgflag, uint32_t x, uint32_t e,
@@ -850,7 +853,6 @@ static size_t queue_cands(const cs_router *r, const uint64_t *up, const uint64_t
  */
 static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int road_only)
 {
-    double dbg_pull = 0, dbg_queue = 0;
     uint64_t *up = road_only ? r->r_up : r->w_up, *dn = road_only ? r->r_dn : r->w_dn;
     size_t cap = nseed + 64, hn = 0;
     qitem *h = cs_mallocarray(cap, sizeof *h);
@@ -860,11 +862,10 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
         if (r->first_up[v + 1] - r->first_up[v] > maxdeg) maxdeg = r->first_up[v + 1] - r->first_up[v];
         if (r->first_dn[v + 1] - r->first_dn[v] > maxdn) maxdn = r->first_dn[v + 1] - r->first_dn[v];
     }
-    /* CS_RT_APPLY_THREADS > 1 runs big pull groups and candidate tests in parallel; off by default: the many
-       short parallel regions cost more than they save when the 2 cores are shared (measured 8x slower at load 6) */
-    int nt = getenv("CS_RT_APPLY_THREADS") ? atoi(getenv("CS_RT_APPLY_THREADS")) : 1;
-    if (nt < 1) nt = 1;
-    if (nt > 8) nt = 8;
+    /* CS_RT_APPLY_THREADS > 1 (compile time) runs big pull groups and candidate tests in parallel; 1 by
+       default: the many short parallel regions cost more than they save when the 2 cores are shared
+       (measured 8x slower at load 6) */
+    int nt = CS_RT_APPLY_THREADS;
     uint64_t *oup = cs_mallocarray(maxdeg + 1, 8), *odn = cs_mallocarray(maxdeg + 1, 8);
     uint32_t *chg = cs_mallocarray(maxdeg + 1, 4), *grp = cs_mallocarray(maxdeg + 1, 4);
     uint32_t *fz = cs_mallocarray((size_t)nt * (maxdeg + 1), 4);
@@ -899,11 +900,8 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
             for (uint32_t g = 0; g < ng; g++)
                 pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g],
                      pairs + (size_t)omp_get_thread_num() * (2 * (size_t)maxdn + 2));
-        } else {
-            double tq = omp_get_wtime();
+        } else
             for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g], pairs);
-            dbg_pull += omp_get_wtime() - tq;
-        }
         for (uint32_t g = 0; g < ng; g++) {
             uint32_t e = grp[g];
             uint64_t nu = gnu[g], nd = gnd[g];
@@ -939,7 +937,6 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
                 ccnt[c] = queue_cands(r, up, dn, oup, odn, queued, chgflag, x, chg[c],
                                       fz + (size_t)omp_get_thread_num() * (maxdeg + 1), cand + (size_t)c * per);
         }
-        double tq2 = omp_get_wtime();
         for (uint32_t c = 0; c < nchg; c++) {
             size_t nc = par ? ccnt[c] : queue_cands(r, up, dn, oup, odn, queued, chgflag, x, chg[c], fz, cand);
             const uint32_t *cl = par ? cand + (size_t)c * per : cand;
@@ -958,9 +955,7 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
             }
         }
         for (uint32_t c = 0; c < nchg; c++) chgflag[chg[c] - b] = 0;
-        dbg_queue += omp_get_wtime() - tq2;
     }
-    if (getenv("CS_RT_DEBUG")) fprintf(stderr, "  partial: pulls %.3f queue %.3f\n", dbg_pull, dbg_queue);
 out:
     cs_free(h); cs_free(queued); cs_free(oup); cs_free(odn); cs_free(chg);
     cs_free(grp); cs_free(gnu); cs_free(gnd); cs_free(fz); cs_free(pairs); cs_free(cand); cs_free(ccnt); cs_free(chgflag);
@@ -1175,17 +1170,11 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
         cs_free(r->arc_first_seg); cs_free(r->arc_segs);
         r->arc_first_seg = r->arc_segs = NULL;
     }
-    double t0 = omp_get_wtime();
     if ((st = ensure_lazy(r))) { cs_free(seeds); return st; }
-    double t1 = omp_get_wtime();
     st = partial(r, seeds, ns, 0);
     if (!st && r->r_up) st = partial(r, seeds, ns, 1);
-    double t2 = omp_get_wtime();
     cs_free(seeds);
     if (st) return st;
     r->log_full = 0;
-    st = scc_after(r, c);
-    if (getenv("CS_RT_DEBUG"))
-        fprintf(stderr, "  apply: lazy %.3f partial %.3f scc %.3f\n", t1 - t0, t2 - t1, omp_get_wtime() - t2);
-    return st;
+    return scc_after(r, c);
 }

@@ -1409,12 +1409,8 @@ static cs_status cells_recompute(cs_matrix_session *S, int k, const uint64_t *bi
     return st;
 }
 
-#include <stdio.h>
-static double dbg_now(void) { return omp_get_wtime(); }
-#define DBGT(what) do { if (getenv("CS_RT_DEBUG")) fprintf(stderr, "  update %s %.3f\n", what, dbg_now() - dbg_t0); } while (0)
 cs_status cs_matrix_session_update(cs_matrix_session *S)
 {
-    double dbg_t0 = dbg_now();
     const cs_router *r = S->r;
     if (S->gen == r->gen) { S->rows_done = S->cols_done = 0; return CS_OK; }
     int two = r->has_nonroad && S->opts.nonroad_flags;
@@ -1485,17 +1481,13 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
         }
         if (st) goto out;
         /* the stored spaces are still those of the old metric here */
-        DBGT("affected spaces");
         if (cellmode && (st = cell_marks(S, k, lfirst, lidx, segmark, bits[k]))) goto out;
-        DBGT("cell marks");
     }
     size_t rows = 0, cols = 0;
     for (int k = 0; k < 1 + S->two && !st; k++) {
         if ((st = session_spaces(S, k, selrow, selcol))) break;
-        DBGT("spaces");
         if (cellmode) st = cells_recompute(S, k, bits[k], &rows, &cols);
         else st = session_rows(S, k, selrow, selcol);
-        DBGT("cells");
     }
     if (!st) {
         S->rows_done = S->cols_done = 0;
