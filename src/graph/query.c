@@ -514,9 +514,8 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
         if (!dist || !ex || !on || !ok || !lwok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
-        } else {
-            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
         }
+        int dinit = 0; /* dist/ex are only touched by the scalar fallback (their pages stay unmapped otherwise) */
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblk; b++) {
             if (!dist || !ex || !on || !ok || !lwok) continue;
@@ -541,8 +540,10 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
                             on[c] = lw.un[i];
                             ok[c++] = (uint64_t)lw.D[(size_t)i * LT + l];
                         }
-                } else
+                } else {
+                    if (!dinit) { for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF; dinit = 1; }
                     c = walk(r, w, sw, &sd[l], dist, ex, on, ok, prune);
+                }
                 tn[j] = cs_mallocarray(c ? c : 1, 4);
                 tk[j] = cs_mallocarray(c ? c : 1, 8);
                 if (!tn[j] || !tk[j]) {
@@ -729,9 +730,8 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         if (!okmem) {
 #pragma omp atomic write
             st = CS_ENOMEM;
-        } else {
-            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
         }
+        int dinit = 0; /* dist/ex are only touched by the scalar fallback */
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblocks; b++) {
             if (!okmem || cancel) continue;
@@ -783,6 +783,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                     }
                     lw_reset(&lw);
                 }
+                if (!done_lanes && !dinit) { for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF; dinit = 1; }
                 for (size_t l = 0; l < bn && !done_lanes; l++) {
                     seeds sd;
                     loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sd);
@@ -1128,8 +1129,8 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
         if (!okm) {
 #pragma omp atomic write
             st = CS_ENOMEM;
-        } else
-            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
+        }
+        int dinit = 0; /* dist/ex are only touched by the scalar fallback */
 #pragma omp for schedule(dynamic, 1)
         for (size_t q = 0; q < nb; q++) {
             if (!okm) continue;
@@ -1161,8 +1162,10 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
                         memcpy(sp[i].key, ok, (size_t)c * 8);
                         sp[i].n = c;
                     }
-                } else
+                } else {
+                    if (!dinit) { for (uint32_t v = 0; v < nn; v++) dist[v] = ex[v] = RT_INF; dinit = 1; }
                     s2 = ss_compute(r, &locs[i], dir, k, dist, ex, on, ok, &sp[i]);
+                }
                 if (s2) {
 #pragma omp atomic write
                     st = s2;
