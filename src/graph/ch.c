@@ -658,19 +658,29 @@ static cs_status ensure_lazy(cs_router *r)
         cs_free(fd); cs_free(dt); cs_free(da); cs_free(af); cs_free(as);
         return CS_ENOMEM;
     }
-    for (uint32_t e = 0; e < m; e++) fd[r->up_head[e] + 2]++;
-    for (uint32_t v = 0; v < n; v++) fd[v + 2] += fd[v + 1];
-    for (uint32_t w = 0; w < n; w++) /* w increasing: lists sorted by tail */
-        for (uint32_t e = r->first_up[w]; e < r->first_up[w + 1]; e++) {
-            uint32_t p = fd[r->up_head[e] + 1]++;
-            dt[p] = w;
-            da[p] = e;
+    /* the two structures are independent: built side by side (one parallel region) */
+#pragma omp parallel sections num_threads(2) if (m >= (1u << 20))
+    {
+#pragma omp section
+        {
+            for (uint32_t e = 0; e < m; e++) fd[r->up_head[e] + 2]++;
+            for (uint32_t v = 0; v < n; v++) fd[v + 2] += fd[v + 1];
+            for (uint32_t w = 0; w < n; w++) /* w increasing: lists sorted by tail */
+                for (uint32_t e = r->first_up[w]; e < r->first_up[w + 1]; e++) {
+                    uint32_t p = fd[r->up_head[e] + 1]++;
+                    dt[p] = w;
+                    da[p] = e;
+                }
         }
-    for (uint32_t s = 0; s < r->nseg; s++)
-        if (r->seg_cch[s] != CS_INVALID_ID) af[r->seg_cch[s] + 2]++;
-    for (uint32_t e = 0; e < m; e++) af[e + 2] += af[e + 1];
-    for (uint32_t s = 0; s < r->nseg; s++)
-        if (r->seg_cch[s] != CS_INVALID_ID) as[af[r->seg_cch[s] + 1]++] = s;
+#pragma omp section
+        {
+            for (uint32_t s = 0; s < r->nseg; s++)
+                if (r->seg_cch[s] != CS_INVALID_ID) af[r->seg_cch[s] + 2]++;
+            for (uint32_t e = 0; e < m; e++) af[e + 2] += af[e + 1];
+            for (uint32_t s = 0; s < r->nseg; s++)
+                if (r->seg_cch[s] != CS_INVALID_ID) as[af[r->seg_cch[s] + 1]++] = s;
+        }
+    }
     cs_free(r->first_dn); cs_free(r->dn_tail); cs_free(r->dn_arc); cs_free(r->arc_first_seg); cs_free(r->arc_segs);
     r->first_dn = fd; r->dn_tail = dt; r->dn_arc = da; r->arc_first_seg = af; r->arc_segs = as;
     return CS_OK;
