@@ -174,6 +174,9 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
 #define BS_MAX 128
 #define LANE_LIMIT (UINT64_C(1) << 61)
 #define LANE_INF ((int64_t)1 << 62)
+#ifndef LW_BUDGET
+#define LW_BUDGET (UINT64_C(128) << 20) /* bytes of lane table per thread */
+#endif
 
 /*
  * Per-thread workspace of lane searches: L searches run together over the
@@ -300,6 +303,9 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
                 w->un[w->U++] = x;
             }
     uint32_t U = w->U;
+    /* lane table budget per thread: blocks whose chains barely overlap (tall trees, scattered locations)
+       run as single searches instead */
+    if ((uint64_t)U * L * 8 > LW_BUDGET) return 1;
     qsort(w->un, U, 4, cmp_u32q);
     for (uint32_t i = 0; i < U; i++) w->slot[w->un[i]] = i;
     if ((size_t)U * L > w->cap_d) {
