@@ -880,10 +880,10 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
     uint32_t *chg = cs_mallocarray(maxdeg + 1, 4), *grp = cs_mallocarray(maxdeg + 1, 4);
     uint32_t *fz = cs_mallocarray((size_t)nt * (maxdeg + 1), 4);
     uint32_t *pairs = cs_mallocarray((size_t)nt * (2 * (size_t)maxdn + 2), 4);
-    uint32_t *cand = cs_mallocarray((size_t)(maxdeg + 1) * (maxdeg + 1) < ((size_t)1 << 24)
-                                        ? (size_t)(maxdeg + 1) * (maxdeg + 1) : ((size_t)1 << 24), 4);
-    size_t candcap = (size_t)(maxdeg + 1) * (maxdeg + 1) < ((size_t)1 << 24) ? (size_t)(maxdeg + 1) * (maxdeg + 1)
-                                                                              : ((size_t)1 << 24);
+    /* candidates: one list of deg + 1 (sequential), or one per changed arc of a node (parallel, bounded) */
+    size_t candcap = (size_t)(maxdeg + 1) * (maxdeg + 1);
+    if (nt == 1 || candcap > ((size_t)1 << 24)) candcap = nt == 1 ? (size_t)maxdeg + 1 : (size_t)1 << 24;
+    uint32_t *cand = cs_mallocarray(candcap, 4);
     size_t *ccnt = cs_mallocarray(maxdeg + 2, sizeof *ccnt);
     uint8_t *chgflag = cs_calloc(maxdeg + 1, 1);
     uint64_t *gnu = cs_mallocarray(maxdeg + 1, 8), *gnd = cs_mallocarray(maxdeg + 1, 8);
