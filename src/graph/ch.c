@@ -748,7 +748,7 @@ static inline uint32_t gallop(const uint32_t *a, uint32_t lo, uint32_t hi, uint3
 
 /* Exact weight of hierarchy arc e = {x,y} (x < y) from its segments and lower triangles. */
 static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uint32_t e, uint32_t x, int road_only,
-                 uint64_t *nu_out, uint64_t *nd_out, uint32_t *pairs)
+                 uint64_t *nu_out, uint64_t *nd_out, uint32_t *pairs, const uint32_t *mark)
 {
     uint32_t y = r->up_head[e];
     uint64_t nu = RT_INF, nd = RT_INF;
@@ -763,9 +763,22 @@ static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uin
     }
     /* lower triangles: w in down(x) and down(y); walk the shorter list, gallop in the longer; the arc
        pairs are collected first and their weights read with prefetching (random accesses) */
-    uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1];
+    uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1], np = 0;
+    /* only w < x can be in both lists */
+    je = gallop(r->dn_tail, j, je, x);
+    if (mark && (je - j) <= 8 * (ie - i)) {
+        /* x's lower neighbours are marked (mark[w] = their position in x's list): one linear pass over y's */
+        for (uint32_t q = j; q < je; q++) {
+            uint32_t pw = mark[r->dn_tail[q]];
+            if (pw == CS_INVALID_ID) continue;
+            pairs[2 * np] = r->dn_arc[pw];
+            pairs[2 * np + 1] = r->dn_arc[q];
+            np++;
+        }
+        ie = i; /* skip the merge below */
+    }
     int swap = ie - i > je - j;
-    uint32_t si = swap ? j : i, se = swap ? je : ie, li = swap ? i : j, le = swap ? ie : je, np = 0;
+    uint32_t si = swap ? j : i, se = swap ? je : ie, li = swap ? i : j, le = swap ? ie : je;
     for (; si < se && li < le; si++) {
         uint32_t w = r->dn_tail[si];
         li = gallop(r->dn_tail, li, le, w);
@@ -885,10 +898,12 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
     if (nt == 1 || candcap > ((size_t)1 << 24)) candcap = nt == 1 ? (size_t)maxdeg + 1 : (size_t)1 << 24;
     uint32_t *cand = cs_mallocarray(candcap, 4);
     size_t *ccnt = cs_mallocarray(maxdeg + 2, sizeof *ccnt);
+    uint32_t *markbuf = cs_mallocarray(r->n ? r->n : 1, 4);
+    if (markbuf) memset(markbuf, 0xff, (size_t)(r->n ? r->n : 1) * 4);
     uint8_t *chgflag = cs_calloc(maxdeg + 1, 1);
     uint64_t *gnu = cs_mallocarray(maxdeg + 1, 8), *gnd = cs_mallocarray(maxdeg + 1, 8);
     cs_status st = CS_OK;
-    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd || !fz || !pairs || !cand || !ccnt || !chgflag) {
+    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd || !fz || !pairs || !cand || !ccnt || !chgflag || !markbuf) {
         st = CS_ENOMEM;
         goto out;
     }
@@ -905,13 +920,19 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
             grp[ng++] = it.e;
         }
         r->last.arcs_recomputed += ng;
+        /* several pulls at x: mark x's lower neighbours once (mark = NULL below: merge lists instead) */
+        uint32_t *mark = ng >= 4 ? markbuf : NULL;
+        if (mark)
+            for (uint32_t q = r->first_dn[x]; q < r->first_dn[x + 1]; q++) mark[r->dn_tail[q]] = q;
         if (ng >= 32 && nt > 1) {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 4)
             for (uint32_t g = 0; g < ng; g++)
                 pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g],
-                     pairs + (size_t)omp_get_thread_num() * (2 * (size_t)maxdn + 2));
+                     pairs + (size_t)omp_get_thread_num() * (2 * (size_t)maxdn + 2), mark);
         } else
-            for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g], pairs);
+            for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g], pairs, mark);
+        if (ng >= 4)
+            for (uint32_t q = r->first_dn[x]; q < r->first_dn[x + 1]; q++) mark[r->dn_tail[q]] = CS_INVALID_ID;
         for (uint32_t g = 0; g < ng; g++) {
             uint32_t e = grp[g];
             uint64_t nu = gnu[g], nd = gnd[g];
@@ -968,7 +989,7 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
     }
 out:
     cs_free(h); cs_free(queued); cs_free(oup); cs_free(odn); cs_free(chg);
-    cs_free(grp); cs_free(gnu); cs_free(gnd); cs_free(fz); cs_free(pairs); cs_free(cand); cs_free(ccnt); cs_free(chgflag);
+    cs_free(grp); cs_free(gnu); cs_free(gnd); cs_free(fz); cs_free(pairs); cs_free(cand); cs_free(ccnt); cs_free(chgflag); cs_free(markbuf);
     return st;
 }
 
