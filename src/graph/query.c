@@ -275,13 +275,22 @@ static int cmp_u32q(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Restart of lane searches from stored ones (session updates): lane l keeps its stored (node, key) pairs
+   below t0[l], the first node of its search with a changed upward arc; everything above is recomputed. */
+typedef struct {
+    const uint32_t *t0, *cnt;
+    const uint32_t *const *node;
+    const uint64_t *const *key;
+} lw_restart;
+
 /*
  * L searches at once (L = 8, 16, 32, 64 or 128; lane l from sd[l], lanes >= nl empty) with weights W.
  * Afterwards union node i (rank w->un[i], increasing) holds the distances D[i*L + l], exactly those
  * of walk() without pruning, for every lane in its mask. Returns 0, 1 if some key or distance is at or
  * above LANE_LIMIT (use the scalar walk), or -1 when out of memory. Call lw_reset afterwards.
  */
-static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32_t nl, uint32_t L, lanews *w)
+static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32_t nl, uint32_t L, lanews *w,
+                  const lw_restart *rs)
 {
     const uint32_t *par = r->parent;
     w->U = 0;
@@ -326,6 +335,14 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
             if (k < D[(size_t)i * L + l]) D[(size_t)i * L + l] = k;
             w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
         }
+    if (rs) /* restart: the stored values below each lane's first changed node are final */
+        for (uint32_t l = 0; l < nl; l++)
+            for (uint32_t q = 0; q < rs->cnt[l] && rs->node[l][q] < rs->t0[l]; q++) {
+                if (rs->key[l][q] >= LANE_LIMIT) return 1;
+                uint32_t i = w->slot[rs->node[l][q]];
+                D[(size_t)i * L + l] = (int64_t)rs->key[l][q];
+                w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
+            }
     const uint32_t *fu = r->first_up, *hd = r->up_head;
     int bad = 0;
     for (uint32_t i = 0; i < U && !bad; i++) {
@@ -334,6 +351,25 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
         const int64_t *dv = D + (size_t)i * L;
         for (uint32_t l = 0; l < L; l++) bad |= dv[l] >= (int64_t)LANE_LIMIT && dv[l] < LANE_INF;
         uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
+        if (rs) {
+            /* heads below every reaching lane's first changed node already hold final values: relax only
+               the arcs (sorted by head) from the smallest such node up */
+            uint32_t tmin = UINT32_MAX;
+            for (int q = 0; q < 2; q++)
+                for (uint64_t mm = q ? m1 : m0; mm; mm &= mm - 1) {
+                    uint32_t t = rs->t0[__builtin_ctzll(mm) + 64 * q];
+                    if (t < tmin) tmin = t;
+                }
+            if (tmin > v) {
+                uint32_t lo = b, hi = e;
+                while (lo < hi) {
+                    uint32_t mid = lo + (hi - lo) / 2;
+                    if (hd[mid] < tmin) lo = mid + 1;
+                    else hi = mid;
+                }
+                b = lo;
+            }
+        }
         if (b == e) continue;
         int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
         if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, hd, W, b, e, i, L);
@@ -528,7 +564,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             size_t j0 = b * LT, bn = m - j0 < LT ? m - j0 : LT;
             seeds sd[32];
             for (size_t l = 0; l < bn; l++) loc_seeds(r, &dst[perm[j0 + l]], 1, road_only, &sd[l]);
-            int rc = lw_run(r, w, sd, (uint32_t)bn, LT, &lw);
+            int rc = lw_run(r, w, sd, (uint32_t)bn, LT, &lw, NULL);
             if (rc == 0 && prune) rc = lw_prune(r, sw, &lw, &Eb, &Ecap);
             if (rc < 0) {
 #pragma omp atomic write
@@ -751,7 +787,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                     /* the block's searches at once over their shared ancestors, then each bucket once */
                     seeds sdl[BS_MAX];
                     for (size_t l = 0; l < bn; l++) loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sdl[l]);
-                    int rc = lw_run(r, k ? r->r_up : r->w_up, sdl, (uint32_t)bn, (uint32_t)BS, &lw);
+                    int rc = lw_run(r, k ? r->r_up : r->w_up, sdl, (uint32_t)bn, (uint32_t)BS, &lw, NULL);
                     if (rc == 0 && prune) rc = lw_prune(r, k ? r->r_dn : r->w_dn, &lw, &Eb, &Ecap);
                     if (rc < 0) {
 #pragma omp atomic write
@@ -1103,7 +1139,13 @@ static cs_status session_rows(cs_matrix_session *S, int k, const uint8_t *selrow
 }
 
 /* (Re)compute the search spaces selected (NULL = all) for metric k. */
-static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol)
+static int on_changed_seg(const cs_router *r, const cs_location *l, const uint8_t *segmark);
+
+/* (Re)compute the search spaces selected (NULL = all) for metric k. With lfirst (the changed arcs of the
+   last apply grouped by lower node) and segmark, the selected searches restart from their stored values
+   below their first node with a changed arc (values there depend only on unchanged arcs). */
+static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol,
+                                const size_t *lfirst, const uint8_t *segmark)
 {
     const cs_router *r = S->r;
     uint32_t nn = r->n, H = 2 * r->et_height + 2;
@@ -1147,7 +1189,22 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
             seeds sd[LB];
             for (size_t l = 0; l < bn; l++) loc_seeds(r, &locs[perm[dir][q0 + l]], dir, k, &sd[l]);
             const uint64_t *W = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
-            int rc = lw_run(r, W, sd, (uint32_t)bn, LB, &lw);
+            uint32_t t0[LB], ocnt[LB];
+            const uint32_t *onode[LB];
+            const uint64_t *okey[LB];
+            lw_restart rs = {t0, ocnt, onode, okey};
+            for (size_t l = 0; l < bn && lfirst; l++) {
+                const sspace *o = &sp[perm[dir][q0 + l]];
+                onode[l] = o->node;
+                okey[l] = o->key;
+                ocnt[l] = o->n;
+                t0[l] = r->n;
+                if (on_changed_seg(r, &locs[perm[dir][q0 + l]], segmark)) t0[l] = 0;
+                else
+                    for (uint32_t e = 0; e < o->n; e++)
+                        if (lfirst[o->node[e]] != lfirst[o->node[e] + 1]) { t0[l] = o->node[e]; break; }
+            }
+            int rc = lw_run(r, W, sd, (uint32_t)bn, LB, &lw, lfirst ? &rs : NULL);
             for (size_t l = 0; l < bn && rc >= 0; l++) {
                 uint32_t i = perm[dir][q0 + l];
                 cs_status s2 = CS_OK;
@@ -1202,7 +1259,7 @@ static cs_status session_full(cs_matrix_session *S)
             if (!S->ss[k] || !S->ts[k] || !S->cell[k]) return CS_ENOMEM;
         }
         cs_status st;
-        if ((st = session_spaces(S, k, NULL, NULL)) || (st = session_rows(S, k, NULL, NULL))) return st;
+        if ((st = session_spaces(S, k, NULL, NULL, NULL, NULL)) || (st = session_rows(S, k, NULL, NULL))) return st;
     }
     S->rows_done = S->n;
     S->cols_done = S->m;
@@ -1427,13 +1484,15 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
     cs_status st = CS_OK;
     uint8_t *segmark = cs_calloc(r->nseg ? r->nseg : 1, 1);
     uint8_t *selrow = cs_calloc(S->n ? S->n : 1, 1), *selcol = cs_calloc(S->m ? S->m : 1, 1);
-    size_t *lfirst = cs_calloc((size_t)r->n + 2, sizeof *lfirst);
+    /* per metric: the changed arcs grouped by lower node (lfk[k][x] .. lfk[k][x + 1] in lidx) */
+    size_t *lfk[2] = {cs_calloc((size_t)r->n + 2, sizeof(size_t)), cs_calloc((size_t)r->n + 2, sizeof(size_t))};
+    size_t *lfirst = NULL;
     uint32_t *lidx = NULL;
     /* cell-level test when the apply only raised weights of a few segments (one bit per cell and metric) */
     int cellmode = r->log_increase && r->log_nseg <= 16;
     uint64_t *bits[2] = {NULL, NULL};
     size_t nbits = (S->n * S->m + 63) / 64;
-    if (!segmark || !selrow || !selcol || !lfirst) { st = CS_ENOMEM; goto out; }
+    if (!segmark || !selrow || !selcol || !lfk[0] || !lfk[1]) { st = CS_ENOMEM; goto out; }
     for (int k = 0; k < 1 + S->two && cellmode; k++)
         if (!(bits[k] = cs_calloc(nbits ? nbits : 1, 8))) { st = CS_ENOMEM; goto out; }
     for (size_t q = 0; q < r->log_nseg; q++)
@@ -1444,7 +1503,7 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
         cs_free(lidx);
         lidx = cs_mallocarray(nl ? nl : 1, 4);
         if (!lidx) { st = CS_ENOMEM; goto out; }
-        memset(lfirst, 0, ((size_t)r->n + 2) * sizeof *lfirst);
+        lfirst = lfk[k];
         /* changed arcs grouped by their lower node */
         uint32_t *tails = cs_mallocarray(nl ? nl : 1, 4);
         if (!tails) { st = CS_ENOMEM; goto out; }
@@ -1494,7 +1553,7 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
     }
     size_t rows = 0, cols = 0;
     for (int k = 0; k < 1 + S->two && !st; k++) {
-        if ((st = session_spaces(S, k, selrow, selcol))) break;
+        if ((st = session_spaces(S, k, selrow, selcol, lfk[k], segmark))) break;
         if (cellmode) st = cells_recompute(S, k, bits[k], &rows, &cols);
         else st = session_rows(S, k, selrow, selcol);
     }
@@ -1510,7 +1569,7 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
         S->gen = r->gen;
     }
 out:
-    cs_free(segmark); cs_free(selrow); cs_free(selcol); cs_free(lfirst); cs_free(lidx);
+    cs_free(segmark); cs_free(selrow); cs_free(selcol); cs_free(lfk[0]); cs_free(lfk[1]); cs_free(lidx);
     cs_free(bits[0]); cs_free(bits[1]);
     return st;
 }
