@@ -381,6 +381,7 @@ static void random_locations(const elist *e, cs_location *L, size_t n)
 }
 
 static int session_partial_seen = 0;
+static int session_cell_seen = 0;
 
 static void test_random(uint32_t K, int nonroad)
 {
@@ -449,6 +450,59 @@ static void test_random(uint32_t K, int nonroad)
             if (round < 2) session_partial_seen += rows < n || cols < n;
             cs_matrix_free(A); cs_matrix_free(Ad); cs_matrix_free(F); cs_matrix_free(Fd);
         }
+    }
+    /* applies that only raise times or close directions: the session's cell-level test recomputes only
+       cells whose old optimal route could use a changed segment; again equal to a fresh matrix and to the
+       brute-force oracle. Segments on the current route between two points are picked (loaded ones). */
+    for (int round = 0; round < 6 && sess; round++) {
+        cs_route_changes *c = NULL;
+        CHECK_OK(cs_route_changes_new(&c));
+        int nch = 1 + round % 3;
+        for (int k = 0; k < nch; k++) {
+            uint32_t s = (uint32_t)(rnd() % e.m);
+            if (k == 0) {
+                /* a loaded segment: on the shortest path between two random nodes */
+                cs_dijkstra *d = NULL;
+                uint32_t *ps = malloc((size_t)e.n * 4), *pn = malloc((size_t)e.n * 4);
+                CHECK_OK(cs_dijkstra_new(r, &d));
+                uint32_t a = (uint32_t)(rnd() % e.n), b = (uint32_t)(rnd() % e.n), len = 0;
+                CHECK_OK(cs_dijkstra_run(d, a, 0, NULL, NULL, ps, pn));
+                for (uint32_t x = b; pn[x] != CS_INVALID_ID; x = pn[x]) len++;
+                uint32_t q = 0;
+                for (uint32_t x = b; pn[x] != CS_INVALID_ID; x = pn[x], q++)
+                    if (q == len / 2) s = ps[x];
+                cs_dijkstra_free(d);
+                free(ps); free(pn);
+            }
+            if (round % 3 == 0) { CHECK_OK(cs_route_changes_close(c, s)); e.f[s] = e.b[s] = NOT; }
+            else if (round % 3 == 1) {
+                CHECK_OK(cs_route_changes_scale(c, s, 3.0));
+                if (e.f[s] != NOT) e.f[s] = (uint32_t)nearbyint(e.f[s] * 3.0);
+                if (e.b[s] != NOT) e.b[s] = (uint32_t)nearbyint(e.b[s] * 3.0);
+            } else {
+                uint32_t f = e.f[s] == NOT ? NOT : e.f[s] + 2000, b = e.b[s] == NOT ? NOT : e.b[s];
+                CHECK_OK(cs_route_changes_set_time(c, s, f, b));
+                e.f[s] = f; e.b[s] = b;
+            }
+        }
+        CHECK_OK(cs_router_apply(r, c));
+        cs_route_changes_free(c);
+        if (round == 5) { /* the oracle once; every round against a fresh matrix below */
+            bad = compare(r, &e, L, n, L, n, 2);
+            CHECK(bad == 0);
+        }
+        CHECK_OK(cs_matrix_session_update(sess));
+        cs_matrix *A = NULL, *Ad = NULL, *F = NULL, *Fd = NULL;
+        CHECK_OK(cs_matrix_session_get(sess, &A, &Ad));
+        CHECK_OK(cs_router_matrix(r, L, n, L, n, NULL, (cs_progress){0}, &F, &Fd));
+        int same = A && F && memcmp(A->v, F->v, n * n * 8) == 0 && memcmp(Ad->v, Fd->v, n * n * 8) == 0 &&
+                   memcmp(A->flags, F->flags, n * n) == 0;
+        CHECK(same);
+        if (!same) fprintf(stderr, "random K=%u increase round %d: session differs from a fresh matrix\n", K, round);
+        size_t rows = 0, cols = 0;
+        cs_matrix_session_stats(sess, &rows, &cols);
+        session_cell_seen += rows < n && cols < n;
+        cs_matrix_free(A); cs_matrix_free(Ad); cs_matrix_free(F); cs_matrix_free(Fd);
     }
     /* SCC sizes against a fresh build of the changed network */
     cs_router *fresh = el_router(&e);
@@ -562,6 +616,31 @@ static void test_dijkstra_tree(void)
     el_free(&e);
 }
 
+/* Components after closures: a two-way ring stays one component (the closed direction has another
+   route), a one-way ring falls apart into single nodes. */
+static void test_scc_closures(void)
+{
+    for (int oneway = 0; oneway < 2; oneway++) {
+        elist e;
+        el_init(&e, 12);
+        for (uint32_t i = 0; i < 12; i++) { e.lon[i] = cos(i * 0.5236); e.lat[i] = sin(i * 0.5236); }
+        for (uint32_t i = 0; i < 12; i++) el_add(&e, i, (i + 1) % 12, 1000, oneway ? NOT : 1000, 100, 0);
+        cs_router *r = el_router(&e);
+        cs_router_info a;
+        cs_router_info_get(r, &a);
+        CHECK(a.n_scc == 1 && a.largest_scc == 12);
+        cs_route_changes *c = NULL;
+        CHECK_OK(cs_route_changes_new(&c));
+        CHECK_OK(cs_route_changes_close(c, 5));
+        CHECK_OK(cs_router_apply(r, c));
+        cs_route_changes_free(c);
+        cs_router_info_get(r, &a);
+        CHECK(oneway ? a.n_scc == 12 && a.largest_scc == 1 : a.n_scc == 1 && a.largest_scc == 12);
+        cs_router_free(r);
+        el_free(&e);
+    }
+}
+
 int main(void)
 {
     test_grid();
@@ -570,11 +649,13 @@ int main(void)
     test_long_times();
     test_multimodal();
     test_dijkstra_tree();
+    test_scc_closures();
     test_random(15, 0);
     test_random(24, 1);
     test_random(45, 1);
     test_random(45, 0);
     CHECK(session_partial_seen > 0); /* some update recomputed less than everything */
+    CHECK(session_cell_seen > 0);    /* some increase-only update recomputed only some cells */
     test_threads_and_file();
     TEST_MAIN_END();
 }

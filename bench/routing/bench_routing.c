@@ -22,6 +22,14 @@ static double now(void)
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* process CPU time (all threads): steadier than wall time when other jobs share the cores */
+static double cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 static long peak_kb(void)
 {
     struct rusage u;
@@ -143,7 +151,7 @@ int main(int argc, char **argv)
     }
     double t0 = now();
     cs_router *r = NULL;
-    double t_read = 0, t_build = 0, t_load = 0;
+    double t_read = 0, t_build = 0, t_load = 0, c_build = 0;
     cs_network *net = NULL;
     if (load) {
         if (cs_router_load(load, NULL, &r)) die("load");
@@ -156,9 +164,11 @@ int main(int argc, char **argv)
         o.threads = threads;
         o.leaf_size = (uint32_t)leaf;
         double t1 = now();
+        c_build = cpu();
         phase_t0 = t1;
         if (cs_router_build(net, &o, (cs_progress){phase_cb, NULL}, &r)) die("build");
         t_build = now() - t1;
+        c_build = cpu() - c_build;
         if (save && cs_router_save(r, save)) die("save");
     }
     cs_router_info info;
@@ -168,10 +178,11 @@ int main(int argc, char **argv)
     cs_matrix_opts_default(&mo);
     mo.threads = threads;
     mo.prune = prune;
-    double t2 = now();
+    double t2 = now(), c_query = cpu();
     cs_matrix *T = NULL;
     if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T, NULL)) die("matrix");
     double t_query = now() - t2;
+    c_query = cpu() - c_query;
     double t_write = 0;
     if (out) {
         double t3 = now();
@@ -190,6 +201,7 @@ int main(int argc, char **argv)
            (unsigned long long)info.shortcuts, info.elimination_tree_height, info.n_scc, info.largest_scc);
     printf("read %.3f s  build %.3f s  load %.3f s  query %zux%zu %.3f s  write %.3f s  threads %d\n", t_read,
            t_build, t_load, N, N, t_query, t_write, threads);
+    printf("cpu: build %.3f s  query %.3f s (all threads)\n", c_build, c_query);
     printf("memory: router %.1f bytes/node, peak RSS %.1f MB (%.1f bytes/node)\n",
            (double)info.memory_bytes / info.nodes, peak_kb() / 1024.0, peak_kb() * 1024.0 / info.nodes);
     printf("checksum: sum of finite times %.3f s, unreachable %zu; rowsums", sum, unr);
@@ -223,14 +235,16 @@ int main(int argc, char **argv)
         cs_route_changes *c = NULL;
         cs_route_changes_new(&c);
         cs_route_changes_close(c, seg);
-        double t4 = now();
+        double t4 = now(), c4 = cpu();
         if (cs_router_apply(r, c)) die("apply");
         double t_apply = now() - t4;
+        c4 = cpu() - c4;
         cs_apply_stats as;
         cs_router_last_apply(r, &as);
-        double t5 = now();
+        double t5 = now(), c5 = cpu();
         if (cs_matrix_session_update(sess)) die("update");
         double t_q2 = now() - t5;
+        c5 = cpu() - c5;
         size_t rows = 0, cols = 0;
         cs_matrix_session_stats(sess, &rows, &cols);
         cs_matrix *T2 = NULL;
@@ -251,17 +265,20 @@ int main(int argc, char **argv)
                "%.3f s = %.1fx; full re-query would be %.3f s; %zu cells changed; %zu cells differ from a fresh query\n",
                seg, t_sess, t_apply, (unsigned long long)as.arcs_recomputed, (unsigned long long)as.arcs_changed, t_q2,
                rows, cols, t_apply + t_q2, scratch, scratch / (t_apply + t_q2), t_fresh, changed, differ);
+        printf("change cpu: apply %.3f s + update %.3f s vs build %.3f s + query %.3f s = %.1fx (all threads)\n", c4, c5,
+               c_build, c_query, (c_build + c_query) / (c4 + c5));
         cs_matrix_free(T3);
         /* a second closure: the one-time structures of the first apply (lower-neighbour lists) now exist */
         cs_route_changes *c2 = NULL;
         cs_route_changes_new(&c2);
         cs_route_changes_close(c2, seg2);
-        double t8 = now();
+        double t8 = now(), c8 = cpu();
         if (cs_router_apply(r, c2)) die("apply");
         double t_apply2 = now() - t8;
         double t9 = now();
         if (cs_matrix_session_update(sess)) die("update");
         double t_up2 = now() - t9;
+        c8 = cpu() - c8;
         cs_matrix_session_stats(sess, &rows, &cols);
         cs_matrix *T4 = NULL, *T5 = NULL;
         if (cs_matrix_session_get(sess, &T4, NULL)) die("get");
@@ -271,6 +288,7 @@ int main(int argc, char **argv)
         printf("change 2: closed segment %u; apply %.3f s; update %.3f s (%zu rows, %zu columns); re-answer %.3f s "
                "= %.1fx faster than from scratch; %zu cells differ from a fresh query\n",
                seg2, t_apply2, t_up2, rows, cols, t_apply2 + t_up2, scratch / (t_apply2 + t_up2), differ2);
+        printf("change 2 cpu: apply + update %.3f s = %.1fx (all threads)\n", c8, (c_build + c_query) / c8);
         cs_matrix_free(T4);
         cs_matrix_free(T5);
         cs_route_changes_free(c2);

@@ -185,7 +185,10 @@ CS_API void cs_router_last_apply(const cs_router *r, cs_apply_stats *out);
  * recomputed. A search is affected when one of the hierarchy arcs changed by
  * the apply leaves a node it reached and either improves the arc's head or
  * was tight there before (or when its point lies on a changed segment); an
- * unaffected search is provably identical. Memory: (n + m) x search space x
+ * unaffected search is provably identical. When the apply only raised times
+ * or closed directions (on at most 16 segments), only the cells whose old
+ * optimal route could use a changed segment are recomputed (cell-level test,
+ * docs/routing.md). Memory: (n + m) x search space x
  * 12 bytes + n x m x 8 bytes per metric. The router is borrowed and must
  * outlive the session.
  */
@@ -200,7 +203,7 @@ CS_API cs_status cs_matrix_session_new(const cs_router *r, const cs_location *sr
  * the hierarchy, recompute everything.
  */
 CS_API cs_status cs_matrix_session_update(cs_matrix_session *s);
-/** Rows and columns recomputed by the last update (n and m after a full compute). */
+/** Rows and columns recomputed by the last update, whole or in some cells (n and m after a full compute). */
 CS_API void cs_matrix_session_stats(const cs_matrix_session *s, size_t *rows, size_t *cols);
 /** Current matrices (owned by the caller), with the flags of cs_router_matrix. */
 CS_API cs_status cs_matrix_session_get(const cs_matrix_session *s, cs_matrix **time, cs_matrix **dist);

@@ -658,19 +658,29 @@ static cs_status ensure_lazy(cs_router *r)
         cs_free(fd); cs_free(dt); cs_free(da); cs_free(af); cs_free(as);
         return CS_ENOMEM;
     }
-    for (uint32_t e = 0; e < m; e++) fd[r->up_head[e] + 2]++;
-    for (uint32_t v = 0; v < n; v++) fd[v + 2] += fd[v + 1];
-    for (uint32_t w = 0; w < n; w++) /* w increasing: lists sorted by tail */
-        for (uint32_t e = r->first_up[w]; e < r->first_up[w + 1]; e++) {
-            uint32_t p = fd[r->up_head[e] + 1]++;
-            dt[p] = w;
-            da[p] = e;
+    /* the two structures are independent: built side by side (one parallel region) */
+#pragma omp parallel sections num_threads(2) if (m >= (1u << 20))
+    {
+#pragma omp section
+        {
+            for (uint32_t e = 0; e < m; e++) fd[r->up_head[e] + 2]++;
+            for (uint32_t v = 0; v < n; v++) fd[v + 2] += fd[v + 1];
+            for (uint32_t w = 0; w < n; w++) /* w increasing: lists sorted by tail */
+                for (uint32_t e = r->first_up[w]; e < r->first_up[w + 1]; e++) {
+                    uint32_t p = fd[r->up_head[e] + 1]++;
+                    dt[p] = w;
+                    da[p] = e;
+                }
         }
-    for (uint32_t s = 0; s < r->nseg; s++)
-        if (r->seg_cch[s] != CS_INVALID_ID) af[r->seg_cch[s] + 2]++;
-    for (uint32_t e = 0; e < m; e++) af[e + 2] += af[e + 1];
-    for (uint32_t s = 0; s < r->nseg; s++)
-        if (r->seg_cch[s] != CS_INVALID_ID) as[af[r->seg_cch[s] + 1]++] = s;
+#pragma omp section
+        {
+            for (uint32_t s = 0; s < r->nseg; s++)
+                if (r->seg_cch[s] != CS_INVALID_ID) af[r->seg_cch[s] + 2]++;
+            for (uint32_t e = 0; e < m; e++) af[e + 2] += af[e + 1];
+            for (uint32_t s = 0; s < r->nseg; s++)
+                if (r->seg_cch[s] != CS_INVALID_ID) as[af[r->seg_cch[s] + 1]++] = s;
+        }
+    }
     cs_free(r->first_dn); cs_free(r->dn_tail); cs_free(r->dn_arc); cs_free(r->arc_first_seg); cs_free(r->arc_segs);
     r->first_dn = fd; r->dn_tail = dt; r->dn_arc = da; r->arc_first_seg = af; r->arc_segs = as;
     return CS_OK;
@@ -738,7 +748,7 @@ static inline uint32_t gallop(const uint32_t *a, uint32_t lo, uint32_t hi, uint3
 
 /* Exact weight of hierarchy arc e = {x,y} (x < y) from its segments and lower triangles. */
 static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uint32_t e, uint32_t x, int road_only,
-                 uint64_t *nu_out, uint64_t *nd_out)
+                 uint64_t *nu_out, uint64_t *nd_out, uint32_t *pairs, const uint32_t *mark)
 {
     uint32_t y = r->up_head[e];
     uint64_t nu = RT_INF, nd = RT_INF;
@@ -751,8 +761,22 @@ static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uin
         if (kf < nu) nu = kf;
         if (kb < nd) nd = kb;
     }
-    /* lower triangles: w in down(x) and down(y); walk the shorter list, gallop in the longer */
-    uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1];
+    /* lower triangles: w in down(x) and down(y); walk the shorter list, gallop in the longer; the arc
+       pairs are collected first and their weights read with prefetching (random accesses) */
+    uint32_t i = r->first_dn[x], ie = r->first_dn[x + 1], j = r->first_dn[y], je = r->first_dn[y + 1], np = 0;
+    /* only w < x can be in both lists */
+    je = gallop(r->dn_tail, j, je, x);
+    if (mark && (je - j) <= 8 * (ie - i)) {
+        /* x's lower neighbours are marked (mark[w] = their position in x's list): one linear pass over y's */
+        for (uint32_t q = j; q < je; q++) {
+            uint32_t pw = mark[r->dn_tail[q]];
+            if (pw == CS_INVALID_ID) continue;
+            pairs[2 * np] = r->dn_arc[pw];
+            pairs[2 * np + 1] = r->dn_arc[q];
+            np++;
+        }
+        ie = i; /* skip the merge below */
+    }
     int swap = ie - i > je - j;
     uint32_t si = swap ? j : i, se = swap ? je : ie, li = swap ? i : j, le = swap ? ie : je;
     for (; si < se && li < le; si++) {
@@ -760,12 +784,23 @@ static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uin
         li = gallop(r->dn_tail, li, le, w);
         if (li == le) break;
         if (r->dn_tail[li] != w) continue;
-        uint32_t ewx = swap ? r->dn_arc[li] : r->dn_arc[si], ewy = swap ? r->dn_arc[si] : r->dn_arc[li];
+        pairs[2 * np] = swap ? r->dn_arc[li] : r->dn_arc[si];
+        pairs[2 * np + 1] = swap ? r->dn_arc[si] : r->dn_arc[li];
+        np++;
+        li++;
+    }
+    for (uint32_t q = 0; q < np; q++) {
+        if (q + 8 < np) {
+            __builtin_prefetch(&dn[pairs[2 * q + 16]]);
+            __builtin_prefetch(&up[pairs[2 * q + 16]]);
+            __builtin_prefetch(&dn[pairs[2 * q + 17]]);
+            __builtin_prefetch(&up[pairs[2 * q + 17]]);
+        }
+        uint32_t ewx = pairs[2 * q], ewy = pairs[2 * q + 1];
         uint64_t t1 = rt_add(dn[ewx], up[ewy]);
         if (t1 < nu) nu = t1;
         uint64_t t2 = rt_add(dn[ewy], up[ewx]);
         if (t2 < nd) nd = t2;
-        li++;
     }
     *nu_out = nu;
     *nd_out = nd;
@@ -779,27 +814,105 @@ static void pull(const cs_router *r, const uint64_t *up, const uint64_t *dn, uin
  * through x either improves or was tight (its old value equalled the arc's
  * weight, so an increase may raise it) is queued; other arcs cannot change.
  */
+#ifndef CS_RT_APPLY_THREADS
+#define CS_RT_APPLY_THREADS 1
+#endif
+
+/* Candidate arcs {y,z} of node x whose triangle y-x-z changed with arc e = {x,y} (see partial()). */
+static size_t queue_cands(const cs_router *r, const uint64_t *up, const uint64_t *dn, const uint64_t *oup,
+                          const uint64_t *odn, const uint8_t *queued, const uint8_t *chgflag, uint32_t x, uint32_t e,
+                          uint32_t *fz, uint32_t *out)
+{
+    uint32_t b = r->first_up[x], e_end = r->first_up[x + 1], y = r->up_head[e];
+    /* the upper neighbours of x form a clique: arc {y,z} is found among y's lower neighbours
+       (z < y) or upper neighbours (z > y); z increases, so both lists are searched forward */
+    uint32_t pd = r->first_dn[y], pde = r->first_dn[y + 1], pu = r->first_up[y], pue = r->first_up[y + 1];
+    /* two passes: find the arcs {y,z} first (sequential in y's lists), then test them with their
+       weights prefetched (random accesses over the whole hierarchy: the cost of this loop) */
+    for (uint32_t k = b; k < e_end; k++) {
+        uint32_t z = r->up_head[k], f = CS_INVALID_ID;
+        /* a pair of changed arcs gives the same candidate and test from both sides: examined from the lower */
+        if (k == e || (chgflag[k - b] && k < e)) { fz[k - b] = f; continue; }
+        if (z < y) {
+            pd = gallop(r->dn_tail, pd, pde, z);
+            f = pd < pde && r->dn_tail[pd] == z ? r->dn_arc[pd] : CS_INVALID_ID;
+        } else {
+            pu = gallop(r->up_head, pu, pue, z);
+            f = pu < pue && r->up_head[pu] == z ? pu : CS_INVALID_ID;
+        }
+        fz[k - b] = f;
+    }
+    size_t nc = 0;
+    for (uint32_t k = b; k < e_end; k++) {
+        if (k + 12 < e_end && fz[k + 12 - b] != CS_INVALID_ID) {
+            uint32_t fp = fz[k + 12 - b];
+            __builtin_prefetch(&up[fp]);
+            __builtin_prefetch(&dn[fp]);
+            __builtin_prefetch(&queued[fp]);
+        }
+        uint32_t f = fz[k - b];
+        if (f == CS_INVALID_ID || queued[f]) continue;
+        uint32_t z = r->up_head[k];
+        /* lo->x->hi uses dn(x,lo) + up(x,hi); hi->x->lo uses dn(x,hi) + up(x,lo) */
+        uint32_t el = y < z ? e : k, eh = y < z ? k : e;
+        uint64_t nu = rt_add(dn[el], up[eh]), nd = rt_add(dn[eh], up[el]);
+        uint64_t ou = rt_add(odn[el - b], oup[eh - b]), od = rt_add(odn[eh - b], oup[el - b]);
+        int need = nu < up[f] || nd < dn[f] || (ou == up[f] && nu != ou) || (od == dn[f] && nd != od);
+        if (need) out[nc++] = f;
+    }
+    return nc;
+}
+
+/*
+ * Partial re-customization. Seeded arcs are recomputed exactly (pull over
+ * their segments and lower triangles), in increasing order of their lower
+ * node, so the arcs a triangle reads are final. When arcs {x,y} of node x
+ * change, every arc {y,z} (z another upper neighbour of x) whose triangle
+ * through x either improves or was tight (its old value equalled the arc's
+ * weight, so an increase may raise it) is queued; other arcs cannot change.
+ * The pulls of one node and the candidate tests run in parallel when they
+ * are many; the queue is a set ordered by (lower node, arc), so the result
+ * does not depend on the thread count.
+ */
 static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int road_only)
 {
     uint64_t *up = road_only ? r->r_up : r->w_up, *dn = road_only ? r->r_dn : r->w_dn;
     size_t cap = nseed + 64, hn = 0;
     qitem *h = cs_mallocarray(cap, sizeof *h);
     uint8_t *queued = cs_calloc(r->ncch ? r->ncch : 1, 1);
-    uint32_t maxdeg = 0;
-    for (uint32_t v = 0; v < r->n; v++)
+    uint32_t maxdeg = 0, maxdn = 0;
+    for (uint32_t v = 0; v < r->n; v++) {
         if (r->first_up[v + 1] - r->first_up[v] > maxdeg) maxdeg = r->first_up[v + 1] - r->first_up[v];
+        if (r->first_dn[v + 1] - r->first_dn[v] > maxdn) maxdn = r->first_dn[v + 1] - r->first_dn[v];
+    }
+    /* CS_RT_APPLY_THREADS > 1 (compile time) runs big pull groups and candidate tests in parallel; 1 by
+       default: the many short parallel regions cost more than they save when the 2 cores are shared
+       (measured 8x slower at load 6) */
+    int nt = CS_RT_APPLY_THREADS;
     uint64_t *oup = cs_mallocarray(maxdeg + 1, 8), *odn = cs_mallocarray(maxdeg + 1, 8);
     uint32_t *chg = cs_mallocarray(maxdeg + 1, 4), *grp = cs_mallocarray(maxdeg + 1, 4);
+    uint32_t *fz = cs_mallocarray((size_t)nt * (maxdeg + 1), 4);
+    uint32_t *pairs = cs_mallocarray((size_t)nt * (2 * (size_t)maxdn + 2), 4);
+    /* candidates: one list of deg + 1 (sequential), or one per changed arc of a node (parallel, bounded) */
+    size_t candcap = (size_t)(maxdeg + 1) * (maxdeg + 1);
+    if (nt == 1 || candcap > ((size_t)1 << 24)) candcap = nt == 1 ? (size_t)maxdeg + 1 : (size_t)1 << 24;
+    uint32_t *cand = cs_mallocarray(candcap, 4);
+    size_t *ccnt = cs_mallocarray(maxdeg + 2, sizeof *ccnt);
+    uint32_t *markbuf = cs_mallocarray(r->n ? r->n : 1, 4);
+    if (markbuf) memset(markbuf, 0xff, (size_t)(r->n ? r->n : 1) * 4);
+    uint8_t *chgflag = cs_calloc(maxdeg + 1, 1);
     uint64_t *gnu = cs_mallocarray(maxdeg + 1, 8), *gnd = cs_mallocarray(maxdeg + 1, 8);
     cs_status st = CS_OK;
-    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd) { st = CS_ENOMEM; goto out; }
+    if (!h || !queued || !oup || !odn || !chg || !grp || !gnu || !gnd || !fz || !pairs || !cand || !ccnt || !chgflag || !markbuf) {
+        st = CS_ENOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < nseed; i++)
         if (!queued[seed[i]]) { queued[seed[i]] = 1; heap_push(h, &hn, (qitem){arc_tail(r, seed[i]), seed[i]}); }
     while (hn) {
-        uint32_t x = h[0].tail, b = r->first_up[x], e_end = r->first_up[x + 1], nchg = 0;
+        uint32_t x = h[0].tail, b = r->first_up[x], e_end = r->first_up[x + 1], nchg = 0, deg = e_end - b;
         for (uint32_t k = b; k < e_end; k++) { oup[k - b] = up[k]; odn[k - b] = dn[k]; }
-        /* recompute every queued arc of x; the pulls only read final arcs (lower tails), so they can run
-           in parallel, and the results are applied in arc order */
+        /* recompute every queued arc of x; the pulls only read final arcs (lower tails) */
         uint32_t ng = 0;
         while (hn && h[0].tail == x) {
             qitem it = heap_pop(h, &hn);
@@ -807,8 +920,19 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
             grp[ng++] = it.e;
         }
         r->last.arcs_recomputed += ng;
-/* sequential: many small parallel regions stall when the 2 cores are shared */
-        for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g]);
+        /* several pulls at x: mark x's lower neighbours once (mark = NULL below: merge lists instead) */
+        uint32_t *mark = ng >= 4 ? markbuf : NULL;
+        if (mark)
+            for (uint32_t q = r->first_dn[x]; q < r->first_dn[x + 1]; q++) mark[r->dn_tail[q]] = q;
+        if (ng >= 32 && nt > 1) {
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 4)
+            for (uint32_t g = 0; g < ng; g++)
+                pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g],
+                     pairs + (size_t)omp_get_thread_num() * (2 * (size_t)maxdn + 2), mark);
+        } else
+            for (uint32_t g = 0; g < ng; g++) pull(r, up, dn, grp[g], x, road_only, &gnu[g], &gnd[g], pairs, mark);
+        if (ng >= 4)
+            for (uint32_t q = r->first_dn[x]; q < r->first_dn[x + 1]; q++) mark[r->dn_tail[q]] = CS_INVALID_ID;
         for (uint32_t g = 0; g < ng; g++) {
             uint32_t e = grp[g];
             uint64_t nu = gnu[g], nd = gnd[g];
@@ -833,46 +957,39 @@ static cs_status partial(cs_router *r, const uint32_t *seed, size_t nseed, int r
             chg[nchg++] = e;
             r->last.arcs_changed++;
         }
-        /* queue the arcs whose triangle through x changed */
+        /* queue the arcs whose triangle through x changed: candidates of changed arc c in
+           cand[c*deg ..] (parallel when the candidate tests are many), then queued in order */
+        uint32_t per = deg + 1;
+        for (uint32_t c = 0; c < nchg; c++) chgflag[chg[c] - b] = 1;
+        int par = nt > 1 && (size_t)nchg * deg >= 20000 && (size_t)nchg * per <= candcap;
+        if (par) {
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 2)
+            for (uint32_t c = 0; c < nchg; c++)
+                ccnt[c] = queue_cands(r, up, dn, oup, odn, queued, chgflag, x, chg[c],
+                                      fz + (size_t)omp_get_thread_num() * (maxdeg + 1), cand + (size_t)c * per);
+        }
         for (uint32_t c = 0; c < nchg; c++) {
-            uint32_t e = chg[c], y = r->up_head[e];
-            /* the upper neighbours of x form a clique: arc {y,z} is found among y's lower neighbours
-               (z < y) or upper neighbours (z > y); z increases, so both lists are searched forward */
-            uint32_t pd = r->first_dn[y], pde = r->first_dn[y + 1], pu = r->first_up[y], pue = r->first_up[y + 1];
-            for (uint32_t k = b; k < e_end; k++) {
-                if (k == e) continue;
-                uint32_t z = r->up_head[k];
-                uint32_t lo = y < z ? y : z;
-                uint32_t f;
-                if (z < y) {
-                    pd = gallop(r->dn_tail, pd, pde, z);
-                    f = pd < pde && r->dn_tail[pd] == z ? r->dn_arc[pd] : CS_INVALID_ID;
-                } else {
-                    pu = gallop(r->up_head, pu, pue, z);
-                    f = pu < pue && r->up_head[pu] == z ? pu : CS_INVALID_ID;
-                }
-                if (f == CS_INVALID_ID || queued[f]) continue;
-                /* lo->x->hi uses dn(x,lo) + up(x,hi); hi->x->lo uses dn(x,hi) + up(x,lo) */
-                uint32_t el = y < z ? e : k, eh = y < z ? k : e;
-                uint64_t nu = rt_add(dn[el], up[eh]), nd = rt_add(dn[eh], up[el]);
-                uint64_t ou = rt_add(odn[el - b], oup[eh - b]), od = rt_add(odn[eh - b], oup[el - b]);
-                int need = nu < up[f] || nd < dn[f] || (ou == up[f] && nu != ou) || (od == dn[f] && nd != od);
-                if (!need) continue;
+            size_t nc = par ? ccnt[c] : queue_cands(r, up, dn, oup, odn, queued, chgflag, x, chg[c], fz, cand);
+            const uint32_t *cl = par ? cand + (size_t)c * per : cand;
+            for (size_t q = 0; q < nc; q++) {
+                uint32_t f = cl[q];
+                if (queued[f]) continue;
                 if (hn == cap) {
-                    size_t nc = cap * 2;
-                    qitem *h2 = cs_reallocarray(h, nc, sizeof *h2);
+                    size_t ncap = cap * 2;
+                    qitem *h2 = cs_reallocarray(h, ncap, sizeof *h2);
                     if (!h2) { st = CS_ENOMEM; goto out; }
                     h = h2;
-                    cap = nc;
+                    cap = ncap;
                 }
                 queued[f] = 1;
-                heap_push(h, &hn, (qitem){lo, f});
+                heap_push(h, &hn, (qitem){arc_tail(r, f), f});
             }
         }
+        for (uint32_t c = 0; c < nchg; c++) chgflag[chg[c] - b] = 0;
     }
 out:
     cs_free(h); cs_free(queued); cs_free(oup); cs_free(odn); cs_free(chg);
-    cs_free(grp); cs_free(gnu); cs_free(gnd);
+    cs_free(grp); cs_free(gnu); cs_free(gnd); cs_free(fz); cs_free(pairs); cs_free(cand); cs_free(ccnt); cs_free(chgflag); cs_free(markbuf);
     return st;
 }
 
@@ -919,10 +1036,78 @@ static cs_status grow(void **p, size_t n, size_t elem)
     return CS_OK;
 }
 
+/* Is node b reachable from node a on the current metric? Exact elimination-tree query (up from a, down
+   to b, meeting on their common ancestors); da/db are n-entry scratch arrays (only the chains are used).
+   A route whose packed weight saturates counts as unreachable (callers then recompute, the safe side). */
+static int cch_reach(const cs_router *r, uint32_t a, uint32_t b, uint64_t *da, uint64_t *db)
+{
+    uint32_t x = r->rank[a], y = r->rank[b];
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    for (int side = 0; side < 2; side++) {
+        uint64_t *d = side ? db : da;
+        const uint64_t *w = side ? r->w_dn : r->w_up;
+        uint32_t s0 = side ? y : x;
+        for (uint32_t v = s0; v != CS_INVALID_ID; v = r->parent[v]) d[v] = RT_INF;
+        d[s0] = 0;
+        for (uint32_t v = s0; v != CS_INVALID_ID; v = r->parent[v]) {
+            if (d[v] == RT_INF) continue;
+            for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
+                uint64_t k = rt_add(d[v], w[e]);
+                if (k < d[hd[e]]) d[hd[e]] = k;
+            }
+        }
+    }
+    for (uint32_t v1 = x, v2 = y; v1 != CS_INVALID_ID && v2 != CS_INVALID_ID;) {
+        if (v1 == v2) {
+            if (rt_add(da[v1], db[v1]) != RT_INF) return 1;
+            v1 = r->parent[v1];
+            v2 = r->parent[v2];
+        } else if (v1 < v2) v1 = r->parent[v1];
+        else v2 = r->parent[v2];
+    }
+    return 0;
+}
+
+/*
+ * Components after a partial apply: unchanged when no direction opened and every closed direction a->b
+ * still has a route a ~> b (then every old route can be rerouted, so reachability is the same);
+ * otherwise recomputed.
+ */
+static cs_status scc_after(cs_router *r, const cs_route_changes *c)
+{
+    int opened = c->nadds > 0, closed = 0;
+    for (size_t q = 0; q < r->log_nseg; q++) {
+        uint32_t sg = r->log_seg[q];
+        if (sg >= r->nseg) continue;
+        int of = r->log_old_fwd[q] != CS_NO_TIME, ob = r->log_old_bwd[q] != CS_NO_TIME;
+        int nf = r->seg_fwd[sg] != CS_NO_TIME, nb = r->seg_bwd[sg] != CS_NO_TIME;
+        opened |= (!of && nf) || (!ob && nb);
+        closed |= (of && !nf) || (ob && !nb);
+    }
+    if (opened) return rt_compute_scc(r);
+    if (!closed) return CS_OK;
+    uint64_t *da = cs_mallocarray(r->n ? r->n : 1, 8), *db = cs_mallocarray(r->n ? r->n : 1, 8);
+    if (!da || !db) { cs_free(da); cs_free(db); return rt_compute_scc(r); }
+    int same = 1;
+    for (size_t q = 0; q < r->log_nseg && same; q++) {
+        uint32_t sg = r->log_seg[q];
+        if (sg >= r->nseg || r->seg_u[sg] == r->seg_v[sg]) continue;
+        uint32_t u = r->seg_u[sg], v = r->seg_v[sg];
+        if (r->log_old_fwd[q] != CS_NO_TIME && r->seg_fwd[sg] == CS_NO_TIME && !cch_reach(r, u, v, da, db)) same = 0;
+        if (same && r->log_old_bwd[q] != CS_NO_TIME && r->seg_bwd[sg] == CS_NO_TIME && !cch_reach(r, v, u, da, db))
+            same = 0;
+    }
+    cs_free(da);
+    cs_free(db);
+    return same ? CS_OK : rt_compute_scc(r);
+}
+
 cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
 {
     memset(&r->last, 0, sizeof r->last);
     rt_log_clear(r);
+    r->log_old_fwd = r->log_old_bwd = NULL;
+    r->log_increase = 0;
     r->gen++;
     r->log_full = 1; /* until the partial path completes */
     /* validate everything first: on failure nothing changes */
@@ -957,26 +1142,34 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     }
     /* from here on only memory failures can occur; they leave a consistent but partial metric
        only in the topology path, which then rebuilds from the segments. */
-    /* components change only when a direction opens or closes, or a segment is added */
-    int scc_dirty = c->nadds > 0;
-    for (size_t i = 0; i < c->nops && !scc_dirty; i++) {
-        const rt_op *o = &c->ops[i];
-        uint32_t nf = o->kind == 0 ? o->fwd : scale_ms(r->seg_fwd[o->seg], o->factor);
-        uint32_t nb = o->kind == 0 ? o->bwd : scale_ms(r->seg_bwd[o->seg], o->factor);
-        scc_dirty = (nf == CS_NO_TIME) != (r->seg_fwd[o->seg] == CS_NO_TIME) ||
-                    (nb == CS_NO_TIME) != (r->seg_bwd[o->seg] == CS_NO_TIME);
-    }
     uint32_t *seeds = cs_mallocarray(c->nops + c->nadds + 1, sizeof *seeds);
-    r->log_seg = cs_mallocarray(c->nops + c->nadds + 1, sizeof *r->log_seg);
+    size_t lcap = c->nops + c->nadds + 1;
+    /* one block: changed segments, then their times before the apply (forward, backward) */
+    r->log_seg = cs_mallocarray(3 * lcap, sizeof *r->log_seg);
     if (!seeds || !r->log_seg) { cs_free(seeds); return CS_ENOMEM; }
-    for (size_t i = 0; i < c->nops; i++) r->log_seg[r->log_nseg++] = c->ops[i].seg;
-    for (size_t i = 0; i < c->nadds; i++) r->log_seg[r->log_nseg++] = r->nseg + (uint32_t)i;
+    r->log_old_fwd = r->log_seg + lcap;
+    r->log_old_bwd = r->log_seg + 2 * lcap;
+    for (size_t i = 0; i < c->nops; i++) {
+        r->log_old_fwd[r->log_nseg] = r->seg_fwd[c->ops[i].seg];
+        r->log_old_bwd[r->log_nseg] = r->seg_bwd[c->ops[i].seg];
+        r->log_seg[r->log_nseg++] = c->ops[i].seg;
+    }
+    for (size_t i = 0; i < c->nadds; i++) {
+        r->log_old_fwd[r->log_nseg] = r->log_old_bwd[r->log_nseg] = CS_NO_TIME;
+        r->log_seg[r->log_nseg++] = r->nseg + (uint32_t)i;
+    }
     size_t ns = 0;
     for (size_t i = 0; i < c->nops; i++) {
         const rt_op *o = &c->ops[i];
         if (o->kind == 0) { r->seg_fwd[o->seg] = o->fwd; r->seg_bwd[o->seg] = o->bwd; }
         else { r->seg_fwd[o->seg] = scale_ms(r->seg_fwd[o->seg], o->factor); r->seg_bwd[o->seg] = scale_ms(r->seg_bwd[o->seg], o->factor); }
         if (r->seg_cch[o->seg] != CS_INVALID_ID) seeds[ns++] = r->seg_cch[o->seg];
+    }
+    /* no time decreased and nothing added: every route only got longer (the session's cell-level test) */
+    r->log_increase = c->nadds == 0;
+    for (size_t q = 0; q < c->nops; q++) {
+        uint32_t sg = r->log_seg[q];
+        if (r->seg_fwd[sg] < r->log_old_fwd[q] || r->seg_bwd[sg] < r->log_old_bwd[q]) r->log_increase = 0;
     }
     for (size_t i = 0; i < c->nadds; i++) {
         uint32_t s = r->nseg++;
@@ -1014,5 +1207,5 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     cs_free(seeds);
     if (st) return st;
     r->log_full = 0;
-    return scc_dirty ? rt_compute_scc(r) : CS_OK;
+    return scc_after(r, c);
 }

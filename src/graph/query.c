@@ -168,6 +168,344 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
     return k;
 }
 
+/* ---- multi-source elimination-tree searches (one pass over the shared ancestors for a block) ---- */
+
+/* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
+#define BS_MAX 128
+#define LANE_LIMIT (UINT64_C(1) << 61)
+#define LANE_INF ((int64_t)1 << 62)
+#ifndef LW_BUDGET
+#define LW_BUDGET (UINT64_C(128) << 20) /* bytes of lane table per thread */
+#endif
+
+/*
+ * Per-thread workspace of lane searches: L searches run together over the
+ * union of their ancestor chains, in increasing rank; each union node holds
+ * L signed distances (LANE_INF = not reached) and the mask of lanes that
+ * reach it. slot[] maps a rank to its union index (CS_INVALID_ID outside).
+ */
+typedef struct {
+    uint32_t *slot; /* n entries */
+    uint32_t *un;   /* union ranks, increasing after lw_run */
+    uint64_t *mk;   /* 2 words (128 lanes) per union node */
+    int64_t *D;     /* U x L */
+    size_t cap_u, cap_d;
+    uint32_t U, L;
+} lanews;
+
+static int lw_init(lanews *w, uint32_t n)
+{
+    memset(w, 0, sizeof *w);
+    w->slot = cs_mallocarray(n ? n : 1, 4);
+    if (!w->slot) return -1;
+    memset(w->slot, 0xff, (size_t)(n ? n : 1) * 4);
+    return 0;
+}
+
+static void lw_free(lanews *w)
+{
+    cs_free(w->slot); cs_free(w->un); cs_free(w->mk); cs_free(w->D);
+    memset(w, 0, sizeof *w);
+}
+
+static void lw_reset(lanews *w)
+{
+    for (uint32_t i = 0; i < w->U; i++) w->slot[w->un[i]] = CS_INVALID_ID;
+    w->U = 0;
+}
+
+/* Relax every upward arc of union node i (mask m0|m1) into its ancestors: D[j] = min(D[j], D[i] + W[e]).
+   Returns 1 when a finite arc weight is at or above LANE_LIMIT (the caller falls back to scalar searches). */
+#define LW_NODE(N)                                                                                            \
+    __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_node_##N(                               \
+        int64_t *restrict D, uint64_t *restrict mk, const uint32_t *restrict slot, const uint32_t *restrict hd, \
+        const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i)                                      \
+    {                                                                                                        \
+        const int64_t *restrict dv = D + (size_t)i * N;                                                      \
+        uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];                                         \
+        int bad = 0;                                                                                         \
+        for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint64_t w = W[a];                                                                               \
+            if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
+            uint32_t j = slot[hd[a]];                                                                        \
+            mk[2 * (size_t)j] |= m0;                                                                         \
+            mk[2 * (size_t)j + 1] |= m1;                                                                     \
+            int64_t *restrict dh = D + (size_t)j * N;                                                        \
+            int64_t ww = (int64_t)w;                                                                         \
+            for (int l = 0; l < N; l++) {                                                                    \
+                int64_t x = dv[l] + ww;                                                                      \
+                dh[l] = x < dh[l] ? x : dh[l];                                                               \
+            }                                                                                                \
+        }                                                                                                    \
+        return bad;                                                                                          \
+    }
+LW_NODE(8)
+LW_NODE(16)
+LW_NODE(32)
+LW_NODE(64)
+LW_NODE(128)
+
+/* Same for a node reached by few lanes: only those lanes. */
+static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint32_t *slot, const uint32_t *hd, const uint64_t *W,
+                          uint32_t b, uint32_t e, uint32_t i, uint32_t L)
+{
+    const int64_t *dv = D + (size_t)i * L;
+    uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];
+    int bad = 0;
+    for (uint32_t a = b; a < e; a++) {
+        uint64_t w = W[a];
+        if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }
+        uint32_t j = slot[hd[a]];
+        mk[2 * (size_t)j] |= m0;
+        mk[2 * (size_t)j + 1] |= m1;
+        int64_t *dh = D + (size_t)j * L;
+        for (int q = 0; q < 2; q++)
+            for (uint64_t m = q ? m1 : m0; m; m &= m - 1) {
+                int l = __builtin_ctzll(m) + 64 * q;
+                int64_t x = dv[l] + (int64_t)w;
+                if (x < dh[l]) dh[l] = x;
+            }
+    }
+    return bad;
+}
+
+static int cmp_u32q(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Restart of lane searches from stored ones (session updates): lane l keeps its stored (node, key) pairs
+   below t0[l], the first node of its search with a changed upward arc; everything above is recomputed. */
+typedef struct {
+    const uint32_t *t0, *cnt;
+    const uint32_t *const *node;
+    const uint64_t *const *key;
+} lw_restart;
+
+/*
+ * L searches at once (L = 8, 16, 32, 64 or 128; lane l from sd[l], lanes >= nl empty) with weights W.
+ * Afterwards union node i (rank w->un[i], increasing) holds the distances D[i*L + l], exactly those
+ * of walk() without pruning, for every lane in its mask. Returns 0, 1 if some key or distance is at or
+ * above LANE_LIMIT (use the scalar walk), or -1 when out of memory. Call lw_reset afterwards.
+ */
+static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32_t nl, uint32_t L, lanews *w,
+                  const lw_restart *rs)
+{
+    const uint32_t *par = r->parent;
+    w->U = 0;
+    w->L = L;
+    for (uint32_t l = 0; l < nl; l++)
+        for (int s = 0; s < sd[l].k; s++)
+            for (uint32_t x = r->rank[sd[l].node[s]]; x != CS_INVALID_ID && w->slot[x] == CS_INVALID_ID; x = par[x]) {
+                if (w->U == w->cap_u) {
+                    size_t nc = w->cap_u ? 2 * w->cap_u : 4096;
+                    uint32_t *u2 = cs_reallocarray(w->un, nc, 4);
+                    if (!u2) return -1;
+                    w->un = u2;
+                    uint64_t *m2 = cs_reallocarray(w->mk, nc, 16);
+                    if (!m2) return -1;
+                    w->mk = m2;
+                    w->cap_u = nc;
+                }
+                w->slot[x] = w->U;
+                w->un[w->U++] = x;
+            }
+    uint32_t U = w->U;
+    /* lane table budget per thread: blocks whose chains barely overlap (tall trees, scattered locations)
+       run as single searches instead */
+    if ((uint64_t)U * L * 8 > LW_BUDGET) return 1;
+    qsort(w->un, U, 4, cmp_u32q);
+    for (uint32_t i = 0; i < U; i++) w->slot[w->un[i]] = i;
+    if ((size_t)U * L > w->cap_d) {
+        size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
+        cs_free(w->D);
+        w->D = cs_mallocarray(nc, 8);
+        if (!w->D) { w->cap_d = 0; return -1; }
+        w->cap_d = nc;
+    }
+    int64_t *D = w->D;
+    for (size_t q = 0; q < (size_t)U * L; q++) D[q] = LANE_INF;
+    memset(w->mk, 0, (size_t)U * 16);
+    for (uint32_t l = 0; l < nl; l++)
+        for (int s = 0; s < sd[l].k; s++) {
+            if (sd[l].key[s] >= LANE_LIMIT) return 1;
+            uint32_t i = w->slot[r->rank[sd[l].node[s]]];
+            int64_t k = (int64_t)sd[l].key[s];
+            if (k < D[(size_t)i * L + l]) D[(size_t)i * L + l] = k;
+            w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
+        }
+    if (rs) /* restart: the stored values below each lane's first changed node are final */
+        for (uint32_t l = 0; l < nl; l++)
+            for (uint32_t q = 0; q < rs->cnt[l] && rs->node[l][q] < rs->t0[l]; q++) {
+                if (rs->key[l][q] >= LANE_LIMIT) return 1;
+                uint32_t i = w->slot[rs->node[l][q]];
+                D[(size_t)i * L + l] = (int64_t)rs->key[l][q];
+                w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
+            }
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    int bad = 0;
+    for (uint32_t i = 0; i < U && !bad; i++) {
+        uint64_t m0 = w->mk[2 * (size_t)i], m1 = w->mk[2 * (size_t)i + 1];
+        if (!(m0 | m1)) continue;
+        const int64_t *dv = D + (size_t)i * L;
+        for (uint32_t l = 0; l < L; l++) bad |= dv[l] >= (int64_t)LANE_LIMIT && dv[l] < LANE_INF;
+        uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
+        if (rs) {
+            /* heads below every reaching lane's first changed node already hold final values: relax only
+               the arcs (sorted by head) from the smallest such node up */
+            uint32_t tmin = UINT32_MAX;
+            for (int q = 0; q < 2; q++)
+                for (uint64_t mm = q ? m1 : m0; mm; mm &= mm - 1) {
+                    uint32_t t = rs->t0[__builtin_ctzll(mm) + 64 * q];
+                    if (t < tmin) tmin = t;
+                }
+            if (tmin > v) {
+                uint32_t lo = b, hi = e;
+                while (lo < hi) {
+                    uint32_t mid = lo + (hi - lo) / 2;
+                    if (hd[mid] < tmin) lo = mid + 1;
+                    else hi = mid;
+                }
+                b = lo;
+            }
+        }
+        if (b == e) continue;
+        int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
+        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, hd, W, b, e, i, L);
+        else switch (L) {
+            case 8: bad |= lw_node_8(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 16: bad |= lw_node_16(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 32: bad |= lw_node_32(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 64: bad |= lw_node_64(D, w->mk, w->slot, hd, W, b, e, i); break;
+            default: bad |= lw_node_128(D, w->mk, w->slot, hd, W, b, e, i); break;
+            }
+    }
+    return bad ? 1 : 0;
+}
+
+/*
+ * Exact pruning of lane searches (the top-down pass of walk(), for all lanes at once): for union node i
+ * in decreasing rank, via[l] = min over upper neighbours j of E[j][l] + SW(j -> i); E[i][l] = the exact
+ * distance min(D, via) for reached lanes (LANE_INF otherwise); lane l is dropped at i unless D < via.
+ */
+#define LW_DOWN(N)                                                                                            \
+    __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_down_##N(                               \
+        int64_t *restrict E, int64_t *restrict D, const uint32_t *restrict slot, const uint32_t *restrict hd, \
+        const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i)                                     \
+    {                                                                                                        \
+        int64_t via[N];                                                                                      \
+        int bad = 0;                                                                                         \
+        for (int l = 0; l < N; l++) via[l] = LANE_INF;                                                       \
+        for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint64_t w = SW[a];                                                                              \
+            if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
+            const int64_t *restrict ej = E + (size_t)slot[hd[a]] * N;                                        \
+            int64_t ww = (int64_t)w;                                                                         \
+            for (int l = 0; l < N; l++) {                                                                    \
+                int64_t x = ej[l] + ww;                                                                      \
+                via[l] = x < via[l] ? x : via[l];                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+        int64_t *restrict di = D + (size_t)i * N, *restrict ei = E + (size_t)i * N;                          \
+        for (int l = 0; l < N; l++) {                                                                        \
+            int64_t d = di[l], v = via[l];                                                                   \
+            ei[l] = d == LANE_INF ? LANE_INF : (d < v ? d : v);                                              \
+            di[l] = d < v ? d : LANE_INF;                                                                    \
+        }                                                                                                    \
+        return bad;                                                                                          \
+    }
+LW_DOWN(8)
+LW_DOWN(16)
+LW_DOWN(32)
+LW_DOWN(64)
+LW_DOWN(128)
+
+/* Apply the pruning to the lane searches of lw_run (SW: the opposite direction's weights). 0, 1 or -1. */
+static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t **Ebuf, size_t *Ecap)
+{
+    uint32_t U = w->U, L = w->L;
+    if ((size_t)U * L > *Ecap) {
+        size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
+        cs_free(*Ebuf);
+        *Ebuf = cs_mallocarray(nc, 8);
+        if (!*Ebuf) { *Ecap = 0; return -1; }
+        *Ecap = nc;
+    }
+    int64_t *E = *Ebuf, *D = w->D;
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    int bad = 0;
+    for (uint32_t i = U; i-- > 0;) {
+        uint64_t *mk = w->mk + 2 * (size_t)i;
+        if (!(mk[0] | mk[1])) {
+            for (uint32_t l = 0; l < L; l++) E[(size_t)i * L + l] = LANE_INF;
+            continue;
+        }
+        uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
+        switch (L) {
+        case 8: bad |= lw_down_8(E, D, w->slot, hd, SW, b, e, i); break;
+        case 16: bad |= lw_down_16(E, D, w->slot, hd, SW, b, e, i); break;
+        case 32: bad |= lw_down_32(E, D, w->slot, hd, SW, b, e, i); break;
+        case 64: bad |= lw_down_64(E, D, w->slot, hd, SW, b, e, i); break;
+        default: bad |= lw_down_128(E, D, w->slot, hd, SW, b, e, i); break;
+        }
+        mk[0] = mk[1] = 0;
+        const int64_t *di = D + (size_t)i * L;
+        for (uint32_t l = 0; l < L; l++)
+            if (di[l] < LANE_INF) mk[l / 64] |= UINT64_C(1) << (l % 64);
+    }
+    return bad ? 1 : 0;
+}
+
+/* Position of each rank in a postorder of the elimination tree (children before parents, subtrees
+   contiguous): locations sorted by it share most of their ancestors within a block. */
+static cs_status et_postorder(const cs_router *r, uint32_t *post)
+{
+    uint32_t n = r->n;
+    uint32_t *size = cs_mallocarray(n ? n : 1, 4), *next = cs_mallocarray(n ? n : 1, 4);
+    if (!size || !next) { cs_free(size); cs_free(next); return CS_ENOMEM; }
+    for (uint32_t v = 0; v < n; v++) size[v] = 1;
+    for (uint32_t v = 0; v < n; v++)
+        if (r->parent[v] != CS_INVALID_ID) size[r->parent[v]] += size[v];
+    uint32_t rootnext = 0;
+    for (uint32_t v = n; v-- > 0;) { /* parents (higher ranks) first */
+        uint32_t p = r->parent[v], start;
+        if (p == CS_INVALID_ID) { start = rootnext; rootnext += size[v]; }
+        else { start = next[p]; next[p] += size[v]; }
+        next[v] = start;
+        post[v] = start + size[v] - 1;
+    }
+    cs_free(size); cs_free(next);
+    return CS_OK;
+}
+
+typedef struct { uint32_t key, i; } ord_item;
+
+static int cmp_ord(const void *a, const void *b)
+{
+    const ord_item *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* perm[0..k) = the locations (indices sel[0..k), or 0..k-1 when sel is NULL) sorted by the postorder
+   position of their first seed node (unjoined ones last); ties by index. */
+static cs_status loc_order(const cs_router *r, const uint32_t *post, const cs_location *l, const uint32_t *sel,
+                           size_t k, uint32_t *perm)
+{
+    ord_item *it = cs_mallocarray(k ? k : 1, sizeof *it);
+    if (!it) return CS_ENOMEM;
+    for (size_t q = 0; q < k; q++) {
+        uint32_t i = sel ? sel[q] : (uint32_t)q, node = l[i].node;
+        if (node == CS_INVALID_ID && l[i].seg != CS_INVALID_ID) node = r->seg_u[l[i].seg];
+        it[q] = (ord_item){node == CS_INVALID_ID ? UINT32_MAX : post[r->rank[node]], i};
+    }
+    qsort(it, k, sizeof *it, cmp_ord);
+    for (size_t q = 0; q < k; q++) perm[q] = it[q].i;
+    cs_free(it);
+    return CS_OK;
+}
+
 typedef struct {
     size_t *first;   /* n+1 bucket offsets by rank */
     uint32_t *tgt;   /* target index */
@@ -195,37 +533,76 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
     uint32_t **tn = cs_calloc(m, sizeof *tn);
     uint64_t **tk = cs_calloc(m, sizeof *tk);
     if (!tn || !tk) { st = CS_ENOMEM; goto done; }
-    /* one search per target, its entries kept in a block of their own */
+    /* targets in elimination-tree postorder, searched in lane blocks of LT (shared ancestors once per block);
+       each target's entries are kept in a block of their own */
+    uint32_t *post = cs_mallocarray(n ? n : 1, 4), *perm = cs_mallocarray(m, 4);
+    if (!post || !perm || (st = et_postorder(r, post)) || (st = loc_order(r, post, dst, NULL, m, perm))) {
+        cs_free(post); cs_free(perm);
+        if (!st) st = CS_ENOMEM;
+        goto done;
+    }
+    cs_free(post);
+    const uint32_t LT = 32;
+    size_t nblk = (m + LT - 1) / LT;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
-        if (!dist || !ex || !on || !ok) {
+        lanews lw;
+        int64_t *Eb = NULL;
+        size_t Ecap = 0;
+        int lwok = !lw_init(&lw, n);
+        if (!dist || !ex || !on || !ok || !lwok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
-        } else {
-            for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF;
         }
-#pragma omp for schedule(dynamic, 16)
-        for (size_t j = 0; j < m; j++) {
-            if (!dist || !ex || !on || !ok) continue;
-            seeds sd;
-            loc_seeds(r, &dst[j], 1, road_only, &sd);
-            uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, prune);
-            tn[j] = cs_mallocarray(c ? c : 1, 4);
-            tk[j] = cs_mallocarray(c ? c : 1, 8);
-            if (!tn[j] || !tk[j]) {
+        int dinit = 0; /* dist/ex are only touched by the scalar fallback (their pages stay unmapped otherwise) */
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblk; b++) {
+            if (!dist || !ex || !on || !ok || !lwok) continue;
+            size_t j0 = b * LT, bn = m - j0 < LT ? m - j0 : LT;
+            seeds sd[32];
+            for (size_t l = 0; l < bn; l++) loc_seeds(r, &dst[perm[j0 + l]], 1, road_only, &sd[l]);
+            int rc = lw_run(r, w, sd, (uint32_t)bn, LT, &lw, NULL);
+            if (rc == 0 && prune) rc = lw_prune(r, sw, &lw, &Eb, &Ecap);
+            if (rc < 0) {
 #pragma omp atomic write
                 st = CS_ENOMEM;
+                lw_reset(&lw);
                 continue;
             }
-            memcpy(tn[j], on, (size_t)c * 4);
-            memcpy(tk[j], ok, (size_t)c * 8);
-            cnt[j + 1] = c;
+            for (size_t l = 0; l < bn; l++) {
+                size_t j = perm[j0 + l];
+                uint32_t c = 0;
+                if (rc == 0) {
+                    uint64_t bit = UINT64_C(1) << (l % 64);
+                    for (uint32_t i = 0; i < lw.U; i++)
+                        if (lw.mk[2 * (size_t)i + l / 64] & bit) {
+                            on[c] = lw.un[i];
+                            ok[c++] = (uint64_t)lw.D[(size_t)i * LT + l];
+                        }
+                } else {
+                    if (!dinit) { for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF; dinit = 1; }
+                    c = walk(r, w, sw, &sd[l], dist, ex, on, ok, prune);
+                }
+                tn[j] = cs_mallocarray(c ? c : 1, 4);
+                tk[j] = cs_mallocarray(c ? c : 1, 8);
+                if (!tn[j] || !tk[j]) {
+#pragma omp atomic write
+                    st = CS_ENOMEM;
+                    continue;
+                }
+                memcpy(tn[j], on, (size_t)c * 4);
+                memcpy(tk[j], ok, (size_t)c * 8);
+                cnt[j + 1] = c;
+            }
+            lw_reset(&lw);
         }
-        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+        cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(Eb);
+        lw_free(&lw);
     }
+    cs_free(perm);
     if (st) goto done;
     for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
     size_t tot = cnt[m];
@@ -284,14 +661,9 @@ static cs_status validate(const cs_router *r, const cs_location *l, size_t k, co
     return CS_OK;
 }
 
-/* Sources per block of the lane kernel, and the key bounds that keep its signed sums exact. */
-#define BS_MAX 128
 #ifndef CS_RT_BLK_MB
 #define CS_RT_BLK_MB 8 /* row-block budget per thread: larger blocks measured slower at 10,000 targets */
 #endif
-#define LANE_LIMIT (UINT64_C(1) << 61)
-#define LANE_INF ((int64_t)1 << 62)
-
 typedef struct { uint32_t v, lane; uint64_t f; } lane_item;
 
 static int cmp_lane_item(const void *a, const void *b)
@@ -304,7 +676,7 @@ static int cmp_lane_item(const void *a, const void *b)
 /* blk[t*BS + l] = min(blk[t*BS + l], F[l] + key) over the bucket entries [b, e). Keys and F are below
    2^62, so the sums stay below 2^63 and the signed minimum is exact; unused lanes hold LANE_INF. */
 #define LANES_KERNEL(N)                                                                                      \
-    __attribute__((target_clones("avx2", "default"))) static void lanes_min_##N(                            \
+    __attribute__((target_clones("avx512f", "avx2", "default"))) static void lanes_min_##N(                            \
         int64_t *restrict blk, const uint32_t *restrict bt, const uint64_t *restrict bk, size_t b, size_t e,   \
         const int64_t *restrict F)                                                                           \
     {                                                                                                        \
@@ -375,6 +747,14 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     while (w * 2 <= BS_MAX && w * 2 <= BS) w *= 2; /* a power of two for the fixed-width kernels */
     BS = w;
     size_t nblocks = (n + BS - 1) / BS;
+    /* sources in elimination-tree postorder: a block's searches share more ancestors */
+    uint32_t *sperm = cs_mallocarray(n, 4), *post = cs_mallocarray(nn ? nn : 1, 4);
+    if (!sperm || !post || (st = et_postorder(r, post)) || (st = loc_order(r, post, src, NULL, n, sperm))) {
+        cs_free(sperm); cs_free(post);
+        if (!st) st = CS_ENOMEM;
+        goto done;
+    }
+    cs_free(post);
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
@@ -384,13 +764,16 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         uint64_t *row = cs_mallocarray(m * (size_t)(1 + two) * BS, 8);
         int64_t *blk = cs_mallocarray(m * (size_t)BS, 8);
         lane_item *items = cs_mallocarray((size_t)H * BS, sizeof *items);
-        int okmem = dist && ex && on && ok && row && blk && items;
+        lanews lw;
+        int64_t *Eb = NULL;
+        size_t Ecap = 0;
+        int lwok = !lw_init(&lw, nn);
+        int okmem = dist && ex && on && ok && row && blk && items && lwok;
         if (!okmem) {
 #pragma omp atomic write
             st = CS_ENOMEM;
-        } else {
-            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
         }
+        int dinit = 0; /* dist/ex are only touched by the scalar fallback */
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblocks; b++) {
             if (!okmem || cancel) continue;
@@ -399,15 +782,59 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 const size_t *bf = B[k].first;
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
-                int lanes = fast[k];
-                for (size_t l = 0; l < bn; l++) {
+                int lanes = fast[k], done_lanes = 0;
+                if (lanes) {
+                    /* the block's searches at once over their shared ancestors, then each bucket once */
+                    seeds sdl[BS_MAX];
+                    for (size_t l = 0; l < bn; l++) loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sdl[l]);
+                    int rc = lw_run(r, k ? r->r_up : r->w_up, sdl, (uint32_t)bn, (uint32_t)BS, &lw, NULL);
+                    if (rc == 0 && prune) rc = lw_prune(r, k ? r->r_dn : r->w_dn, &lw, &Eb, &Ecap);
+                    if (rc < 0) {
+#pragma omp atomic write
+                        st = CS_ENOMEM;
+                        cancel = 1;
+                    } else if (rc == 0) {
+                        for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
+                        for (uint32_t i = 0; i < lw.U; i++) {
+                            uint32_t v = lw.un[i];
+                            if (bf[v] == bf[v + 1]) continue;
+                            uint64_t m0 = lw.mk[2 * (size_t)i], m1 = lw.mk[2 * (size_t)i + 1];
+                            int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
+                            const int64_t *F = lw.D + (size_t)i * BS;
+                            if (pc >= 6) lanes_min(blk, bt, bk, bf[v], bf[v + 1], F, BS);
+                            else
+                                for (int q = 0; q < 2; q++)
+                                    for (uint64_t mm = q ? m1 : m0; mm; mm &= mm - 1) {
+                                        size_t l = (size_t)__builtin_ctzll(mm) + 64 * (size_t)q;
+                                        int64_t f = F[l];
+                                        for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                            int64_t x = f + (int64_t)bk[e];
+                                            int64_t *c = &blk[(size_t)bt[e] * BS + l];
+                                            if (x < *c) *c = x;
+                                        }
+                                    }
+                        }
+                        for (size_t l = 0; l < bn; l++) {
+                            uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
+                            for (size_t j = 0; j < m; j++) {
+                                int64_t x = blk[j * BS + l];
+                                rw[j] = x >= LANE_INF ? RT_INF : (uint64_t)x;
+                            }
+                        }
+                        done_lanes = 1;
+                    }
+                    lw_reset(&lw);
+                }
+                if (!done_lanes && !dinit) { for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF; dinit = 1; }
+                for (size_t l = 0; l < bn && !done_lanes; l++) {
                     seeds sd;
-                    loc_seeds(r, &src[i0 + l], 0, k, &sd);
+                    loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sd);
                     cnt[l] = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on + l * H,
                                   ok + l * H, prune);
                     for (uint32_t q = 0; q < cnt[l] && lanes; q++) lanes = ok[l * H + q] < LANE_LIMIT;
                 }
-                if (lanes) {
+                if (done_lanes) {
+                } else if (lanes) {
                     /* all sources of the block at once: each bucket is read once, BS rows updated per entry */
                     for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
                     size_t ni = 0;
@@ -460,7 +887,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                     }
                 }
                 for (size_t l = 0; l < bn; l++) {
-                    size_t i = i0 + l;
+                    size_t i = sperm[i0 + l];
                     uint64_t *rw = row + (l * (size_t)(1 + two) + (size_t)k) * m;
                     if (src[i].node == CS_INVALID_ID && src[i].seg != CS_INVALID_ID && nst) {
                         /* targets on the same segment */
@@ -479,7 +906,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             }
             for (size_t l = 0; l < bn; l++) {
                 const uint64_t *r0 = row + l * (size_t)(1 + two) * m, *r1 = r0 + m;
-                size_t base = (i0 + l) * m;
+                size_t base = (size_t)sperm[i0 + l] * m;
                 for (size_t j = 0; j < m; j++) {
                     uint64_t kk = r0[j];
                     int unr = kk == RT_INF;
@@ -505,7 +932,10 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             done_rows += bn;
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(row); cs_free(blk); cs_free(items);
+        lw_free(&lw);
+        cs_free(Eb);
     }
+    cs_free(sperm);
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
 done:
     buckets_free(&B[0]);
@@ -709,43 +1139,112 @@ static cs_status session_rows(cs_matrix_session *S, int k, const uint8_t *selrow
 }
 
 /* (Re)compute the search spaces selected (NULL = all) for metric k. */
-static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol)
+static int on_changed_seg(const cs_router *r, const cs_location *l, const uint8_t *segmark);
+
+/* (Re)compute the search spaces selected (NULL = all) for metric k. With lfirst (the changed arcs of the
+   last apply grouped by lower node) and segmark, the selected searches restart from their stored values
+   below their first node with a changed arc (values there depend only on unchanged arcs). */
+static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selrow, const uint8_t *selcol,
+                                const size_t *lfirst, const uint8_t *segmark)
 {
     const cs_router *r = S->r;
     uint32_t nn = r->n, H = 2 * r->et_height + 2;
     int nt = nthreads(S->opts.threads);
     cs_status st = CS_OK;
-    size_t tot = S->n + S->m;
+    enum { LB = 32 };
+    /* the selected sources and targets, each in elimination-tree postorder, searched in lane blocks */
+    uint32_t *idx[2] = {cs_mallocarray(S->n ? S->n : 1, 4), cs_mallocarray(S->m ? S->m : 1, 4)};
+    uint32_t *perm[2] = {cs_mallocarray(S->n ? S->n : 1, 4), cs_mallocarray(S->m ? S->m : 1, 4)};
+    uint32_t *post = cs_mallocarray(nn ? nn : 1, 4);
+    size_t cnt[2] = {0, 0};
+    if (!idx[0] || !idx[1] || !perm[0] || !perm[1] || !post) { st = CS_ENOMEM; goto out; }
+    for (size_t i = 0; i < S->n; i++)
+        if (!selrow || selrow[i]) idx[0][cnt[0]++] = (uint32_t)i;
+    for (size_t j = 0; j < S->m; j++)
+        if (!selcol || selcol[j]) idx[1][cnt[1]++] = (uint32_t)j;
+    if ((st = et_postorder(r, post)) || (st = loc_order(r, post, S->src, idx[0], cnt[0], perm[0])) ||
+        (st = loc_order(r, post, S->dst, idx[1], cnt[1], perm[1])))
+        goto out;
+    size_t nb0 = (cnt[0] + LB - 1) / LB, nb = nb0 + (cnt[1] + LB - 1) / LB;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
-        int okm = dist && ex && on && ok;
+        lanews lw;
+        int lwok = !lw_init(&lw, nn);
+        int okm = dist && ex && on && ok && lwok;
         if (!okm) {
 #pragma omp atomic write
             st = CS_ENOMEM;
-        } else
-            for (uint32_t i = 0; i < nn; i++) dist[i] = ex[i] = RT_INF;
-#pragma omp for schedule(dynamic, 8)
-        for (size_t q = 0; q < tot; q++) {
+        }
+        int dinit = 0; /* dist/ex are only touched by the scalar fallback */
+#pragma omp for schedule(dynamic, 1)
+        for (size_t q = 0; q < nb; q++) {
             if (!okm) continue;
-            cs_status s2;
-            if (q < S->n) {
-                if (selrow && !selrow[q]) continue;
-                s2 = ss_compute(r, &S->src[q], 0, k, dist, ex, on, ok, &S->ss[k][q]);
-            } else {
-                size_t j = q - S->n;
-                if (selcol && !selcol[j]) continue;
-                s2 = ss_compute(r, &S->dst[j], 1, k, dist, ex, on, ok, &S->ts[k][j]);
+            int dir = q >= nb0;
+            size_t q0 = (dir ? q - nb0 : q) * LB, bn = cnt[dir] - q0 < LB ? cnt[dir] - q0 : LB;
+            const cs_location *locs = dir ? S->dst : S->src;
+            sspace *sp = dir ? S->ts[k] : S->ss[k];
+            seeds sd[LB];
+            for (size_t l = 0; l < bn; l++) loc_seeds(r, &locs[perm[dir][q0 + l]], dir, k, &sd[l]);
+            const uint64_t *W = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+            uint32_t t0[LB], ocnt[LB];
+            const uint32_t *onode[LB];
+            const uint64_t *okey[LB];
+            lw_restart rs = {t0, ocnt, onode, okey};
+            for (size_t l = 0; l < bn && lfirst; l++) {
+                const sspace *o = &sp[perm[dir][q0 + l]];
+                onode[l] = o->node;
+                okey[l] = o->key;
+                ocnt[l] = o->n;
+                t0[l] = r->n;
+                if (on_changed_seg(r, &locs[perm[dir][q0 + l]], segmark)) t0[l] = 0;
+                else
+                    for (uint32_t e = 0; e < o->n; e++)
+                        if (lfirst[o->node[e]] != lfirst[o->node[e] + 1]) { t0[l] = o->node[e]; break; }
             }
-            if (s2) {
+            int rc = lw_run(r, W, sd, (uint32_t)bn, LB, &lw, lfirst ? &rs : NULL);
+            for (size_t l = 0; l < bn && rc >= 0; l++) {
+                uint32_t i = perm[dir][q0 + l];
+                cs_status s2 = CS_OK;
+                if (rc == 0) {
+                    uint32_t c = 0;
+                    uint64_t bit = UINT64_C(1) << (l % 64);
+                    for (uint32_t u = 0; u < lw.U; u++)
+                        if (lw.mk[2 * (size_t)u + l / 64] & bit) {
+                            on[c] = lw.un[u];
+                            ok[c++] = (uint64_t)lw.D[(size_t)u * LB + l];
+                        }
+                    ss_free(&sp[i]);
+                    sp[i].node = cs_mallocarray(c ? c : 1, 4);
+                    sp[i].key = cs_mallocarray(c ? c : 1, 8);
+                    if (!sp[i].node || !sp[i].key) { ss_free(&sp[i]); s2 = CS_ENOMEM; }
+                    else {
+                        memcpy(sp[i].node, on, (size_t)c * 4);
+                        memcpy(sp[i].key, ok, (size_t)c * 8);
+                        sp[i].n = c;
+                    }
+                } else {
+                    if (!dinit) { for (uint32_t v = 0; v < nn; v++) dist[v] = ex[v] = RT_INF; dinit = 1; }
+                    s2 = ss_compute(r, &locs[i], dir, k, dist, ex, on, ok, &sp[i]);
+                }
+                if (s2) {
 #pragma omp atomic write
-                st = s2;
+                    st = s2;
+                }
             }
+            if (rc < 0) {
+#pragma omp atomic write
+                st = CS_ENOMEM;
+            }
+            lw_reset(&lw);
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok);
+        lw_free(&lw);
     }
+out:
+    cs_free(idx[0]); cs_free(idx[1]); cs_free(perm[0]); cs_free(perm[1]); cs_free(post);
     return st;
 }
 
@@ -760,7 +1259,7 @@ static cs_status session_full(cs_matrix_session *S)
             if (!S->ss[k] || !S->ts[k] || !S->cell[k]) return CS_ENOMEM;
         }
         cs_status st;
-        if ((st = session_spaces(S, k, NULL, NULL)) || (st = session_rows(S, k, NULL, NULL))) return st;
+        if ((st = session_spaces(S, k, NULL, NULL, NULL, NULL)) || (st = session_rows(S, k, NULL, NULL))) return st;
     }
     S->rows_done = S->n;
     S->cols_done = S->m;
@@ -812,6 +1311,170 @@ static int on_changed_seg(const cs_router *r, const cs_location *l, const uint8_
     return l->node == CS_INVALID_ID && l->seg != CS_INVALID_ID && l->seg < r->nseg && segmark[l->seg];
 }
 
+/*
+ * Search from rank x0 on the metric before the last apply (dir 0 forward with upward weights, 1 backward
+ * with downward weights), valid when that apply only raised weights: the current weights plus each
+ * logged arc at its old weight (min(new, old) = old). dense (n entries, RT_INF) receives the distances;
+ * the visited ranks are written to vis (et_height entries) and their count returned.
+ */
+static uint32_t walk_old(const cs_router *r, int k, int dir, uint32_t x0, const size_t *lfirst, const uint32_t *lidx,
+                         uint64_t *dense, uint32_t *vis)
+{
+    const uint64_t *W = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+    const uint64_t *O = dir == 0 ? r->log_up[k] : r->log_dn[k];
+    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    uint32_t c = 0;
+    dense[x0] = 0;
+    for (uint32_t x = x0; x != CS_INVALID_ID; x = r->parent[x]) {
+        vis[c++] = x;
+        uint64_t d = dense[x];
+        if (d == RT_INF) continue;
+        for (uint32_t e = fu[x]; e < fu[x + 1]; e++) {
+            uint64_t nk = rt_add(d, W[e]);
+            if (nk < dense[hd[e]]) dense[hd[e]] = nk;
+        }
+        for (size_t t = lfirst[x]; t < lfirst[x + 1]; t++) {
+            uint32_t li = lidx[t], e = r->log_arc[k][li];
+            uint64_t nk = rt_add(d, O[li]);
+            if (nk < dense[hd[e]]) dense[hd[e]] = nk;
+        }
+    }
+    return c;
+}
+
+/* Distance through the meeting nodes of a stored search space and a dense opposite search. */
+static uint64_t ss_meet(const sspace *s, const uint64_t *dense)
+{
+    uint64_t best = RT_INF;
+    for (uint32_t q = 0; q < s->n; q++) {
+        uint64_t d = dense[s->node[q]];
+        if (d == RT_INF) continue;
+        uint64_t x = rt_add(s->key[q], d);
+        if (x < best) best = x;
+    }
+    return best;
+}
+
+/*
+ * Cell-level change test of metric k after an apply that only raised weights (closures, slower times):
+ * a cell can change only if one of its optimal routes used a changed segment u-v, i.e. its old value
+ * equals d(s,u) + old(u->v) + d(v,t) or d(s,v) + old(v->u) + d(u,t) with the old distances (found by
+ * meeting the stored, still old, search spaces with old-metric searches from u and v). Any other cell
+ * keeps an optimal route whose weight did not change, and no route got shorter. Marks the cells to
+ * recompute in bits (row-major); rows and columns of points on a changed segment are marked whole.
+ */
+static cs_status cell_marks(cs_matrix_session *S, int k, const size_t *lfirst, const uint32_t *lidx,
+                            const uint8_t *segmark, uint64_t *bits)
+{
+    const cs_router *r = S->r;
+    size_t n = S->n, m = S->m;
+    uint64_t *A[2] = {cs_mallocarray(n ? n : 1, 8), cs_mallocarray(n ? n : 1, 8)}; /* d(s_i, u), d(s_i, v) */
+    uint64_t *Z[2] = {cs_mallocarray(m ? m : 1, 8), cs_mallocarray(m ? m : 1, 8)}; /* d(u, t_j), d(v, t_j) */
+    uint64_t *dense = cs_mallocarray(r->n ? r->n : 1, 8);
+    uint32_t *vis = cs_mallocarray(r->et_height + 1, 4);
+    cs_status st = CS_OK;
+    if (!A[0] || !A[1] || !Z[0] || !Z[1] || !dense || !vis) { st = CS_ENOMEM; goto out; }
+    for (uint32_t v = 0; v < r->n; v++) dense[v] = RT_INF;
+    int nt = nthreads(S->opts.threads);
+    int big = (uint64_t)n * m >= (UINT64_C(1) << 19); /* small matrices: a parallel region costs more */
+    for (size_t q = 0; q < r->log_nseg; q++) {
+        uint32_t sg = r->log_seg[q];
+        if (sg >= r->nseg || r->seg_u[sg] == r->seg_v[sg] || (k && rt_nonroad_mode(r->seg_mode[sg]))) continue;
+        uint64_t kf = r->log_old_fwd[q] == CS_NO_TIME ? RT_INF : rt_key(r->log_old_fwd[q], r->seg_len[sg]);
+        uint64_t kb = r->log_old_bwd[q] == CS_NO_TIME ? RT_INF : rt_key(r->log_old_bwd[q], r->seg_len[sg]);
+        if (kf == RT_INF && kb == RT_INF) continue;
+        uint32_t end[2] = {r->rank[r->seg_u[sg]], r->rank[r->seg_v[sg]]};
+        for (int x = 0; x < 2; x++) {
+            uint32_t c = walk_old(r, k, 1, end[x], lfirst, lidx, dense, vis);
+#pragma omp parallel for num_threads(nt) schedule(static) if (big)
+            for (size_t i = 0; i < n; i++) A[x][i] = ss_meet(&S->ss[k][i], dense);
+            for (uint32_t t = 0; t < c; t++) dense[vis[t]] = RT_INF;
+            c = walk_old(r, k, 0, end[x], lfirst, lidx, dense, vis);
+#pragma omp parallel for num_threads(nt) schedule(static) if (big)
+            for (size_t j = 0; j < m; j++) Z[x][j] = ss_meet(&S->ts[k][j], dense);
+            for (uint32_t t = 0; t < c; t++) dense[vis[t]] = RT_INF;
+        }
+        /* rows in 64-cell words so that no two threads write the same word */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 16) if (big)
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t *row = S->cell[k] + i * m;
+            uint64_t f = rt_add(A[0][i], kf), b = rt_add(A[1][i], kb);
+            if (f == RT_INF && b == RT_INF) continue;
+            for (size_t j = 0; j < m; j++) {
+                uint64_t c = row[j];
+                if (c == RT_INF) continue;
+                if ((f != RT_INF && rt_add(f, Z[1][j]) == c) || (b != RT_INF && rt_add(b, Z[0][j]) == c)) {
+                    size_t bit = i * m + j;
+#pragma omp atomic update
+                    bits[bit / 64] |= UINT64_C(1) << (bit % 64);
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (on_changed_seg(r, &S->src[i], segmark))
+            for (size_t j = 0; j < m; j++) bits[(i * m + j) / 64] |= UINT64_C(1) << ((i * m + j) % 64);
+    for (size_t j = 0; j < m; j++)
+        if (on_changed_seg(r, &S->dst[j], segmark))
+            for (size_t i = 0; i < n; i++) bits[(i * m + j) / 64] |= UINT64_C(1) << ((i * m + j) % 64);
+out:
+    cs_free(A[0]); cs_free(A[1]); cs_free(Z[0]); cs_free(Z[1]); cs_free(dense); cs_free(vis);
+    return st;
+}
+
+/* Recompute the marked cells of metric k from the (updated) stored search spaces. */
+static cs_status cells_recompute(cs_matrix_session *S, int k, const uint64_t *bits, size_t *rows, size_t *cols)
+{
+    const cs_router *r = S->r;
+    size_t n = S->n, m = S->m;
+    int nt = nthreads(S->opts.threads);
+    cs_status st = CS_OK;
+    uint8_t *colhit = cs_calloc(m ? m : 1, 1);
+    if (!colhit) return CS_ENOMEM;
+    size_t nrows = 0;
+    int big = (uint64_t)n * m >= (UINT64_C(1) << 19);
+#pragma omp parallel num_threads(nt) reduction(+ : nrows) if (big)
+    {
+        uint64_t *dense = cs_mallocarray(r->n ? r->n : 1, 8);
+        if (!dense) {
+#pragma omp atomic write
+            st = CS_ENOMEM;
+        } else
+            for (uint32_t v = 0; v < r->n; v++) dense[v] = RT_INF;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t i = 0; i < n; i++) {
+            if (!dense) continue;
+            int any = 0;
+            for (size_t j = 0; j < m && !any; j++) any = (bits[(i * m + j) / 64] >> ((i * m + j) % 64)) & 1;
+            if (!any) continue;
+            nrows++;
+            const sspace *si = &S->ss[k][i];
+            for (uint32_t q = 0; q < si->n; q++) dense[si->node[q]] = si->key[q];
+            const cs_location *a = &S->src[i];
+            for (size_t j = 0; j < m; j++) {
+                if (!((bits[(i * m + j) / 64] >> ((i * m + j) % 64)) & 1)) continue;
+#pragma omp atomic write
+                colhit[j] = 1;
+                uint64_t v = ss_meet(&S->ts[k][j], dense);
+                const cs_location *b = &S->dst[j];
+                if (a->node == CS_INVALID_ID && a->seg != CS_INVALID_ID && b->node == CS_INVALID_ID && b->seg == a->seg) {
+                    uint64_t d = same_seg(r, a, b, k);
+                    if (d < v) v = d;
+                }
+                S->cell[k][i * m + j] = v;
+            }
+            for (uint32_t q = 0; q < si->n; q++) dense[si->node[q]] = RT_INF;
+        }
+        cs_free(dense);
+    }
+    size_t nc = 0;
+    for (size_t j = 0; j < m; j++) nc += colhit[j];
+    cs_free(colhit);
+    if (*rows < nrows) *rows = nrows;
+    if (*cols < nc) *cols = nc;
+    return st;
+}
+
 cs_status cs_matrix_session_update(cs_matrix_session *S)
 {
     const cs_router *r = S->r;
@@ -821,9 +1484,17 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
     cs_status st = CS_OK;
     uint8_t *segmark = cs_calloc(r->nseg ? r->nseg : 1, 1);
     uint8_t *selrow = cs_calloc(S->n ? S->n : 1, 1), *selcol = cs_calloc(S->m ? S->m : 1, 1);
-    size_t *lfirst = cs_calloc((size_t)r->n + 2, sizeof *lfirst);
+    /* per metric: the changed arcs grouped by lower node (lfk[k][x] .. lfk[k][x + 1] in lidx) */
+    size_t *lfk[2] = {cs_calloc((size_t)r->n + 2, sizeof(size_t)), cs_calloc((size_t)r->n + 2, sizeof(size_t))};
+    size_t *lfirst = NULL;
     uint32_t *lidx = NULL;
-    if (!segmark || !selrow || !selcol || !lfirst) { st = CS_ENOMEM; goto out; }
+    /* cell-level test when the apply only raised weights of a few segments (one bit per cell and metric) */
+    int cellmode = r->log_increase && r->log_nseg <= 16;
+    uint64_t *bits[2] = {NULL, NULL};
+    size_t nbits = (S->n * S->m + 63) / 64;
+    if (!segmark || !selrow || !selcol || !lfk[0] || !lfk[1]) { st = CS_ENOMEM; goto out; }
+    for (int k = 0; k < 1 + S->two && cellmode; k++)
+        if (!(bits[k] = cs_calloc(nbits ? nbits : 1, 8))) { st = CS_ENOMEM; goto out; }
     for (size_t q = 0; q < r->log_nseg; q++)
         if (r->log_seg[q] < r->nseg) segmark[r->log_seg[q]] = 1;
     /* rows/columns whose searches see a changed arc, or whose point lies on a changed segment */
@@ -832,7 +1503,7 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
         cs_free(lidx);
         lidx = cs_mallocarray(nl ? nl : 1, 4);
         if (!lidx) { st = CS_ENOMEM; goto out; }
-        memset(lfirst, 0, ((size_t)r->n + 2) * sizeof *lfirst);
+        lfirst = lfk[k];
         /* changed arcs grouped by their lower node */
         uint32_t *tails = cs_mallocarray(nl ? nl : 1, 4);
         if (!tails) { st = CS_ENOMEM; goto out; }
@@ -877,19 +1548,29 @@ cs_status cs_matrix_session_update(cs_matrix_session *S)
             cs_free(dense);
         }
         if (st) goto out;
+        /* the stored spaces are still those of the old metric here */
+        if (cellmode && (st = cell_marks(S, k, lfirst, lidx, segmark, bits[k]))) goto out;
     }
+    size_t rows = 0, cols = 0;
     for (int k = 0; k < 1 + S->two && !st; k++) {
-        if ((st = session_spaces(S, k, selrow, selcol))) break;
-        st = session_rows(S, k, selrow, selcol);
+        if ((st = session_spaces(S, k, selrow, selcol, lfk[k], segmark))) break;
+        if (cellmode) st = cells_recompute(S, k, bits[k], &rows, &cols);
+        else st = session_rows(S, k, selrow, selcol);
     }
     if (!st) {
         S->rows_done = S->cols_done = 0;
-        for (size_t i = 0; i < S->n; i++) S->rows_done += selrow[i];
-        for (size_t j = 0; j < S->m; j++) S->cols_done += selcol[j];
+        if (cellmode) {
+            S->rows_done = rows;
+            S->cols_done = cols;
+        } else {
+            for (size_t i = 0; i < S->n; i++) S->rows_done += selrow[i];
+            for (size_t j = 0; j < S->m; j++) S->cols_done += selcol[j];
+        }
         S->gen = r->gen;
     }
 out:
-    cs_free(segmark); cs_free(selrow); cs_free(selcol); cs_free(lfirst); cs_free(lidx);
+    cs_free(segmark); cs_free(selrow); cs_free(selcol); cs_free(lfk[0]); cs_free(lfk[1]); cs_free(lidx);
+    cs_free(bits[0]); cs_free(bits[1]);
     return st;
 }
 

@@ -53,8 +53,10 @@ struct cs_router {
     size_t log_n[2], log_cap[2];
     uint32_t *log_arc[2];  /* per metric (0 all modes, 1 road only): changed arcs ... */
     uint64_t *log_up[2], *log_dn[2]; /* ... with their weights before the change */
-    uint32_t *log_seg;     /* changed or added segments */
+    uint32_t *log_seg;     /* changed or added segments (log_nseg; one allocation with the next two) */
+    uint32_t *log_old_fwd, *log_old_bwd; /* their times before the apply (CS_NO_TIME for added ones) */
     size_t log_nseg;
+    int log_increase;      /* the last apply only raised times or closed directions (no additions) */
 };
 
 /* csr.c */
