@@ -10,3 +10,6 @@ echo "$B/bench_routing"
 cc -O2 -Wall -Wextra -fopenmp -I"$S/include" -I"$S/src/graph" "$S/bench/routing/perfect_exp.c" "$B/libcitysys.a" \
   $(pkg-config --libs gdal proj jansson igraph cairo) -lreadosm -lglpk -lm -o "$B/perfect_exp"
 echo "$B/perfect_exp"
+cc -O2 -Wall -Wextra -fopenmp -I"$S/include" -I"$S/src/graph" "$S/bench/routing/perfect_rand.c" "$B/libcitysys.a" \
+  $(pkg-config --libs gdal proj jansson igraph cairo) -lreadosm -lglpk -lm -o "$B/perfect_rand"
+echo "$B/perfect_rand"
