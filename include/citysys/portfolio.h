@@ -117,11 +117,19 @@ CS_API cs_status cs_portfolio_frontier(const cs_portfolio_problem *p, const cs_p
                                        size_t nb, const double *epsilons, size_t ne, cs_frontier_point **out);
 CS_API void cs_frontier_free(cs_frontier_point *f, size_t n);
 
-/** Sensitivity: seeded draws of unit-cost multipliers and model draws (callback draw = 1..ndraws). */
+/** Sensitivity: seeded draws of unit-cost multipliers and model draws (callback draw = 1..ndraws). The central
+ *  portfolio (draw 0) is selected with p->user; the draws, in parallel when so->users is given. The progress
+ *  callback of o is called from one thread only. */
 typedef struct cs_sensitivity_opts {
     size_t ndraws;            /**< e.g. 200 */
     uint64_t seed;
     double cost_low, cost_high; /**< uniform multiplier range on capital and annual costs (default 0.8–1.5) */
+    size_t threads;           /**< with `users`: draws run in parallel on this many threads (<= 1: serial) */
+    void *const *users;       /**< optional, `threads` entries: users[t] replaces p->user for the draws run by thread t —
+                                   independent model instances (borrowed). Each draw runs whole on one thread and the
+                                   results are gathered in draw order, so they are the same whatever the thread count
+                                   provided the model's result depends only on (selected, draw) and the sequence of
+                                   evaluations of that draw. NULL = serial with p->user. */
 } cs_sensitivity_opts;
 
 typedef struct cs_sensitivity_result {
