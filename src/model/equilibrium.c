@@ -530,6 +530,8 @@ cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *bas
                 k = 0.0;
             else if (isinf(a)) /* no baseline trade: the level cost enters directly */
                 k = pow(b, -th) * c0[i] / Phi[j];
+            else if (b == a) /* unchanged pair: tau_hat = 1, pow(1, -theta) = 1 exactly (the same bits, one pow less) */
+                k = pow(a, -th) * c0[i] / Phi[j];
             else /* pi_ij * tau_hat_ij^-theta */
                 k = pow(a, -th) * c0[i] / Phi[j] * pow(b / a, -th);
             Ki[j] = k;

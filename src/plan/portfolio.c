@@ -259,6 +259,33 @@ static void sort_by_ratio(const ctx *c, size_t *order, size_t m, const double *e
     }
 }
 
+/* The guard covers every affordable single project, evaluated exactly (not only those the first step's screen
+ * evaluated alone); eff1[j] NaN = not evaluated yet. sel is all zeros on entry and on return. */
+static cs_status guard_singles(ctx *c, uint8_t *sel, double *g1, double *eff1, size_t *single_io)
+{
+    const cs_portfolio_problem *p = c->p;
+    size_t k = p->k, single = *single_io;
+    cs_status st = CS_OK;
+    for (size_t j = 0; j < k && !st; j++) {
+        if (!isnan(eff1[j])) continue;
+        sel[j] = 1;
+        int afford = affordable(c, sel);
+        double obj = 0, eff = 0;
+        int feas = 0;
+        if (afford) st = eval_sel(c, sel, &obj, &eff, &feas);
+        sel[j] = 0;
+        if (st || !afford) continue;
+        g1[j] = feas ? obj : -INFINITY;
+        eff1[j] = eff;
+        if (feas && obj > 0 && (single == SIZE_MAX || obj > g1[single] || (obj == g1[single] && name_less(p, j, single))))
+            single = j;
+        if (c->o->progress.fn && c->o->progress.fn(c->o->progress.user, "portfolio: single projects (guard)", (double)j + 1, (double)k))
+            st = cs_error_set(CS_ECANCELED, "cancelled");
+    }
+    *single_io = single;
+    return st;
+}
+
 /*
  * Plain greedy with exact re-evaluation (docs/portfolio.md, "Methods"): at each step the affordable
  * candidates are ranked by estimated gain per cost — the first-order estimate of the callback at the
@@ -378,6 +405,9 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
             if (!use_est || !tried) break;
             if (q1 < m && !(est[order[q1]] > 0)) break;
         }
+        /* the first step (empty portfolio): every other affordable single project alone, for the guard — here, where
+           the model's state is that of the empty portfolio (a model may evaluate single projects faster there) */
+        if (npick == 0 && (st = guard_singles(c, sel, g1, eff1, &single))) goto done;
         if (pick == SIZE_MAX) break;
         sel[pick] = 1;
         marginal[pick] = pick_obj - cur;
@@ -392,28 +422,8 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
             goto done;
         }
     }
-    /* the guard covers every affordable single project, evaluated exactly (not only those the first step's
-       screen evaluated alone) */
-    for (size_t j = 0; j < k; j++) {
-        if (!isnan(eff1[j])) continue;
-        memset(sel, 0, k);
-        sel[j] = 1;
-        int afford = affordable(c, sel);
-        double obj = 0, eff = 0;
-        int feas = 0;
-        if (afford) st = eval_sel(c, sel, &obj, &eff, &feas);
-        sel[j] = 0;
-        if (st) goto done;
-        if (!afford) continue;
-        g1[j] = feas ? obj : -INFINITY;
-        eff1[j] = eff;
-        if (feas && obj > 0 && (single == SIZE_MAX || obj > g1[single] || (obj == g1[single] && name_less(p, j, single))))
-            single = j;
-        if (c->o->progress.fn && c->o->progress.fn(c->o->progress.user, "portfolio: single projects (guard)", (double)j + 1, (double)k)) {
-            st = cs_error_set(CS_ECANCELED, "cancelled");
-            goto done;
-        }
-    }
+    /* whatever the first step left: every affordable single project, evaluated exactly, for the guard */
+    if ((st = guard_singles(c, sel, g1, eff1, &single))) goto done;
     /* restore the greedy's selection (sel is only cleared below if the guard wins) */
     memset(sel, 0, k);
     for (size_t q = 0; q < npick; q++) sel[pick_order[q]] = 1;

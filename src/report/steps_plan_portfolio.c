@@ -712,7 +712,11 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         double tr, td, tc, te, tx;
         size_t nf, nr;
         pf_model_timing(m, &tr, &td, &tc, &te, &tx, &nf, &nr);
-        json_object_set_new(js, "model_runs", json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f}", "evaluations", (json_int_t)ev,
+        size_t nwarm, nit, nwit;
+        pf_model_solver_counts(m, &nwarm, &nit, &nwit);
+        json_object_set_new(js, "model_runs", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f}", "evaluations", (json_int_t)ev,
+                                                        "warm_starts", (json_int_t)nwarm, "solver_iterations", (json_int_t)nit,
+                                                        "warm_solver_iterations", (json_int_t)nwit, "workers", (json_int_t)pf_model_workers(m),
                                                         "estimates", (json_int_t)es, "calibrations", (json_int_t)ca,
                                                         "fast_path_evaluations", (json_int_t)nf, "router_matrices", (json_int_t)nr,
                                                         "seconds_routing", tr, "seconds_one_to_all", td, "seconds_cost",

@@ -54,7 +54,7 @@ struct pf_worker {
     size_t ring_next;
     uint64_t seq;
     double *ash, *bsh;
-    size_t evals, memo, calibrations, warm;
+    size_t evals, memo, calibrations, warm, iters, warm_iters;
     double t_eq;
 };
 
@@ -844,6 +844,32 @@ static void cost_cache_clear(pf_model *m)
     }
 }
 
+/* cs_cost_iceberg(cost) computed from the draw's baseline iceberg matrix: entries whose cost equals the
+ * baseline's keep the baseline's τ (the same function of the same number: the same bits), the others are
+ * mapped with cs_cost_tau as cs_cost_iceberg does. A portfolio changes few pairs, so most pow calls go. */
+static cs_status iceberg_from_base(const pf_worker *w, const cs_matrix *cost, cs_matrix **out)
+{
+    const pf_model *m = w->m;
+    size_t n = m->n;
+    if (!m->cost0 || cost->rows != n || cost->cols != n) return cs_cost_iceberg(cost, &w->cpd, out);
+    cs_matrix *t = NULL;
+    cs_status st = cs_matrix_clone(w->tau0, &t);
+    if (st) return st;
+    const double *c = cost->v, *c0 = m->cost0->v;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            size_t q = i * n + j;
+            if (c[q] == c0[q]) continue;
+            if (c[q] < 0) {
+                cs_matrix_free(t);
+                return cs_error_set(CS_EINVAL, "iceberg: negative cost %g from %s to %s", c[q], m->s.ids[i], m->s.ids[j]);
+            }
+            t->v[q] = i == j ? 1.0 : cs_cost_tau(c[q], &w->cpd);
+        }
+    *out = t;
+    return CS_OK;
+}
+
 /* Exact evaluation of `sel` under draw `draw`, on worker w. */
 static cs_status eval_sel(pf_worker *w, const uint8_t *sel, int draw, double *y)
 {
@@ -866,7 +892,7 @@ static cs_status eval_sel(pf_worker *w, const uint8_t *sel, int draw, double *y)
 #pragma omp critical(pf_shared)
     st = cost_of(m, sel, &cost);
     double t0 = now_s();
-    if (!st) st = cs_cost_iceberg(cost, &w->cpd, &tau);
+    if (!st) st = iceberg_from_base(w, cost, &tau);
     cs_matrix_free(cost);
     cs_eq_state *after = NULL;
     const cs_eq_state *init = st ? NULL : warm_start(w, sel, draw);
@@ -883,7 +909,11 @@ static cs_status eval_sel(pf_worker *w, const uint8_t *sel, int draw, double *y)
     cs_eq_change_free(chg);
     w->t_eq += now_s() - t0;
     w->evals++;
-    if (!st) ring_push(w, sel, draw, after, y);
+    if (!st) {
+        w->iters += (size_t)after->iterations;
+        if (init) w->warm_iters += (size_t)after->iterations;
+        ring_push(w, sel, draw, after, y);
+    }
     else cs_eq_state_free(after);
     return st;
 }
@@ -1028,9 +1058,12 @@ cs_status pf_model_anchor(pf_model *m, const uint8_t *selected, int draw)
     return st;
 }
 
-size_t pf_model_warm_starts(const pf_model *m)
+void pf_model_solver_counts(const pf_model *m, size_t *warm, size_t *iterations, size_t *warm_iterations)
 {
-    size_t x = 0;
-    for (size_t t = 0; t < m->nw; t++) x += m->w[t].warm;
-    return x;
+    *warm = *iterations = *warm_iterations = 0;
+    for (size_t t = 0; t < m->nw; t++) {
+        *warm += m->w[t].warm;
+        *iterations += m->w[t].iters;
+        *warm_iterations += m->w[t].warm_iters;
+    }
 }

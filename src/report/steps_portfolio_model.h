@@ -71,8 +71,8 @@ size_t pf_model_workers(const pf_model *m);
 pf_worker *pf_model_worker(pf_model *m, size_t t);
 /** cs_portfolio_eval_fn with user = pf_worker. */
 cs_status pf_worker_eval(void *user, const uint8_t *selected, size_t k, int draw, double *y_after);
-/** Counterfactuals started from a nearby equilibrium (warm starts) so far. */
-size_t pf_model_warm_starts(const pf_model *m);
+/** Counterfactuals started from a nearby equilibrium (warm starts), solver iterations in all and in the warm starts. */
+void pf_model_solver_counts(const pf_model *m, size_t *warm, size_t *iterations, size_t *warm_iterations);
 
 /** Seconds spent routing (router matrices), in one-to-all searches, building costs, in the model, in estimates;
  *  evaluations on the fast path (no routing) and router matrices computed. */
