@@ -52,7 +52,8 @@ typedef struct cs_portfolio_problem {
 } cs_portfolio_problem;
 
 typedef enum cs_portfolio_method {
-    CS_PORTFOLIO_GREEDY = 0,     /**< plain greedy on exact marginal gain per cost, guarded by the best single project */
+    CS_PORTFOLIO_GREEDY = 0,     /**< plain greedy on exact marginal gain per cost, guarded by the best single project
+                                      (every affordable candidate is evaluated alone: k extra evaluations at most) */
     CS_PORTFOLIO_EXHAUSTIVE = 1, /**< every subset within the budget (k <= 20) */
     CS_PORTFOLIO_AUTO = 2        /**< exhaustive when k <= 12, greedy otherwise */
 } cs_portfolio_method;
@@ -85,7 +86,8 @@ typedef struct cs_portfolio_result {
     double theil_before, theil_after; /**< population-weighted Theil L (MLD) of the per-person outcome */
     cs_appraisal appraisal;   /**< of the portfolio, with annual benefit = efficiency_gain */
     size_t evaluations;       /**< model evaluations used */
-    double single_best_objective; /**< objective of the best affordable single project (the greedy guard) */
+    double single_best_objective; /**< objective of the best affordable single project (the greedy guard: every
+                                       affordable candidate evaluated alone, exactly) */
     int guard_used;           /**< 1 if the best single project beat the greedy sequence */
     size_t *order;            /**< greedy: the selected projects in the order picked (n_selected entries, owned);
                                    exhaustive: by index */
