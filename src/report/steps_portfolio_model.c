@@ -26,7 +26,15 @@ typedef struct pf_op {
 } pf_op;
 
 #define PF_RING 64
-#define PF_CCACHE 48
+#define PF_CCACHE 1024                  /* cached portfolio costs (as differences from the baseline cost) */
+#define PF_CCACHE_ENTRIES (16u << 20)  /* at most this many stored differences in all (≈ 200 MB) */
+typedef struct pf_cc {
+    uint8_t *sel;
+    uint32_t *idx;  /* pairs whose cost differs from the baseline's (bitwise) */
+    double *val;
+    size_t nnz;
+    int used;
+} pf_cc;
 #define PF_NMAX_STACK 1024
 typedef struct pf_ring {
     uint8_t *sel;
@@ -104,9 +112,8 @@ struct pf_model {
     cs_matrix *costA;        /* generalised cost at the anchor */
     /* generalised cost per portfolio (draw-independent), round robin: the sensitivity draws revisit the same
        portfolios under other parameters */
-    uint8_t *cc_sel[PF_CCACHE];
-    cs_matrix *cc_cost[PF_CCACHE];
-    size_t cc_next, cc_hits;
+    pf_cc cc[PF_CCACHE];
+    size_t cc_next, cc_hits, cc_total;
     pf_worker *w;            /* nw workers */
     size_t nw;
     size_t fast, routings;
@@ -233,8 +240,9 @@ void pf_model_free(pf_model *m)
     cs_matrix_free(m->cost0);
     cs_matrix_free(m->costA);
     for (size_t q = 0; q < PF_CCACHE; q++) {
-        cs_free(m->cc_sel[q]);
-        cs_matrix_free(m->cc_cost[q]);
+        cs_free(m->cc[q].sel);
+        cs_free(m->cc[q].idx);
+        cs_free(m->cc[q].val);
     }
     cs_free(m->anchor_sel);
     cs_free(m->D);
@@ -808,10 +816,12 @@ static cs_status cost_of(pf_model *m, const uint8_t *sel, cs_matrix **cost)
     int same = m->anchor_ok && !memcmp(sel, m->anchor_sel, m->k);
     double t0 = now_s();
     size_t chit = SIZE_MAX;
-    for (size_t q = 0; q < PF_CCACHE && chit == SIZE_MAX; q++)
-        if (m->cc_cost[q] && !memcmp(m->cc_sel[q], sel, m->k)) chit = q;
+    for (size_t q = 0; m->cost0 && q < PF_CCACHE && chit == SIZE_MAX; q++)
+        if (m->cc[q].used && !memcmp(m->cc[q].sel, sel, m->k)) chit = q;
     if (chit != SIZE_MAX) {
-        st = cs_matrix_clone(m->cc_cost[chit], cost);
+        /* the baseline cost with the stored differences: the same bits as when it was computed */
+        st = cs_matrix_clone(m->cost0, cost);
+        for (size_t e = 0; !st && e < m->cc[chit].nnz; e++) (*cost)->v[m->cc[chit].idx[e]] = m->cc[chit].val[e];
         m->cc_hits++;
     } else if ((same || (j1 != SIZE_MAX && fast_ok_for(m, j1))) && m->fast_ok) {
         cs_matrix *t = NULL;
@@ -823,13 +833,43 @@ static cs_status cost_of(pf_model *m, const uint8_t *sel, cs_matrix **cost)
         st = set_state(m, sel);
         if (!st) st = cost_now(m, cost);
     }
-    if (!st && chit == SIZE_MAX) {
+    if (!st && chit == SIZE_MAX && m->cost0 && (*cost)->rows * (*cost)->cols == m->cost0->rows * m->cost0->cols) {
+        const double *c = (*cost)->v, *c0 = m->cost0->v;
+        size_t nn = m->n * m->n, nnz = 0;
+        for (size_t q = 0; q < nn; q++) nnz += memcmp(&c[q], &c0[q], sizeof *c) != 0;
+        /* room: drop entries round robin until the new one fits the budget of stored differences */
         size_t q = m->cc_next;
+        for (size_t tries = 0; tries < PF_CCACHE && m->cc[q].used && m->cc_total + nnz > PF_CCACHE_ENTRIES; tries++) {
+            m->cc_total -= m->cc[q].nnz;
+            m->cc[q].used = 0;
+            q = (q + 1) % PF_CCACHE;
+        }
+        q = m->cc_next;
         m->cc_next = (m->cc_next + 1) % PF_CCACHE;
-        cs_matrix_free(m->cc_cost[q]);
-        m->cc_cost[q] = NULL;
-        if (!m->cc_sel[q]) m->cc_sel[q] = cs_malloc(m->k + 1);
-        if (m->cc_sel[q] && !cs_matrix_clone(*cost, &m->cc_cost[q])) memcpy(m->cc_sel[q], sel, m->k);
+        pf_cc *e = &m->cc[q];
+        if (e->used) m->cc_total -= e->nnz;
+        e->used = 0;
+        cs_free(e->idx);
+        cs_free(e->val);
+        e->idx = NULL;
+        e->val = NULL;
+        if (!e->sel) e->sel = cs_malloc(m->k + 1);
+        if (m->cc_total + nnz <= PF_CCACHE_ENTRIES && e->sel) {
+            e->idx = cs_mallocarray(nnz + 1, sizeof *e->idx);
+            e->val = cs_mallocarray(nnz + 1, sizeof *e->val);
+            if (e->idx && e->val) {
+                size_t z = 0;
+                for (size_t r = 0; r < nn; r++)
+                    if (memcmp(&c[r], &c0[r], sizeof *c)) {
+                        e->idx[z] = (uint32_t)r;
+                        e->val[z++] = c[r];
+                    }
+                e->nnz = nnz;
+                memcpy(e->sel, sel, m->k);
+                e->used = 1;
+                m->cc_total += nnz;
+            }
+        }
     }
     m->t_cost += now_s() - t0;
     return st;
@@ -839,8 +879,8 @@ static cs_status cost_of(pf_model *m, const uint8_t *sel, cs_matrix **cost)
 static void cost_cache_clear(pf_model *m)
 {
     for (size_t q = 0; q < PF_CCACHE; q++) {
-        cs_matrix_free(m->cc_cost[q]);
-        m->cc_cost[q] = NULL;
+        if (m->cc[q].used) m->cc_total -= m->cc[q].nnz;
+        m->cc[q].used = 0;
     }
 }
 
