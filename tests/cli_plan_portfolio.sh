@@ -38,6 +38,12 @@ fi
 # same input, same output (no cache)
 "$CITYSYS" plan portfolio "$P" -o "$CS_TMP/out2" --no-cache -q >/dev/null
 check 'cmp -s "$CS_TMP/out/portfolio_projects.csv" "$CS_TMP/out2/portfolio_projects.csv" && cmp -s "$CS_TMP/out/portfolio_sensitivity.csv" "$CS_TMP/out2/portfolio_sensitivity.csv"'
+# the same numbers whatever the thread count (the draws run one per thread; warm starts chosen per draw)
+for nt in 1 3; do
+    OMP_WAIT_POLICY=passive OMP_NUM_THREADS=$nt "$CITYSYS" plan portfolio "$P" -o "$CS_TMP/t$nt" --no-cache -q >/dev/null
+    check 'cmp -s "$CS_TMP/out/portfolio_projects.csv" "$CS_TMP/t$nt/portfolio_projects.csv" && cmp -s "$CS_TMP/out/portfolio_sensitivity.csv" "$CS_TMP/t$nt/portfolio_sensitivity.csv" && cmp -s "$CS_TMP/out/portfolio_frontier.csv" "$CS_TMP/t$nt/portfolio_frontier.csv"'
+done
+check '$PY -c "import json,sys; j=json.load(open(\"$CS_TMP/t3/portfolio.json\")); sys.exit(0 if j[\"model_runs\"][\"workers\"]==3 else 1)"'
 # exhaustive search (6 candidates) is at least as good as greedy, within the same budget
 "$CITYSYS" plan portfolio "$P" --budgets 3e8 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '[ $? -eq 0 ]'

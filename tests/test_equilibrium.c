@@ -640,6 +640,52 @@ static void test_helpers(void)
     cs_eq_aggregate_free(ag);
 }
 
+/* warm start (cs_eq_counterfactual_from): the same equilibrium to the tolerance as a cold solve, in fewer
+ * iterations from a nearby solution; init = NULL is bitwise the cold solve */
+static void test_warm_start(void)
+{
+    for (int variant = 0; variant < 3; variant++) {
+        int n = 40;
+        cs_eq_params p;
+        cs_eq_params_default(&p);
+        p.tol = 1e-10;
+        if (variant == 2) p.mobility = CS_EQ_IMPERFECT;
+        uint32_t g[40];
+        double L[40], w[40];
+        observed(n, L, w);
+        for (int i = 0; i < n; i++) g[i] = (uint32_t)(i % (variant == 1 ? 3 : 1));
+        cs_matrix *t = make_tau(n, 1, 2.0, 4), *t1 = tau_lowered(t, 0.3), *t2 = tau_lowered(t1, 0.01);
+        cs_eq_model *m;
+        cs_eq_state *s0;
+        CHECK_OK(cs_eq_calibrate(&p, (size_t)n, g, L, w, t, NULL, &m, &s0));
+        for (int h = 0; h < 2; h++) {
+            cs_eq_state *near = NULL, *cold = NULL, *warm = NULL, *same = NULL;
+            CHECK_OK(cs_eq_counterfactual(m, s0, t, t1, (cs_eq_horizon)h, NULL, NULL, 0, NULL, &near));
+            CHECK_OK(cs_eq_counterfactual(m, s0, t, t2, (cs_eq_horizon)h, NULL, NULL, 0, NULL, &cold));
+            CHECK_OK(cs_eq_counterfactual_from(m, s0, t, t2, (cs_eq_horizon)h, NULL, NULL, 0, near, NULL, &warm));
+            CHECK_OK(cs_eq_counterfactual_from(m, s0, t, t2, (cs_eq_horizon)h, NULL, NULL, 0, NULL, NULL, &same));
+            if (!near || !cold || !warm || !same) continue;
+            double e1 = max_rel(cold->w, warm->w, n), e2 = max_rel(cold->L, warm->L, n), e3 = max_rel(cold->P, warm->P, n),
+                   e4 = max_rel(cold->W, warm->W, n);
+            if (!(e1 < 1e-8 && e2 < 1e-8 && e3 < 1e-8 && e4 < 1e-8))
+                fprintf(stderr, "warm vs cold variant %d h %d: %g %g %g %g\n", variant, h, e1, e2, e3, e4);
+            CHECK(e1 < 1e-8 && e2 < 1e-8 && e3 < 1e-8 && e4 < 1e-8);
+            if (warm->iterations > cold->iterations) fprintf(stderr, "warm %d cold %d iterations (variant %d h %d)\n", warm->iterations, cold->iterations, variant, h);
+            CHECK(warm->iterations <= cold->iterations);
+            CHECK(!memcmp(same->w, cold->w, sizeof(double) * n) && !memcmp(same->L, cold->L, sizeof(double) * n));
+            cs_eq_state_free(near);
+            cs_eq_state_free(cold);
+            cs_eq_state_free(warm);
+            cs_eq_state_free(same);
+        }
+        cs_eq_model_free(m);
+        cs_eq_state_free(s0);
+        cs_matrix_free(t);
+        cs_matrix_free(t1);
+        cs_matrix_free(t2);
+    }
+}
+
 int main(void)
 {
     test_helpers();
@@ -650,6 +696,7 @@ int main(void)
     test_scaling();
     test_roundtrip();
     test_hat_vs_levels();
+    test_warm_start();
     test_oracle();
     test_lower_costs();
     test_threads();

@@ -236,8 +236,59 @@ static void more_tests(const double *pop)
     }
 }
 
+/* a misleading estimate for the linear model: est[p] per project */
+typedef struct lin_est_model {
+    lin_model lm; /* first: lin_eval reads it */
+    const double *est;
+} lin_est_model;
+
+static cs_status lin_estimate(void *user, const uint8_t *sel, size_t k, int draw, const uint8_t *want, double *dy)
+{
+    const lin_est_model *m = user;
+    (void)sel, (void)draw;
+    for (size_t p = 0; p < k; p++) dy[p] = want[p] ? m->est[p] : 0;
+    return CS_OK;
+}
+
+/* The guard covers every affordable single project: D (cost 10, gain 100) is ranked last by the estimate, so
+ * the screen (1) never evaluates it alone; the greedy buys B then C (gain 5 each, cost 1) and D no longer fits.
+ * Hand-worked: greedy sequence 10, D alone 100 > 10, so the result is {D} with guard_used. */
+static void test_guard_all_singles(void)
+{
+    const double a[3] = {5, 5, 100}, est[3] = {50, 40, 1};
+    double cap[3] = {1, 1, 10}, popl[1] = {1}, yb[1] = {1000};
+    cs_project_costs ck[3];
+    for (int p = 0; p < 3; p++) ck[p] = (cs_project_costs){&cap[p], 1, 0, 30};
+    const char *nms[3] = {"B", "C", "D"};
+    lin_est_model lm = {{a, 3}, est};
+    cs_portfolio_problem pl = {1, popl, yb, NULL, NULL, 3, nms, ck, lin_eval, &lm, lin_estimate};
+    cs_portfolio_opts o;
+    cs_portfolio_opts_default(&o);
+    o.budget = 10;
+    o.screen = 1;
+    cs_portfolio_result *r = NULL;
+    CHECK_OK(cs_portfolio_select(&pl, &o, &r));
+    if (!r) return;
+    CHECK(r->guard_used == 1);
+    CHECK(r->n_selected == 1 && r->selected[2] == 1 && !r->selected[0] && !r->selected[1]);
+    CHECK_NEAR(r->objective, 100, 1e-9);
+    CHECK_NEAR(r->single_best_objective, 100, 1e-9);
+    CHECK(r->order[0] == 2);
+    CHECK_NEAR(r->marginal[2], 100, 1e-9);
+    CHECK(r->capital <= o.budget);
+    cs_portfolio_result_free(r);
+    /* with a budget of 12 the greedy sequence B, C, then D fits (gain 110): no guard */
+    o.budget = 12;
+    CHECK_OK(cs_portfolio_select(&pl, &o, &r));
+    if (!r) return;
+    CHECK(r->guard_used == 0 && r->n_selected == 3);
+    CHECK_NEAR(r->objective, 110, 1e-9);
+    cs_portfolio_result_free(r);
+}
+
 int main(void)
 {
+    test_guard_all_singles();
     /* Atkinson EDE by hand */
     double yy[2] = {1, 4};
     CHECK_NEAR(cs_atkinson_ede(yy, NULL, 2, 0), 2.5, 1e-15);
@@ -360,7 +411,7 @@ int main(void)
     CHECK(!g->selected[0]);
     cs_portfolio_result_free(g);
     /* sensitivity: deterministic with a seed */
-    cs_sensitivity_opts so = {20, 7, 0.8, 1.5};
+    cs_sensitivity_opts so = {20, 7, 0.8, 1.5, 0, NULL};
     o.theil_must_not_rise = 0;
     m.a[1][0] = 10;
     cs_sensitivity_result *s1, *s2;

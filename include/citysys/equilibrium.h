@@ -180,6 +180,21 @@ CS_API cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *b
                                       const double *b_shift, unsigned flags, cs_diag *diag, cs_eq_state **out);
 
 /**
+ * cs_eq_counterfactual with a starting guess (warm start): the fixed-point
+ * iteration starts from init's income per head w and population L (init a
+ * state of the same model and size, e.g. the counterfactual of a nearby
+ * scenario; borrowed, may be NULL = start from the baseline, exactly
+ * cs_eq_counterfactual). The solution is the same equilibrium to the solver
+ * tolerance (params.tol on the max |log change| of w, P and L): only the
+ * number of iterations changes. Under uniqueness conditions the fixed point is
+ * unique, so any positive start converges to it.
+ */
+CS_API cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *baseline, const cs_matrix *tau,
+                                           cs_matrix *tau_after, cs_eq_horizon horizon, const double *a_shift,
+                                           const double *b_shift, unsigned flags, const cs_eq_state *init,
+                                           cs_diag *diag, cs_eq_state **out);
+
+/**
  * Welfare comparison of two equilibria of the same model (docs: "Welfare").
  * Per city: hats (after/before) of w, L, P, real income, welfare W; the
  * welfare change of the baseline residents (short run: W_hat of their city;

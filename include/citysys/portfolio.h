@@ -52,7 +52,8 @@ typedef struct cs_portfolio_problem {
 } cs_portfolio_problem;
 
 typedef enum cs_portfolio_method {
-    CS_PORTFOLIO_GREEDY = 0,     /**< plain greedy on exact marginal gain per cost, guarded by the best single project */
+    CS_PORTFOLIO_GREEDY = 0,     /**< plain greedy on exact marginal gain per cost, guarded by the best single project
+                                      (every affordable candidate is evaluated alone: k extra evaluations at most) */
     CS_PORTFOLIO_EXHAUSTIVE = 1, /**< every subset within the budget (k <= 20) */
     CS_PORTFOLIO_AUTO = 2        /**< exhaustive when k <= 12, greedy otherwise */
 } cs_portfolio_method;
@@ -85,7 +86,8 @@ typedef struct cs_portfolio_result {
     double theil_before, theil_after; /**< population-weighted Theil L (MLD) of the per-person outcome */
     cs_appraisal appraisal;   /**< of the portfolio, with annual benefit = efficiency_gain */
     size_t evaluations;       /**< model evaluations used */
-    double single_best_objective; /**< objective of the best affordable single project (the greedy guard) */
+    double single_best_objective; /**< objective of the best affordable single project (the greedy guard: every
+                                       affordable candidate evaluated alone, exactly) */
     int guard_used;           /**< 1 if the best single project beat the greedy sequence */
     size_t *order;            /**< greedy: the selected projects in the order picked (n_selected entries, owned);
                                    exhaustive: by index */
@@ -117,11 +119,19 @@ CS_API cs_status cs_portfolio_frontier(const cs_portfolio_problem *p, const cs_p
                                        size_t nb, const double *epsilons, size_t ne, cs_frontier_point **out);
 CS_API void cs_frontier_free(cs_frontier_point *f, size_t n);
 
-/** Sensitivity: seeded draws of unit-cost multipliers and model draws (callback draw = 1..ndraws). */
+/** Sensitivity: seeded draws of unit-cost multipliers and model draws (callback draw = 1..ndraws). The central
+ *  portfolio (draw 0) is selected with p->user; the draws, in parallel when so->users is given. The progress
+ *  callback of o is called from one thread only. */
 typedef struct cs_sensitivity_opts {
     size_t ndraws;            /**< e.g. 200 */
     uint64_t seed;
     double cost_low, cost_high; /**< uniform multiplier range on capital and annual costs (default 0.8–1.5) */
+    size_t threads;           /**< with `users`: draws run in parallel on this many threads (<= 1: serial) */
+    void *const *users;       /**< optional, `threads` entries: users[t] replaces p->user for the draws run by thread t —
+                                   independent model instances (borrowed). Each draw runs whole on one thread and the
+                                   results are gathered in draw order, so they are the same whatever the thread count
+                                   provided the model's result depends only on (selected, draw) and the sequence of
+                                   evaluations of that draw. NULL = serial with p->user. */
 } cs_sensitivity_opts;
 
 typedef struct cs_sensitivity_result {

@@ -283,6 +283,16 @@ static void aa_step(aa_state *A, double *z, const double *g, double res)
     }
 }
 
+/* M row update: T[b] += pa * pb[b] * y / d for b < m (the same expression, in the same order, as the scalar
+ * sum it replaces; no contraction under -std=c17). Compiled twice as row_kernel. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void coarse_row(double *restrict T, const double *restrict pb, double pa, double y, double d, size_t m)
+{
+    for (size_t b = 0; b < m; b++) T[b] += pa * pb[b] * y / d;
+}
+
 /*
  * Coarse correction of the wage level of each cluster G (s_G multiplies w in
  * G; L fixed): one Newton step on F_G = log S_G(s) - log(s_G Y_G) with
@@ -306,14 +316,31 @@ static int coarse_wage(const double *phi, size_t G, size_t n, const uint32_t *gr
         SG[a] = t;
         delta[a] = -(log(t) - log(YG[a]));
     }
+    /* M_GH: the j loop outermost (phi transposed), one accumulator per (G, H) pair; every pair still sums its
+       terms in increasing j with the same expression, so the result is bitwise that of a j-innermost loop,
+       without its serial dependency on one accumulator */
+    double *phiT = cs_mallocarray(G * n + G * G + 1, sizeof *phiT), *M = phiT ? phiT + G * n : NULL;
+    if (phiT) {
+        for (size_t a = 0; a < G; a++)
+            for (size_t j = 0; j < n; j++) phiT[j * G + a] = phi[a * n + j];
+        for (size_t q = 0; q < G * G; q++) M[q] = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            const double *pj = phiT + j * G, y = Yc[j], d = Phi[j] * Phi[j];
+            for (size_t a = 0; a < G; a++) coarse_row(M + a * G, pj, pj[a], y, d, a + 1);
+        }
+    }
     for (size_t a = 0; a < G; a++)
         for (size_t b = 0; b <= a; b++) {
-            const double *pa = phi + a * n, *pb = phi + b * n;
             double t = 0.0;
-            for (size_t j = 0; j < n; j++) t += pa[j] * pb[j] * Yc[j] / (Phi[j] * Phi[j]);
+            if (phiT) t = M[a * G + b];
+            else {
+                const double *pa = phi + a * n, *pb = phi + b * n;
+                for (size_t j = 0; j < n; j++) t += pa[j] * pb[j] * Yc[j] / (Phi[j] * Phi[j]);
+            }
             J[a * G + b] += theta * t;
             if (a != b) J[b * G + a] += theta * t;
         }
+    cs_free(phiT);
     for (size_t a = 0; a < G; a++)
         for (size_t b = 0; b < G; b++)
             J[a * G + b] = J[a * G + b] / SG[a] - (a == b) * (1.0 + theta) + 1.0 / (double)G;

@@ -468,8 +468,24 @@ cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *base, co
                                cs_matrix *tau_after, cs_eq_horizon horizon, const double *a_shift,
                                const double *b_shift, unsigned flags, cs_diag *diag, cs_eq_state **out)
 {
+    return cs_eq_counterfactual_from(m, base, tau, tau_after, horizon, a_shift, b_shift, flags, NULL, diag, out);
+}
+
+cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *base, const cs_matrix *tau,
+                                    cs_matrix *tau_after, cs_eq_horizon horizon, const double *a_shift,
+                                    const double *b_shift, unsigned flags, const cs_eq_state *init, cs_diag *diag,
+                                    cs_eq_state **out)
+{
     *out = NULL;
     if (!m || !base) return cs_error_set(CS_EINVAL, "equilibrium: model or baseline is NULL");
+    if (init && (init->n != m->n || init->ngroups != m->ngroups))
+        return cs_error_set(CS_EINVAL, "equilibrium: starting guess has %zu cities, model %zu", init->n, m->n);
+    if (init)
+        for (size_t i = 0; i < init->n; i++)
+            if (!(init->w[i] > 0) || !(init->L[i] > 0) || !isfinite(init->w[i]) || !isfinite(init->L[i])) {
+                init = NULL; /* not a usable start: the baseline */
+                break;
+            }
     const size_t n = m->n;
     const cs_eq_params *p = &m->params;
     cs_status st = cs_eq_params_check(p);
@@ -514,6 +530,8 @@ cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *base, co
                 k = 0.0;
             else if (isinf(a)) /* no baseline trade: the level cost enters directly */
                 k = pow(b, -th) * c0[i] / Phi[j];
+            else if (b == a) /* unchanged pair: tau_hat = 1, pow(1, -theta) = 1 exactly (the same bits, one pow less) */
+                k = pow(a, -th) * c0[i] / Phi[j];
             else /* pi_ij * tau_hat_ij^-theta */
                 k = pow(a, -th) * c0[i] / Phi[j] * pow(b / a, -th);
             Ki[j] = k;
@@ -523,8 +541,9 @@ cs_status cs_eq_counterfactual(const cs_eq_model *m, const cs_eq_state *base, co
         const double a = a_shift ? a_shift[i] : 1.0, b = b_shift ? b_shift[i] : 1.0;
         logp[i] = log(a) + log(base->w[i]) - p->alpha * log(base->L[i]);
         logq[i] = log(base->W[i]) + log(b) - log(base->w[i]) - p->beta * log(base->L[i]);
-        s->w[i] = base->w[i];
-        s->L[i] = base->L[i];
+        s->w[i] = init ? init->w[i] : base->w[i];
+        /* the short run keeps the baseline population (nobody moves) */
+        s->L[i] = init && horizon == CS_EQ_LONG_RUN ? init->L[i] : base->L[i];
     }
     double *gpop = cs_calloc(m->ngroups, sizeof *gpop);
     if (!gpop) {

@@ -1,9 +1,13 @@
 /* portfolio.c: greedy and exhaustive portfolio selection, frontier, sensitivity (docs/portfolio.md). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "citysys/alloc.h"
 #include "citysys/portfolio.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 void cs_portfolio_opts_default(cs_portfolio_opts *o)
 {
@@ -64,6 +68,7 @@ typedef struct ctx {
     double *cost_mult; /* per project multiplier (sensitivity), NULL = 1 */
     int draw;
     size_t evals;
+    void *user;       /* the model callback's user pointer (p->user, or a thread's own model) */
 } ctx;
 
 static double capital_of(const ctx *c, size_t j)
@@ -98,7 +103,7 @@ static int affordable(const ctx *c, const uint8_t *sel)
 static cs_status eval_sel(ctx *c, const uint8_t *sel, double *obj, double *eff, int *feasible)
 {
     const cs_portfolio_problem *p = c->p;
-    cs_status st = p->eval(p->user, sel, p->k, c->draw, c->y);
+    cs_status st = p->eval(c->user, sel, p->k, c->draw, c->y);
     c->evals++;
     if (st) return st;
     for (size_t i = 0; i < p->n; i++)
@@ -138,6 +143,7 @@ static cs_status ctx_init(ctx *c, const cs_portfolio_problem *p, const cs_portfo
     memset(c, 0, sizeof *c);
     c->p = p;
     c->o = o;
+    c->user = p ? p->user : NULL;
     if (!p || !p->pop || !p->y_base || !p->eval || (p->k && (!p->costs || !p->names)))
         return cs_error_set(CS_EINVAL, "portfolio: population, baseline outcome, costs, names and a model are required");
     if (!(o->epsilon >= 0)) return cs_error_set(CS_EINVAL, "portfolio: inequality aversion must be >= 0");
@@ -253,6 +259,33 @@ static void sort_by_ratio(const ctx *c, size_t *order, size_t m, const double *e
     }
 }
 
+/* The guard covers every affordable single project, evaluated exactly (not only those the first step's screen
+ * evaluated alone); eff1[j] NaN = not evaluated yet. sel is all zeros on entry and on return. */
+static cs_status guard_singles(ctx *c, uint8_t *sel, double *g1, double *eff1, size_t *single_io)
+{
+    const cs_portfolio_problem *p = c->p;
+    size_t k = p->k, single = *single_io;
+    cs_status st = CS_OK;
+    for (size_t j = 0; j < k && !st; j++) {
+        if (!isnan(eff1[j])) continue;
+        sel[j] = 1;
+        int afford = affordable(c, sel);
+        double obj = 0, eff = 0;
+        int feas = 0;
+        if (afford) st = eval_sel(c, sel, &obj, &eff, &feas);
+        sel[j] = 0;
+        if (st || !afford) continue;
+        g1[j] = feas ? obj : -INFINITY;
+        eff1[j] = eff;
+        if (feas && obj > 0 && (single == SIZE_MAX || obj > g1[single] || (obj == g1[single] && name_less(p, j, single))))
+            single = j;
+        if (c->o->progress.fn && c->o->progress.fn(c->o->progress.user, "portfolio: single projects (guard)", (double)j + 1, (double)k))
+            st = cs_error_set(CS_ECANCELED, "cancelled");
+    }
+    *single_io = single;
+    return st;
+}
+
 /*
  * Plain greedy with exact re-evaluation (docs/portfolio.md, "Methods"): at each step the affordable
  * candidates are ranked by estimated gain per cost — the first-order estimate of the callback at the
@@ -279,6 +312,7 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
     }
     for (size_t j = 0; j < k; j++) {
         g1[j] = -INFINITY;
+        eff1[j] = NAN; /* NaN: not evaluated alone yet */
         marginal[j] = marg_eff[j] = NAN;
     }
     memcpy(ycur, p->y_base, n * sizeof *ycur);
@@ -371,6 +405,9 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
             if (!use_est || !tried) break;
             if (q1 < m && !(est[order[q1]] > 0)) break;
         }
+        /* the first step (empty portfolio): every other affordable single project alone, for the guard — here, where
+           the model's state is that of the empty portfolio (a model may evaluate single projects faster there) */
+        if (npick == 0 && (st = guard_singles(c, sel, g1, eff1, &single))) goto done;
         if (pick == SIZE_MAX) break;
         sel[pick] = 1;
         marginal[pick] = pick_obj - cur;
@@ -385,6 +422,11 @@ static cs_status select_greedy(ctx *c, uint8_t *best_sel, double *best_obj, doub
             goto done;
         }
     }
+    /* whatever the first step left: every affordable single project, evaluated exactly, for the guard */
+    if ((st = guard_singles(c, sel, g1, eff1, &single))) goto done;
+    /* restore the greedy's selection (sel is only cleared below if the guard wins) */
+    memset(sel, 0, k);
+    for (size_t q = 0; q < npick; q++) sel[pick_order[q]] = 1;
     *single_obj = single == SIZE_MAX ? 0 : g1[single];
     *guard = 0;
     if (single != SIZE_MAX && g1[single] > cur) {
@@ -623,9 +665,8 @@ cs_status cs_portfolio_sensitivity(const cs_portfolio_problem *p, const cs_portf
     cs_status st = ctx_init(&c, p, &o);
     cs_sensitivity_result *r = cs_calloc(1, sizeof *r);
     double *npv = cs_mallocarray((k ? k : 1) * D, sizeof *npv), *pnpv = cs_mallocarray(D, sizeof *pnpv);
-    double *mult = cs_mallocarray(k ? k : 1, sizeof *mult);
-    uint8_t *central = cs_calloc(k ? k : 1, 1), *one = cs_calloc(k ? k : 1, 1);
-    if (!st && (!r || !npv || !pnpv || !mult || !central || !one)) st = CS_ENOMEM;
+    uint8_t *central = cs_calloc(k ? k : 1, 1);
+    if (!st && (!r || !npv || !pnpv || !central)) st = CS_ENOMEM;
     if (!st) {
         r->k = k;
         r->ndraws = D;
@@ -644,39 +685,99 @@ cs_status cs_portfolio_sensitivity(const cs_portfolio_problem *p, const cs_portf
             cs_portfolio_result_free(cr);
         }
     }
-    size_t npos = 0;
-    for (size_t d = 1; d <= D && !st; d++) {
-        for (size_t j = 0; j < k; j++) mult[j] = lo + (hi - lo) * ((double)(splitmix(&rng) >> 11) / 9007199254740992.0);
-        c.cost_mult = mult;
-        c.draw = (int)d;
-        cs_portfolio_result *rr;
-        st = select_with(&c, &rr);
-        if (st) break;
-        for (size_t j = 0; j < k; j++) r->select_freq[j] += rr->selected[j];
-        cs_portfolio_result_free(rr);
-        for (size_t j = 0; j < k && !st; j++) {
-            memset(one, 0, k);
-            one[j] = 1;
-            cs_portfolio_result *sr;
-            if (alloc_result(k, &sr)) st = CS_ENOMEM;
-            else {
-                st = fill_result(&c, one, sr);
-                npv[j * D + d - 1] = sr->appraisal.npv;
-                cs_portfolio_result_free(sr);
+    /* cost multipliers of every draw, drawn in draw order before any work: the same whatever the threads */
+    double *mults = st ? NULL : cs_mallocarray((k ? k : 1) * D, sizeof *mults);
+    uint8_t *dsel = st ? NULL : cs_calloc((k ? k : 1) * D, 1);
+    if (!st && (!mults || !dsel)) st = CS_ENOMEM;
+    for (size_t d = 0; !st && d < D; d++)
+        for (size_t j = 0; j < k; j++) mults[d * k + j] = lo + (hi - lo) * ((double)(splitmix(&rng) >> 11) / 9007199254740992.0);
+    int T = so && so->users && so->threads > 1 ? (int)so->threads : 1;
+    if ((size_t)T > D) T = (int)D;
+    cs_status fst = CS_OK;          /* first failure, by draw number */
+    size_t fdraw = SIZE_MAX, done = 0;
+    char fmsg[1024] = "";
+    int stop = st != CS_OK;
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        ctx ct = c;
+        ct.y = cs_mallocarray(p->n ? p->n : 1, sizeof *ct.y);
+        uint8_t *one_t = cs_calloc(k ? k : 1, 1);
+        if (T > 1) ct.user = so->users[t];
+        cs_status tst = ct.y && one_t ? CS_OK : CS_ENOMEM;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t d = 1; d <= D; d++) {
+            int halt;
+#pragma omp atomic read
+            halt = stop;
+            if (halt) continue;
+            cs_status ds = tst;
+            ct.cost_mult = mults + (d - 1) * k;
+            ct.draw = (int)d;
+            cs_portfolio_result *rr = NULL;
+            if (!ds) ds = select_with(&ct, &rr);
+            if (!ds) memcpy(dsel + (d - 1) * k, rr->selected, k);
+            cs_portfolio_result_free(rr);
+            for (size_t j = 0; j < k && !ds; j++) {
+                memset(one_t, 0, k);
+                one_t[j] = 1;
+                cs_portfolio_result *sr;
+                if (alloc_result(k, &sr)) ds = CS_ENOMEM;
+                else {
+                    ds = fill_result(&ct, one_t, sr);
+                    npv[j * D + d - 1] = sr->appraisal.npv;
+                    cs_portfolio_result_free(sr);
+                }
+            }
+            if (!ds) {
+                cs_portfolio_result *pr;
+                if (alloc_result(k, &pr)) ds = CS_ENOMEM;
+                else {
+                    ds = fill_result(&ct, central, pr);
+                    pnpv[d - 1] = pr->n_selected ? pr->appraisal.npv : 0;
+                    cs_portfolio_result_free(pr);
+                }
+            }
+            size_t ndone;
+#pragma omp critical(cs_pf_sens)
+            {
+                if (ds && d < fdraw) {
+                    fdraw = d;
+                    fst = ds;
+                    snprintf(fmsg, sizeof fmsg, "%s", cs_error_last()->message);
+                }
+                ndone = ++done;
+            }
+            if (ds) {
+#pragma omp atomic write
+                stop = 1;
+            }
+            /* progress from the first thread only (the callback need not be thread-safe) */
+            if (!ds && t == 0 && o.progress.fn && o.progress.fn(o.progress.user, "sensitivity draws", (double)ndone, (double)D)) {
+#pragma omp critical(cs_pf_sens)
+                if (fdraw == SIZE_MAX) {
+                    fdraw = 0;
+                    fst = CS_ECANCELED;
+                    snprintf(fmsg, sizeof fmsg, "cancelled");
+                }
+#pragma omp atomic write
+                stop = 1;
             }
         }
-        if (st) break;
-        cs_portfolio_result *pr;
-        if (alloc_result(k, &pr)) st = CS_ENOMEM;
-        else {
-            st = fill_result(&c, central, pr);
-            pnpv[d - 1] = pr->n_selected ? pr->appraisal.npv : 0;
-            if (pnpv[d - 1] > 0) npos++;
-            cs_portfolio_result_free(pr);
-        }
-        if (!st && o.progress.fn && o.progress.fn(o.progress.user, "sensitivity draws", (double)d, (double)D))
-            st = cs_error_set(CS_ECANCELED, "cancelled");
+        cs_free(ct.y);
+        cs_free(one_t);
     }
+    if (!st && fst) st = fst == CS_ENOMEM && !*fmsg ? CS_ENOMEM : cs_error_set(fst, "%s", fmsg);
+    size_t npos = 0;
+    for (size_t d = 0; !st && d < D; d++) {
+        for (size_t j = 0; j < k; j++) r->select_freq[j] += dsel[d * k + j];
+        if (pnpv[d] > 0) npos++;
+    }
+    cs_free(mults);
+    cs_free(dsel);
     if (!st) {
         for (size_t j = 0; j < k; j++) {
             r->select_freq[j] /= (double)D;
@@ -698,9 +799,7 @@ cs_status cs_portfolio_sensitivity(const cs_portfolio_problem *p, const cs_portf
     }
     cs_free(npv);
     cs_free(pnpv);
-    cs_free(mult);
     cs_free(central);
-    cs_free(one);
     ctx_free(&c);
     return st;
 }

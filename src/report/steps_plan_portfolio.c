@@ -304,7 +304,7 @@ static cs_status pf_hash(const cs_run_ctx *ctx, cs_sha256 *h)
 /* ------------------------------------------------------------ sensitivity pool: a sub-problem */
 
 typedef struct pool_user {
-    pf_model *m;
+    pf_worker *w;
     size_t k, kp;
     const size_t *idx; /* pool -> candidate */
     uint8_t *full;
@@ -315,7 +315,7 @@ static cs_status pool_eval(void *user, const uint8_t *sel, size_t kp, int draw, 
     pool_user *u = user;
     memset(u->full, 0, u->k);
     for (size_t q = 0; q < kp; q++) u->full[u->idx[q]] = sel[q];
-    return pf_model_eval(u->m, u->full, u->k, draw, y);
+    return pf_worker_eval(u->w, u->full, u->k, draw, y);
 }
 
 /* ------------------------------------------------------------ outputs */
@@ -638,7 +638,12 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         const char **pnm = cs_mallocarray(kp, sizeof *pnm);
         cs_project_costs *pcs = cs_mallocarray(kp, sizeof *pcs);
         uint8_t *full = cs_calloc(k, 1);
-        if (!idx || !pnm || !pcs || !full) st = CS_ENOMEM;
+        /* one model worker per thread for the draws (docs/portfolio.md, "Performance") */
+        size_t nw = pf_model_workers(m);
+        pool_user *pus = cs_calloc(nw, sizeof *pus);
+        void **users = cs_calloc(nw, sizeof *users);
+        uint8_t *fulls = cs_calloc(nw * k + 1, 1);
+        if (!idx || !pnm || !pcs || !full || !pus || !users || !fulls) st = CS_ENOMEM;
         double Kp = 0;
         for (size_t q = 0; !st && q < kp; q++) {
             idx[q] = main->order[q];
@@ -646,7 +651,11 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
             pcs[q] = pf_model_costs(m)[idx[q]];
             for (size_t y = 0; y < pcs[q].n_capital; y++) Kp += pcs[q].capital[y];
         }
-        pool_user pu = {m, k, kp, idx, full};
+        pool_user pu = {pf_model_worker(m, 0), k, kp, idx, full};
+        for (size_t t = 0; !st && t < nw; t++) {
+            pus[t] = (pool_user){pf_model_worker(m, t), k, kp, idx, fulls + t * k};
+            users[t] = &pus[t];
+        }
         cs_portfolio_problem pp = {n, c->population, pf_model_y_base(m), reg, rw, kp, pnm, pcs, pool_eval, &pu, NULL};
         cs_portfolio_opts po = o;
         po.budget = Kp;
@@ -654,7 +663,7 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         po.screen = g.sens_screen;
         po.n_budget_years = 0;
         po.budget_by_year = NULL;
-        cs_sensitivity_opts so = {g.draws, g.seed, g.r_cost[0], g.r_cost[1]};
+        cs_sensitivity_opts so = {g.draws, g.seed, g.r_cost[0], g.r_cost[1], nw, (void *const *)users};
         cs_sensitivity_result *sr = NULL;
         /* the pool's projects alone (every draw evaluates them) on the fast path: anchor at no project */
         if (!st) {
@@ -693,6 +702,9 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         cs_free(pnm);
         cs_free(pcs);
         cs_free(full);
+        cs_free(pus);
+        cs_free(users);
+        cs_free(fulls);
     }
     if (!st && m) {
         size_t ev, es, ca;
@@ -700,7 +712,11 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         double tr, td, tc, te, tx;
         size_t nf, nr;
         pf_model_timing(m, &tr, &td, &tc, &te, &tx, &nf, &nr);
-        json_object_set_new(js, "model_runs", json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f}", "evaluations", (json_int_t)ev,
+        size_t nwarm, nit, nwit;
+        pf_model_solver_counts(m, &nwarm, &nit, &nwit);
+        json_object_set_new(js, "model_runs", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f}", "evaluations", (json_int_t)ev,
+                                                        "warm_starts", (json_int_t)nwarm, "solver_iterations", (json_int_t)nit,
+                                                        "warm_solver_iterations", (json_int_t)nwit, "workers", (json_int_t)pf_model_workers(m),
                                                         "estimates", (json_int_t)es, "calibrations", (json_int_t)ca,
                                                         "fast_path_evaluations", (json_int_t)nf, "router_matrices", (json_int_t)nr,
                                                         "seconds_routing", tr, "seconds_one_to_all", td, "seconds_cost",

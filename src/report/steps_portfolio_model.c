@@ -16,6 +16,9 @@
 #include <time.h>
 #include "citysys/alloc.h"
 #include "citysys/network.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 typedef struct pf_op {
     uint32_t mseg;     /* index into the managed segments */
@@ -23,14 +26,45 @@ typedef struct pf_op {
 } pf_op;
 
 #define PF_RING 64
-#define PF_CCACHE 48
+#define PF_CCACHE 1024                  /* cached portfolio costs (as differences from the baseline cost) */
+#define PF_CCACHE_ENTRIES (16u << 20)  /* at most this many stored differences in all (≈ 200 MB) */
+typedef struct pf_cc {
+    uint8_t *sel;
+    uint32_t *idx;  /* pairs whose cost differs from the baseline's (bitwise) */
+    double *val;
+    size_t nnz;
+    int used;
+} pf_cc;
 #define PF_NMAX_STACK 1024
 typedef struct pf_ring {
     uint8_t *sel;
     int draw;
+    uint64_t seq;      /* push number: the most recent of equally near states is the warm start */
     cs_eq_state *eq;
     double *y;
 } pf_ring;
+
+/*
+ * A worker: the per-draw part of the model (calibrated baseline under the draw's parameters, recent
+ * equilibria for memoisation and warm starts, scratch). Worker 0 serves the serial path (selection,
+ * frontier, estimate); the sensitivity draws run on one worker per thread. The shared part (router,
+ * one-to-all times, cost cache) is touched only inside `omp critical(pf_shared)`.
+ */
+struct pf_worker {
+    pf_model *m;
+    int cdraw;
+    cs_eq_model *model;
+    cs_eq_state *base;
+    cs_cost_params cpd;
+    cs_eq_params epd;
+    cs_matrix *tau0;
+    pf_ring ring[PF_RING];
+    size_t ring_next;
+    uint64_t seq;
+    double *ash, *bsh;
+    size_t evals, memo, calibrations, warm, iters, warm_iters;
+    double t_eq;
+};
 
 static double now_s(void)
 {
@@ -78,16 +112,13 @@ struct pf_model {
     cs_matrix *costA;        /* generalised cost at the anchor */
     /* generalised cost per portfolio (draw-independent), round robin: the sensitivity draws revisit the same
        portfolios under other parameters */
-    uint8_t *cc_sel[PF_CCACHE];
-    cs_matrix *cc_cost[PF_CCACHE];
-    size_t cc_next, cc_hits;
-    pf_ring ring[PF_RING];
-    size_t ring_next;
-    size_t fast, routings, memo;
-    double t_route, t_dijkstra, t_cost, t_eq, t_estimate;
-    /* scratch */
-    double *ash, *bsh;
-    size_t evals, estimates, calibrations;
+    pf_cc cc[PF_CCACHE];
+    size_t cc_next, cc_hits, cc_total;
+    pf_worker *w;            /* nw workers */
+    size_t nw;
+    size_t fast, routings;
+    double t_route, t_dijkstra, t_cost, t_estimate;
+    size_t estimates;
 };
 
 static uint64_t splitmix(uint64_t *x)
@@ -149,9 +180,12 @@ const double *pf_model_y_base(const pf_model *m) { return m->y_base; }
 
 void pf_model_counts(const pf_model *m, size_t *evals, size_t *estimates, size_t *calibrations)
 {
-    *evals = m->evals;
+    *evals = *calibrations = 0;
+    for (size_t t = 0; t < m->nw; t++) {
+        *evals += m->w[t].evals;
+        *calibrations += m->w[t].calibrations;
+    }
     *estimates = m->estimates;
-    *calibrations = m->calibrations;
 }
 
 size_t pf_model_segments(const pf_model *m, size_t j, uint32_t *u, uint32_t *v, size_t cap)
@@ -203,27 +237,32 @@ void pf_model_free(pf_model *m)
     cs_free(m->want_bwd);
     cs_free(m->grp);
     cs_free(m->y_base);
-    cs_eq_model_free(m->model);
-    cs_eq_state_free(m->base);
-    cs_matrix_free(m->tau0);
     cs_matrix_free(m->cost0);
     cs_matrix_free(m->costA);
     for (size_t q = 0; q < PF_CCACHE; q++) {
-        cs_free(m->cc_sel[q]);
-        cs_matrix_free(m->cc_cost[q]);
+        cs_free(m->cc[q].sel);
+        cs_free(m->cc[q].idx);
+        cs_free(m->cc[q].val);
     }
     cs_free(m->anchor_sel);
     cs_free(m->D);
     cs_free(m->R);
     cs_free(m->T);
     cs_free(m->acc);
-    for (size_t q = 0; q < PF_RING; q++) {
-        cs_free(m->ring[q].sel);
-        cs_free(m->ring[q].y);
-        cs_eq_state_free(m->ring[q].eq);
+    for (size_t t = 0; m->w && t < m->nw; t++) {
+        pf_worker *w = &m->w[t];
+        cs_eq_model_free(w->model);
+        cs_eq_state_free(w->base);
+        cs_matrix_free(w->tau0);
+        for (size_t q = 0; q < PF_RING; q++) {
+            cs_free(w->ring[q].sel);
+            cs_free(w->ring[q].y);
+            cs_eq_state_free(w->ring[q].eq);
+        }
+        cs_free(w->ash);
+        cs_free(w->bsh);
     }
-    cs_free(m->ash);
-    cs_free(m->bsh);
+    cs_free(m->w);
     cs_matrix_free(m->s.border_time);
     cs_matrix_free(m->s.border_dist);
     cs_free(m);
@@ -241,7 +280,6 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     m->s = *s;
     m->n = s->n;
     m->k = json_array_size(s->changes);
-    m->cdraw = -1;
     const cs_network *net = s->net;
     size_t k = m->k, n = m->n;
     /* upper bounds of ops and shifts */
@@ -269,24 +307,37 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     m->want_fwd = cs_mallocarray(cap_m, sizeof(uint32_t));
     m->want_bwd = cs_mallocarray(cap_m, sizeof(uint32_t));
     m->y_base = cs_mallocarray(n + 1, sizeof *m->y_base);
-    m->ash = cs_mallocarray(n + 1, sizeof *m->ash);
-    m->bsh = cs_mallocarray(n + 1, sizeof *m->bsh);
     m->anchor_sel = cs_calloc(k + 1, 1);
     m->acc = cs_calloc(n + 1, sizeof *m->acc);
     int ring_ok = 1;
-    for (size_t q = 0; q < PF_RING; q++) {
-        m->ring[q].sel = cs_calloc(k + 1, 1);
-        m->ring[q].y = cs_mallocarray(n + 1, sizeof(double));
-        m->ring[q].draw = -1;
-        if (!m->ring[q].sel || !m->ring[q].y) ring_ok = 0;
+#ifdef _OPENMP
+    m->nw = s->threads > 0 ? (size_t)s->threads : (size_t)omp_get_max_threads();
+#else
+    m->nw = 1;
+#endif
+    if (m->nw < 1) m->nw = 1;
+    m->w = cs_calloc(m->nw, sizeof *m->w);
+    if (!m->w) ring_ok = 0, m->nw = 0;
+    for (size_t t = 0; t < m->nw; t++) {
+        pf_worker *w = &m->w[t];
+        w->m = m;
+        w->cdraw = -1;
+        w->ash = cs_mallocarray(n + 1, sizeof *w->ash);
+        w->bsh = cs_mallocarray(n + 1, sizeof *w->bsh);
+        if (!w->ash || !w->bsh) ring_ok = 0;
+        for (size_t q = 0; q < PF_RING; q++) {
+            w->ring[q].sel = cs_calloc(k + 1, 1);
+            w->ring[q].y = cs_mallocarray(n + 1, sizeof(double));
+            w->ring[q].draw = -1;
+            if (!w->ring[q].sel || !w->ring[q].y) ring_ok = 0;
+        }
     }
     size_t ncap = 0;
     for (size_t j = 0; j < k; j++) ncap += (size_t)num_or(json_array_get(s->changes, j), "construction_years", 1);
     m->capv = cs_calloc(ncap + 1, sizeof *m->capv);
     cs_status st = CS_OK;
     if (!m->names || !m->costs || !m->op_off || !m->sh_off || !m->ops || !m->sh || !m->mseg || !m->mu || !m->mv || !m->base_fwd ||
-        !m->base_bwd || !m->cur_fwd || !m->cur_bwd || !m->want_fwd || !m->want_bwd || !m->y_base || !m->ash ||
-        !m->bsh || !m->anchor_sel || !m->acc || !ring_ok || !m->capv)
+        !m->base_bwd || !m->cur_fwd || !m->cur_bwd || !m->want_fwd || !m->want_bwd || !m->y_base || !m->anchor_sel || !m->acc || !ring_ok || !m->capv)
         st = CS_ENOMEM;
     /* first pass: the proposed links used by any candidate, added in one apply (open), then closed */
     uint32_t *prop_slot = st ? NULL : cs_mallocarray(net->proposed.n + 1, sizeof *prop_slot);
@@ -505,7 +556,8 @@ static cs_status build_cost(pf_model *m, const cs_matrix *t, const cs_matrix *d,
     in.region = m->s.region;
     in.border_time_min = m->s.border_time;
     in.border_dist_m = m->s.border_dist;
-    return cs_cost_build(&in, &m->cpd, cost);
+    /* the generalised cost does not depend on the draw (only the iceberg mapping does) */
+    return cs_cost_build(&in, &m->s.cost, cost);
 }
 
 static cs_status cost_now(pf_model *m, cs_matrix **cost)
@@ -518,67 +570,98 @@ static cs_status cost_now(pf_model *m, cs_matrix **cost)
     return st;
 }
 
-/* Calibrated baseline under the parameters of draw d (cached: one draw at a time). */
-static cs_status ensure_draw(pf_model *m, int draw)
+/* Calibrated baseline under the parameters of draw d (cached: one draw at a time per worker). When the
+ * worker changes draw its recent equilibria are dropped, so that what a draw computes (memoised results,
+ * warm starts) depends only on the draw, not on which draws the worker ran before. */
+static cs_status ensure_draw(pf_worker *w, int draw)
 {
-    if (m->cdraw == draw) return CS_OK;
-    cs_eq_model_free(m->model);
-    cs_eq_state_free(m->base);
-    cs_matrix_free(m->tau0);
-    m->model = NULL;
-    m->base = NULL;
-    m->tau0 = NULL;
-    m->cdraw = -1;
+    pf_model *m = w->m;
+    if (w->cdraw == draw) return CS_OK;
+    cs_eq_model_free(w->model);
+    cs_eq_state_free(w->base);
+    cs_matrix_free(w->tau0);
+    w->model = NULL;
+    w->base = NULL;
+    w->tau0 = NULL;
+    w->cdraw = -1;
+    for (size_t q = 0; q < PF_RING; q++) {
+        cs_eq_state_free(w->ring[q].eq);
+        w->ring[q].eq = NULL;
+        w->ring[q].draw = -1;
+    }
     double th, al, be, de;
     pf_model_draw_params(m, draw, &th, &al, &be, &de);
-    m->cpd = m->s.cost;
-    m->cpd.tau_delta = de;
+    w->cpd = m->s.cost;
+    w->cpd.tau_delta = de;
     /* as the scenario module (docs/scenarios.md): the iceberg mapping uses the model's θ, so that trade falls
        with generalised cost at elasticity δ whatever θ is */
-    m->cpd.tau_theta = th;
-    m->epd = m->s.eq;
-    m->epd.theta = th;
-    m->epd.alpha = al;
-    m->epd.beta = be;
+    w->cpd.tau_theta = th;
+    w->epd = m->s.eq;
+    w->epd.theta = th;
+    w->epd.alpha = al;
+    w->epd.beta = be;
     cs_status st = CS_OK;
+#pragma omp critical(pf_shared)
     if (!m->cost0) {
         /* the baseline generalised cost does not depend on the draw */
         uint8_t *none = cs_calloc(m->k + 1, 1);
-        if (!none) return CS_ENOMEM;
-        st = set_state(m, none);
+        if (!none) st = CS_ENOMEM;
+        if (!st) st = set_state(m, none);
         cs_free(none);
         if (!st) st = cost_now(m, &m->cost0);
     }
     double t0 = now_s();
-    if (!st) st = cs_cost_iceberg(m->cost0, &m->cpd, &m->tau0);
-    if (!st) st = cs_eq_calibrate(&m->epd, m->n, m->grp, m->s.pop, m->s.gdp_per_head, m->tau0, NULL, &m->model, &m->base);
-    m->t_eq += now_s() - t0;
+    if (!st) st = cs_cost_iceberg(m->cost0, &w->cpd, &w->tau0);
+    if (!st) st = cs_eq_calibrate(&w->epd, m->n, m->grp, m->s.pop, m->s.gdp_per_head, w->tau0, NULL, &w->model, &w->base);
+    w->t_eq += now_s() - t0;
     if (st) {
         cs_error_prefix("portfolio: calibration of draw %d (theta %.3g, alpha %.3g, beta %.3g, delta %.3g)", draw, th, al, be, de);
         return st;
     }
-    m->calibrations++;
-    m->cdraw = draw;
+    w->calibrations++;
+    w->cdraw = draw;
     return CS_OK;
 }
 
 /* ring of recent equilibria (for the estimate's trade shares at the current portfolio) */
-static const pf_ring *ring_find(const pf_model *m, const uint8_t *sel, int draw)
+static const pf_ring *ring_find(const pf_worker *w, const uint8_t *sel, int draw)
 {
     for (size_t q = 0; q < PF_RING; q++)
-        if (m->ring[q].eq && m->ring[q].draw == draw && !memcmp(m->ring[q].sel, sel, m->k)) return &m->ring[q];
+        if (w->ring[q].eq && w->ring[q].draw == draw && !memcmp(w->ring[q].sel, sel, w->m->k)) return &w->ring[q];
     return NULL;
 }
 
-static void ring_push(pf_model *m, const uint8_t *sel, int draw, cs_eq_state *eq, const double *y)
+/* Warm start for `sel` under `draw`: the recent equilibrium of the same draw whose portfolio differs from sel
+ * in the fewest candidates (ties: the most recent), or NULL (start from the baseline). The ring holds the
+ * worker's last PF_RING evaluations of the current draw only, in push order, so the choice depends only on
+ * the sequence of evaluations of this draw, never on threads or scheduling. */
+static const cs_eq_state *warm_start(const pf_worker *w, const uint8_t *sel, int draw)
 {
-    pf_ring *r = &m->ring[m->ring_next];
-    m->ring_next = (m->ring_next + 1) % PF_RING;
+    const pf_ring *best = NULL;
+    size_t bd = SIZE_MAX;
+    for (size_t q = 0; q < PF_RING; q++) {
+        const pf_ring *r = &w->ring[q];
+        if (!r->eq || r->draw != draw) continue;
+        size_t d = 0;
+        for (size_t j = 0; j < w->m->k && d <= bd; j++) d += r->sel[j] != sel[j];
+        if (d < bd || (d == bd && r->seq > best->seq)) {
+            best = r;
+            bd = d;
+        }
+    }
+    return best ? best->eq : NULL;
+}
+
+static void ring_push(pf_worker *w, const uint8_t *sel, int draw, cs_eq_state *eq, const double *y)
+{
+    pf_ring *r = &w->ring[w->ring_next];
+    w->ring_next = (w->ring_next + 1) % PF_RING;
     cs_eq_state_free(r->eq);
     r->eq = eq;
     r->draw = draw;
-    memcpy(r->sel, sel, m->k);
-    memcpy(r->y, y, m->n * sizeof *y);
+    r->seq = ++w->seq;
+    memcpy(r->sel, sel, w->m->k);
+    memcpy(r->y, y, w->m->n * sizeof *y);
 }
 
 /* The one candidate sel adds to the anchor (SIZE_MAX if sel is not the anchor plus exactly one candidate). */
@@ -716,76 +799,161 @@ static cs_status fast_cost(pf_model *m, const cs_matrix *t, cs_matrix **out)
         if (t->v[q] != m->T[q] && !isfinite(m->costA->v[q])) return build_cost(m, t, NULL, out);
     cs_status st = cs_matrix_clone(m->costA, out);
     if (st) return st;
-    const double wt = m->cpd.time_weight / 60.0;
+    const double wt = m->s.cost.time_weight / 60.0;
     double *c = (*out)->v;
     for (size_t q = 0; q < nn; q++)
         if (t->v[q] != m->T[q]) c[q] += wt * (t->v[q] - m->T[q]);
     return CS_OK;
 }
 
-/* Exact evaluation of `sel` under draw `draw`. */
-static const pf_ring *ring_find(const pf_model *m, const uint8_t *sel, int draw);
-static cs_status eval_sel(pf_model *m, const uint8_t *sel, int draw, double *y)
+/* The generalised cost after `sel` (shared state: called inside omp critical(pf_shared)). The path is
+ * fixed per portfolio while the anchor stays put (the anchor, one more candidate on the fast path, or the
+ * router), so the same portfolio always gets the same bits whether or not it came from the cache. */
+static cs_status cost_of(pf_model *m, const uint8_t *sel, cs_matrix **cost)
 {
-    /* the same portfolio under the same draw was evaluated recently: the same numbers */
-    const pf_ring *hit = ring_find(m, sel, draw);
-    if (hit) {
-        memcpy(y, hit->y, m->n * sizeof *y);
-        m->memo++;
-        return CS_OK;
-    }
-    cs_status st = ensure_draw(m, draw);
-    for (size_t i = 0; i < m->n; i++) m->ash[i] = m->bsh[i] = 1;
-    for (size_t j = 0; j < m->k; j++)
-        if (sel[j])
-            for (size_t q = m->sh_off[j]; q < m->sh_off[j + 1]; q++)
-                (m->sh[q].amenity ? m->bsh : m->ash)[m->sh[q].city] *= m->sh[q].factor;
-    cs_matrix *cost = NULL, *tau = NULL;
+    cs_status st = CS_OK;
     size_t j1 = m->anchor_ok ? one_more(m, sel) : SIZE_MAX;
     int same = m->anchor_ok && !memcmp(sel, m->anchor_sel, m->k);
     double t0 = now_s();
     size_t chit = SIZE_MAX;
-    for (size_t q = 0; !st && q < PF_CCACHE && chit == SIZE_MAX; q++)
-        if (m->cc_cost[q] && !memcmp(m->cc_sel[q], sel, m->k)) chit = q;
+    for (size_t q = 0; m->cost0 && q < PF_CCACHE && chit == SIZE_MAX; q++)
+        if (m->cc[q].used && !memcmp(m->cc[q].sel, sel, m->k)) chit = q;
     if (chit != SIZE_MAX) {
-        st = cs_matrix_clone(m->cc_cost[chit], &cost);
+        /* the baseline cost with the stored differences: the same bits as when it was computed */
+        st = cs_matrix_clone(m->cost0, cost);
+        for (size_t e = 0; !st && e < m->cc[chit].nnz; e++) (*cost)->v[m->cc[chit].idx[e]] = m->cc[chit].val[e];
         m->cc_hits++;
-    } else if (!st && (same || (j1 != SIZE_MAX && fast_ok_for(m, j1))) && m->fast_ok) {
+    } else if ((same || (j1 != SIZE_MAX && fast_ok_for(m, j1))) && m->fast_ok) {
         cs_matrix *t = NULL;
         st = fast_times(m, same ? SIZE_MAX : j1, &t);
-        if (!st) st = fast_cost(m, t, &cost);
+        if (!st) st = fast_cost(m, t, cost);
         cs_matrix_free(t);
         m->fast++;
-    } else if (!st) {
+    } else {
         st = set_state(m, sel);
-        if (!st) st = cost_now(m, &cost);
+        if (!st) st = cost_now(m, cost);
     }
-    if (!st && chit == SIZE_MAX) {
+    if (!st && chit == SIZE_MAX && m->cost0 && (*cost)->rows * (*cost)->cols == m->cost0->rows * m->cost0->cols) {
+        const double *c = (*cost)->v, *c0 = m->cost0->v;
+        size_t nn = m->n * m->n, nnz = 0;
+        for (size_t q = 0; q < nn; q++) nnz += memcmp(&c[q], &c0[q], sizeof *c) != 0;
+        /* room: drop entries round robin until the new one fits the budget of stored differences */
         size_t q = m->cc_next;
+        for (size_t tries = 0; tries < PF_CCACHE && m->cc[q].used && m->cc_total + nnz > PF_CCACHE_ENTRIES; tries++) {
+            m->cc_total -= m->cc[q].nnz;
+            m->cc[q].used = 0;
+            q = (q + 1) % PF_CCACHE;
+        }
+        q = m->cc_next;
         m->cc_next = (m->cc_next + 1) % PF_CCACHE;
-        cs_matrix_free(m->cc_cost[q]);
-        m->cc_cost[q] = NULL;
-        if (!m->cc_sel[q]) m->cc_sel[q] = cs_malloc(m->k + 1);
-        if (m->cc_sel[q] && !cs_matrix_clone(cost, &m->cc_cost[q])) memcpy(m->cc_sel[q], sel, m->k);
+        pf_cc *e = &m->cc[q];
+        if (e->used) m->cc_total -= e->nnz;
+        e->used = 0;
+        cs_free(e->idx);
+        cs_free(e->val);
+        e->idx = NULL;
+        e->val = NULL;
+        if (!e->sel) e->sel = cs_malloc(m->k + 1);
+        if (m->cc_total + nnz <= PF_CCACHE_ENTRIES && e->sel) {
+            e->idx = cs_mallocarray(nnz + 1, sizeof *e->idx);
+            e->val = cs_mallocarray(nnz + 1, sizeof *e->val);
+            if (e->idx && e->val) {
+                size_t z = 0;
+                for (size_t r = 0; r < nn; r++)
+                    if (memcmp(&c[r], &c0[r], sizeof *c)) {
+                        e->idx[z] = (uint32_t)r;
+                        e->val[z++] = c[r];
+                    }
+                e->nnz = nnz;
+                memcpy(e->sel, sel, m->k);
+                e->used = 1;
+                m->cc_total += nnz;
+            }
+        }
     }
     m->t_cost += now_s() - t0;
-    t0 = now_s();
-    if (!st) st = cs_cost_iceberg(cost, &m->cpd, &tau);
+    return st;
+}
+
+/* Drop the cached costs (they may have been computed on another path than the current anchor gives). */
+static void cost_cache_clear(pf_model *m)
+{
+    for (size_t q = 0; q < PF_CCACHE; q++) {
+        if (m->cc[q].used) m->cc_total -= m->cc[q].nnz;
+        m->cc[q].used = 0;
+    }
+}
+
+/* cs_cost_iceberg(cost) computed from the draw's baseline iceberg matrix: entries whose cost equals the
+ * baseline's keep the baseline's τ (the same function of the same number: the same bits), the others are
+ * mapped with cs_cost_tau as cs_cost_iceberg does. A portfolio changes few pairs, so most pow calls go. */
+static cs_status iceberg_from_base(const pf_worker *w, const cs_matrix *cost, cs_matrix **out)
+{
+    const pf_model *m = w->m;
+    size_t n = m->n;
+    if (!m->cost0 || cost->rows != n || cost->cols != n) return cs_cost_iceberg(cost, &w->cpd, out);
+    cs_matrix *t = NULL;
+    cs_status st = cs_matrix_clone(w->tau0, &t);
+    if (st) return st;
+    const double *c = cost->v, *c0 = m->cost0->v;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            size_t q = i * n + j;
+            if (c[q] == c0[q]) continue;
+            if (c[q] < 0) {
+                cs_matrix_free(t);
+                return cs_error_set(CS_EINVAL, "iceberg: negative cost %g from %s to %s", c[q], m->s.ids[i], m->s.ids[j]);
+            }
+            t->v[q] = i == j ? 1.0 : cs_cost_tau(c[q], &w->cpd);
+        }
+    *out = t;
+    return CS_OK;
+}
+
+/* Exact evaluation of `sel` under draw `draw`, on worker w. */
+static cs_status eval_sel(pf_worker *w, const uint8_t *sel, int draw, double *y)
+{
+    pf_model *m = w->m;
+    cs_status st = ensure_draw(w, draw);
+    if (st) return st;
+    /* the same portfolio under the same draw was evaluated recently: the same numbers */
+    const pf_ring *hit = ring_find(w, sel, draw);
+    if (hit) {
+        memcpy(y, hit->y, m->n * sizeof *y);
+        w->memo++;
+        return CS_OK;
+    }
+    for (size_t i = 0; i < m->n; i++) w->ash[i] = w->bsh[i] = 1;
+    for (size_t j = 0; j < m->k; j++)
+        if (sel[j])
+            for (size_t q = m->sh_off[j]; q < m->sh_off[j + 1]; q++)
+                (m->sh[q].amenity ? w->bsh : w->ash)[m->sh[q].city] *= m->sh[q].factor;
+    cs_matrix *cost = NULL, *tau = NULL;
+#pragma omp critical(pf_shared)
+    st = cost_of(m, sel, &cost);
+    double t0 = now_s();
+    if (!st) st = iceberg_from_base(w, cost, &tau);
     cs_matrix_free(cost);
     cs_eq_state *after = NULL;
+    const cs_eq_state *init = st ? NULL : warm_start(w, sel, draw);
+    if (init) w->warm++;
     if (!st)
-        st = cs_eq_counterfactual(m->model, m->base, m->tau0, tau, m->s.long_run ? CS_EQ_LONG_RUN : CS_EQ_SHORT_RUN, m->ash,
-                                  m->bsh, CS_EQ_REUSE_TAU_AFTER, NULL, &after);
+        st = cs_eq_counterfactual_from(w->model, w->base, w->tau0, tau, m->s.long_run ? CS_EQ_LONG_RUN : CS_EQ_SHORT_RUN,
+                                       w->ash, w->bsh, CS_EQ_REUSE_TAU_AFTER, init, NULL, &after);
     cs_matrix_free(tau);
     cs_eq_change *chg = NULL;
-    if (!st && m->s.long_run) st = cs_eq_compare(m->model, m->base, after, &chg);
+    if (!st && m->s.long_run) st = cs_eq_compare(w->model, w->base, after, &chg);
     if (!st)
         for (size_t i = 0; i < m->n; i++)
-            y[i] = m->y_base[i] * (m->s.long_run ? chg->resident_welfare_hat[i] : after->real_income[i] / m->base->real_income[i]);
+            y[i] = m->y_base[i] * (m->s.long_run ? chg->resident_welfare_hat[i] : after->real_income[i] / w->base->real_income[i]);
     cs_eq_change_free(chg);
-    m->t_eq += now_s() - t0;
-    m->evals++;
-    if (!st) ring_push(m, sel, draw, after, y);
+    w->t_eq += now_s() - t0;
+    w->evals++;
+    if (!st) {
+        w->iters += (size_t)after->iterations;
+        if (init) w->warm_iters += (size_t)after->iterations;
+        ring_push(w, sel, draw, after, y);
+    }
     else cs_eq_state_free(after);
     return st;
 }
@@ -794,7 +962,17 @@ cs_status pf_model_eval(void *user, const uint8_t *selected, size_t k, int draw,
 {
     pf_model *m = user;
     if (k != m->k) return cs_error_set(CS_EINVAL, "portfolio model: %zu candidates expected, got %zu", m->k, k);
-    return eval_sel(m, selected, draw, y_after);
+    return eval_sel(&m->w[0], selected, draw, y_after);
+}
+
+size_t pf_model_workers(const pf_model *m) { return m->nw; }
+pf_worker *pf_model_worker(pf_model *m, size_t t) { return t < m->nw ? &m->w[t] : NULL; }
+
+cs_status pf_worker_eval(void *user, const uint8_t *selected, size_t k, int draw, double *y_after)
+{
+    pf_worker *w = user;
+    if (k != w->m->k) return cs_error_set(CS_EINVAL, "portfolio model: %zu candidates expected, got %zu", w->m->k, k);
+    return eval_sel(w, selected, draw, y_after);
 }
 
 /*
@@ -812,17 +990,18 @@ cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int d
     for (size_t i = 0; i < n; i++)
         if (m->s.loc[i].node == CS_INVALID_ID)
             return cs_error_set(CS_EUNSUPPORTED, "portfolio: the first-order estimate needs cities snapped to nodes");
-    cs_status st = ensure_draw(m, draw);
+    pf_worker *w = &m->w[0];
+    cs_status st = ensure_draw(w, draw);
     if (!st) st = set_anchor(m, selected);
     if (st) return st;
-    const pf_ring *r = ring_find(m, selected, draw);
+    const pf_ring *r = ring_find(w, selected, draw);
     if (!r) {
         double *y = cs_mallocarray(n, sizeof *y);
         if (!y) return CS_ENOMEM;
-        st = eval_sel(m, selected, draw, y);
+        st = eval_sel(w, selected, draw, y);
         cs_free(y);
         if (st) return st;
-        r = ring_find(m, selected, draw);
+        r = ring_find(w, selected, draw);
     }
     m->estimates++;
     double t0 = now_s();
@@ -830,11 +1009,11 @@ cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int d
     cs_matrix *tm = NULL, *cost = NULL, *tau = NULL;
     if (!pi || !lt) st = CS_ENOMEM;
     if (!st) st = cs_matrix_clone(m->costA, &cost);
-    if (!st) st = cs_cost_iceberg(cost, &m->cpd, &tau);
+    if (!st) st = cs_cost_iceberg(cost, &w->cpd, &tau);
     if (!st) {
         /* trade shares at S: x_ab = (τ_ab w_a / A_a)^−θ, π_ab = x_ab / Σ_a x_ab (b buys) */
         const cs_eq_state *e = r->eq;
-        double th = m->epd.theta;
+        double th = w->epd.theta;
         for (size_t a = 0; a < n; a++)
             for (size_t b = 0; b < n; b++) {
                 double t = tau->v[a * n + b];
@@ -849,8 +1028,8 @@ cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int d
         cs0 = cost->v;
     }
     if (!st) {
-        const double wt = m->cpd.time_weight / 60.0; /* cost-minutes per second */
-        const cs_cost_params *cp = &m->cpd;
+        const double wt = m->s.cost.time_weight / 60.0; /* cost-minutes per second */
+        const cs_cost_params *cp = &w->cpd;
         const double *T = m->T, *yS = r->y;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(m->s.threads > 0 ? m->s.threads : 2)
         for (size_t j = 0; j < k; j++) {
@@ -902,7 +1081,8 @@ void pf_model_timing(const pf_model *m, double *route_s, double *dijkstra_s, dou
     *route_s = m->t_route;
     *dijkstra_s = m->t_dijkstra;
     *cost_s = m->t_cost;
-    *eq_s = m->t_eq;
+    *eq_s = 0;
+    for (size_t t = 0; t < m->nw; t++) *eq_s += m->w[t].t_eq;
     *estimate_s = m->t_estimate;
     *fast = m->fast;
     *routings = m->routings;
@@ -911,6 +1091,19 @@ void pf_model_timing(const pf_model *m, double *route_s, double *dijkstra_s, dou
 
 cs_status pf_model_anchor(pf_model *m, const uint8_t *selected, int draw)
 {
-    cs_status st = ensure_draw(m, draw);
-    return st ? st : set_anchor(m, selected);
+    cs_status st = ensure_draw(&m->w[0], draw);
+    if (!st) st = set_anchor(m, selected);
+    /* from here on every portfolio's cost takes the path this anchor gives (cost_of) */
+    if (!st) cost_cache_clear(m);
+    return st;
+}
+
+void pf_model_solver_counts(const pf_model *m, size_t *warm, size_t *iterations, size_t *warm_iterations)
+{
+    *warm = *iterations = *warm_iterations = 0;
+    for (size_t t = 0; t < m->nw; t++) {
+        *warm += m->w[t].warm;
+        *iterations += m->w[t].iters;
+        *warm_iterations += m->w[t].warm_iters;
+    }
 }

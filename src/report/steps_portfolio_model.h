@@ -16,6 +16,8 @@
 #include "citysys/routing.h"
 
 typedef struct pf_model pf_model;
+/** One worker of the model (its own calibrated baseline per draw, recent equilibria, scratch). */
+typedef struct pf_worker pf_worker;
 
 /** Uniform ranges of the sensitivity draws (docs/portfolio.md, "Sensitivity"). */
 typedef struct pf_ranges {
@@ -61,6 +63,16 @@ void pf_model_draw_params(const pf_model *m, int draw, double *theta, double *al
 /** cs_portfolio_eval_fn / cs_portfolio_estimate_fn with user = pf_model. */
 cs_status pf_model_eval(void *user, const uint8_t *selected, size_t k, int draw, double *y_after);
 cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int draw, const uint8_t *want, double *dy);
+/** Workers (pf_setup.threads, or the OpenMP default; worker 0 is the one pf_model_eval and the estimate use). Each
+ *  worker may evaluate on its own thread at the same time as the others (shared router and cost cache are
+ *  guarded); a worker's results depend only on the portfolio, the draw and its own sequence of evaluations
+ *  within the draw (docs/portfolio.md, "Performance"). */
+size_t pf_model_workers(const pf_model *m);
+pf_worker *pf_model_worker(pf_model *m, size_t t);
+/** cs_portfolio_eval_fn with user = pf_worker. */
+cs_status pf_worker_eval(void *user, const uint8_t *selected, size_t k, int draw, double *y_after);
+/** Counterfactuals started from a nearby equilibrium (warm starts), solver iterations in all and in the warm starts. */
+void pf_model_solver_counts(const pf_model *m, size_t *warm, size_t *iterations, size_t *warm_iterations);
 
 /** Seconds spent routing (router matrices), in one-to-all searches, building costs, in the model, in estimates;
  *  evaluations on the fast path (no routing) and router matrices computed. */
