@@ -163,6 +163,13 @@ static void more_tests(const double *pop)
             if (gr->selected[p]) y0 += capv[p][0], y1 += capv[p][1];
         CHECK(y0 <= by[0] * (1 + 1e-12) && y1 <= by[1] * (1 + 1e-12)); /* greedy never exceeds a budget */
         CHECK(gr->objective <= ex->objective + 1e-9 * fmax(1, fabs(ex->objective)));
+        /* where both run, the exact result carries the greedy's objective and its gap (>= 0) */
+        CHECK(isnan(gr->greedy_objective) && isnan(gr->greedy_gap));
+        CHECK_NEAR(ex->greedy_objective, gr->objective, 1e-9 * fmax(1, fabs(gr->objective)));
+        if (ex->objective != 0) {
+            CHECK_NEAR(ex->greedy_gap, (ex->objective - gr->objective) / fabs(ex->objective), 1e-9);
+            CHECK(ex->greedy_gap >= -1e-9);
+        }
         /* pick order and marginal gains add up to the objective */
         double sum = 0;
         for (size_t q = 0; q < gr->n_selected; q++) sum += gr->marginal[gr->order[q]];

@@ -89,6 +89,11 @@ typedef struct cs_portfolio_result {
     double single_best_objective; /**< objective of the best affordable single project (the greedy guard: every
                                        affordable candidate evaluated alone, exactly) */
     int guard_used;           /**< 1 if the best single project beat the greedy sequence */
+    double greedy_objective;  /**< with an exact method (exhaustive, or auto on a small set): the objective the
+                                   greedy reaches on the same problem, so the greedy's gap can be reported; NaN
+                                   when only the greedy ran */
+    double greedy_gap;        /**< (objective − greedy_objective) / |objective| (>= 0; 0 when the greedy finds the
+                                   optimum; NaN when only the greedy ran or the optimum is 0) */
     size_t *order;            /**< greedy: the selected projects in the order picked (n_selected entries, owned);
                                    exhaustive: by index */
     double *marginal;         /**< k: objective gain when the project was picked (greedy), NaN if not selected (owned) */

@@ -524,6 +524,26 @@ static cs_status select_with(ctx *c, cs_portfolio_result **out)
         for (size_t j = 0; j < c->p->k; j++)
             if (sel[j]) r->order[q++] = j;
     }
+    r->greedy_objective = r->greedy_gap = NAN;
+    if (!st && exh) {
+        /* where both run: the greedy on the same problem and its gap to the optimum */
+        size_t k1 = c->p->k ? c->p->k : 1;
+        uint8_t *gsel = cs_calloc(k1, 1);
+        size_t *gord = cs_calloc(k1, sizeof *gord);
+        double *gm = cs_mallocarray(k1, sizeof *gm), *ge = cs_mallocarray(k1, sizeof *ge);
+        double gobj = 0, gsingle = 0;
+        int gguard = 0;
+        if (!gsel || !gord || !gm || !ge) st = CS_ENOMEM;
+        if (!st) st = select_greedy(c, gsel, &gobj, &gsingle, &gguard, gord, gm, ge);
+        if (!st) {
+            r->greedy_objective = gobj;
+            r->greedy_gap = r->objective != 0 ? (r->objective - gobj) / fabs(r->objective) : NAN;
+        }
+        cs_free(gsel);
+        cs_free(gord);
+        cs_free(gm);
+        cs_free(ge);
+    }
     cs_free(sel);
     if (st) {
         cs_portfolio_result_free(r);

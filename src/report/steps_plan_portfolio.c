@@ -573,6 +573,10 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
         json_object_set_new(js, "theil_l_before", jnum(main->theil_before));
         json_object_set_new(js, "theil_l_after", jnum(main->theil_after));
         json_object_set_new(js, "guard_used", json_boolean(main->guard_used));
+        if (isfinite(main->greedy_objective)) { /* an exact method ran: the greedy's gap to the optimum */
+            json_object_set_new(js, "greedy_objective", jnum(main->greedy_objective));
+            json_object_set_new(js, "greedy_gap", jnum(main->greedy_gap));
+        }
         json_object_set_new(js, "model_evaluations", json_integer((json_int_t)main->evaluations));
         json_object_set_new(js, "appraisal", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:f}", "npv", jnum(pa->npv), "bcr", jnum(pa->bcr),
                                                        "eirr", jnum(pa->eirr), "fyrr", jnum(pa->fyrr), "switching_value_cost",
