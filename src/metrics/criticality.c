@@ -143,6 +143,31 @@ static int cmp_rank(const void *a, const void *b)
     return x->seg < y->seg ? -1 : x->seg > y->seg;
 }
 
+/* Sort the evaluated segments into the ranked list (cut flow, then added cost, then segment id) and pack
+   them into a result; takes ownership of rk. */
+static cs_status ranked_result(ranked *rk, size_t cnt, cs_criticality **out)
+{
+    qsort(rk, cnt, sizeof *rk, cmp_rank);
+    cs_criticality *c = cs_calloc(1, sizeof *c);
+    if (c) {
+        c->seg = cs_mallocarray(cnt ? cnt : 1, sizeof *c->seg);
+        c->impact = cs_mallocarray(cnt ? cnt : 1, sizeof *c->impact);
+    }
+    if (!c || !c->seg || !c->impact) {
+        cs_criticality_free(c);
+        cs_free(rk);
+        return CS_ENOMEM;
+    }
+    c->n = cnt;
+    for (size_t q = 0; q < cnt; q++) {
+        c->seg[q] = rk[q].seg;
+        c->impact[q] = rk[q].im;
+    }
+    cs_free(rk);
+    *out = c;
+    return CS_OK;
+}
+
 cs_status cs_criticality_compute(cs_router *r, const cs_network *net, const cs_load *load, const cs_location *loc,
                                  size_t n, const cs_matrix *F, const cs_matrix *T0, const double *pop,
                                  const cs_criticality_opts *opts_in, cs_criticality **out)
@@ -229,25 +254,7 @@ cs_status cs_criticality_compute(cs_router *r, const cs_network *net, const cs_l
         cs_free(rk);
         return st;
     }
-    qsort(rk, cnt, sizeof *rk, cmp_rank);
-    cs_criticality *c = cs_calloc(1, sizeof *c);
-    if (c) {
-        c->seg = cs_mallocarray(cnt ? cnt : 1, sizeof *c->seg);
-        c->impact = cs_mallocarray(cnt ? cnt : 1, sizeof *c->impact);
-    }
-    if (!c || !c->seg || !c->impact) {
-        cs_criticality_free(c);
-        cs_free(rk);
-        return CS_ENOMEM;
-    }
-    c->n = cnt;
-    for (size_t q = 0; q < cnt; q++) {
-        c->seg[q] = rk[q].seg;
-        c->impact[q] = rk[q].im;
-    }
-    cs_free(rk);
-    *out = c;
-    return CS_OK;
+    return ranked_result(rk, cnt, out);
 }
 
 /* ---- criticality of listed segments through an overlay graph of terminals ----
@@ -510,23 +517,5 @@ cs_status cs_criticality_segments(cs_router *r, const cs_network *net, const cs_
         cs_free(rk);
         return st;
     }
-    qsort(rk, cnt, sizeof *rk, cmp_rank);
-    cs_criticality *c = cs_calloc(1, sizeof *c);
-    if (c) {
-        c->seg = cs_mallocarray(cnt ? cnt : 1, sizeof *c->seg);
-        c->impact = cs_mallocarray(cnt ? cnt : 1, sizeof *c->impact);
-    }
-    if (!c || !c->seg || !c->impact) {
-        cs_criticality_free(c);
-        cs_free(rk);
-        return CS_ENOMEM;
-    }
-    c->n = cnt;
-    for (size_t q = 0; q < cnt; q++) {
-        c->seg[q] = rk[q].seg;
-        c->impact[q] = rk[q].im;
-    }
-    cs_free(rk);
-    *out = c;
-    return CS_OK;
+    return ranked_result(rk, cnt, out);
 }
