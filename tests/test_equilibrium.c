@@ -598,6 +598,16 @@ static void test_disconnected(void)
         CHECK(max_rel(s1->W, s2->W, 5) < 1e-9 && max_rel(s1->L, s2->L, 5) < 1e-9);
         /* the isolated city lives in autarky: W = A u */
         CHECK_NEAR(s1->W[4], s1->A[4] * s1->u[4], 1e-12);
+        /* precomputed shares with unreachable pairs (share 0): bitwise the same counterfactual */
+        cs_matrix *pi = NULL;
+        cs_eq_state *s3 = NULL;
+        CHECK_OK(cs_eq_trade_shares(m, s0, t, &pi));
+        CHECK(pi && pi->v[0 * n + 4] == 0);
+        if (pi) CHECK_NEAR(pi->v[4 * n + 4], 1.0, 1e-12);
+        CHECK_OK(cs_eq_counterfactual_shares(m, s0, t, pi, t1, (cs_eq_horizon)h, NULL, NULL, 0, NULL, NULL, &s3));
+        CHECK(s3 && !memcmp(s3->w, s1->w, sizeof(double) * 5) && !memcmp(s3->W, s1->W, sizeof(double) * 5));
+        cs_matrix_free(pi);
+        cs_eq_state_free(s3);
         cs_eq_state_free(s0), cs_eq_state_free(s1), cs_eq_state_free(s2);
         cs_eq_model_free(m);
     }
@@ -673,6 +683,31 @@ static void test_warm_start(void)
             if (warm->iterations > cold->iterations) fprintf(stderr, "warm %d cold %d iterations (variant %d h %d)\n", warm->iterations, cold->iterations, variant, h);
             CHECK(warm->iterations <= cold->iterations);
             CHECK(!memcmp(same->w, cold->w, sizeof(double) * n) && !memcmp(same->L, cold->L, sizeof(double) * n));
+            /* precomputed baseline trade shares: columns sum to 1 (Phi_j = sum_i tau_ij^-theta c_i), and the
+               counterfactual from them is bitwise the one that computes them itself, cold and warm */
+            cs_matrix *pi = NULL;
+            cs_eq_state *sh = NULL, *shw = NULL;
+            CHECK_OK(cs_eq_trade_shares(m, s0, t, &pi));
+            if (pi) {
+                for (int j = 0; j < n; j++) {
+                    double cs = 0;
+                    for (int i = 0; i < n; i++) cs += pi->v[i * n + j];
+                    CHECK_NEAR(cs, 1.0, 1e-12);
+                }
+                CHECK_OK(cs_eq_counterfactual_shares(m, s0, t, pi, t2, (cs_eq_horizon)h, NULL, NULL, 0, NULL, NULL, &sh));
+                CHECK_OK(cs_eq_counterfactual_shares(m, s0, t, pi, t2, (cs_eq_horizon)h, NULL, NULL, 0, near, NULL, &shw));
+                CHECK(sh && !memcmp(sh->w, cold->w, sizeof(double) * n) && !memcmp(sh->L, cold->L, sizeof(double) * n) &&
+                      !memcmp(sh->P, cold->P, sizeof(double) * n));
+                CHECK(shw && !memcmp(shw->w, warm->w, sizeof(double) * n) && !memcmp(shw->P, warm->P, sizeof(double) * n));
+                cs_matrix *bad = NULL;
+                CHECK_OK(cs_matrix_new(3, 3, CS_MATRIX_OTHER, &bad));
+                cs_eq_state *x = NULL;
+                CHECK(cs_eq_counterfactual_shares(m, s0, t, bad, t2, (cs_eq_horizon)h, NULL, NULL, 0, NULL, NULL, &x) == CS_EINVAL && !x);
+                cs_matrix_free(bad);
+            }
+            cs_matrix_free(pi);
+            cs_eq_state_free(sh);
+            cs_eq_state_free(shw);
             cs_eq_state_free(near);
             cs_eq_state_free(cold);
             cs_eq_state_free(warm);

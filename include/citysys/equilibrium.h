@@ -195,6 +195,27 @@ CS_API cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_sta
                                            cs_diag *diag, cs_eq_state **out);
 
 /**
+ * Baseline trade shares pi_ij = tau_ij^-theta c_i / Phi_j (c_i = (w_i/A_i)^-theta,
+ * Phi_j = P_j^-theta; 0 where tau_ij is infinite) of `baseline` under `tau`:
+ * the kernel every counterfactual from this baseline starts from. *out is an
+ * owned n x n matrix (cs_matrix_free). Compute it once when many scenarios are
+ * evaluated against one baseline and pass it to cs_eq_counterfactual_shares.
+ */
+CS_API cs_status cs_eq_trade_shares(const cs_eq_model *m, const cs_eq_state *baseline, const cs_matrix *tau,
+                                    cs_matrix **out);
+
+/**
+ * cs_eq_counterfactual_from with the baseline trade shares precomputed by
+ * cs_eq_trade_shares from the same model, baseline and tau (borrowed; NULL =
+ * computed here). The result is bitwise the same; only the n^2 powers of the
+ * unchanged pairs are not recomputed.
+ */
+CS_API cs_status cs_eq_counterfactual_shares(const cs_eq_model *m, const cs_eq_state *baseline, const cs_matrix *tau,
+                                             const cs_matrix *shares, cs_matrix *tau_after, cs_eq_horizon horizon,
+                                             const double *a_shift, const double *b_shift, unsigned flags,
+                                             const cs_eq_state *init, cs_diag *diag, cs_eq_state **out);
+
+/**
  * Welfare comparison of two equilibria of the same model (docs: "Welfare").
  * Per city: hats (after/before) of w, L, P, real income, welfare W; the
  * welfare change of the baseline residents (short run: W_hat of their city;

@@ -283,14 +283,37 @@ static void aa_step(aa_state *A, double *z, const double *g, double res)
     }
 }
 
-/* M row update: T[b] += pa * pb[b] * y / d for b < m (the same expression, in the same order, as the scalar
- * sum it replaces; no contraction under -std=c17). Compiled twice as row_kernel. */
+/* Sum over j of x_j * y_j in four interleaved lanes (j mod 4), lanes added as (0+1)+(2+3), then the tail:
+ * the order is written out, so the bits do not depend on the instruction set or the compiler's
+ * vectorisation (no contraction under -std=c17). Compiled twice as row_kernel. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-static void coarse_row(double *restrict T, const double *restrict pb, double pa, double y, double d, size_t m)
+static void dot4_lanes(const double *restrict x, const double *restrict y0, const double *restrict y1,
+                       const double *restrict y2, const double *restrict y3, size_t n, double *out)
 {
-    for (size_t b = 0; b < m; b++) T[b] += pa * pb[b] * y / d;
+    double s0[4] = {0, 0, 0, 0}, s1[4] = {0, 0, 0, 0}, s2[4] = {0, 0, 0, 0}, s3[4] = {0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        for (size_t k = 0; k < 4; k++) {
+            const double v = x[j + k];
+            s0[k] += v * y0[j + k];
+            s1[k] += v * y1[j + k];
+            s2[k] += v * y2[j + k];
+            s3[k] += v * y3[j + k];
+        }
+    double t0 = (s0[0] + s0[1]) + (s0[2] + s0[3]), t1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
+    double t2 = (s2[0] + s2[1]) + (s2[2] + s2[3]), t3 = (s3[0] + s3[1]) + (s3[2] + s3[3]);
+    for (; j < n; j++) {
+        t0 += x[j] * y0[j];
+        t1 += x[j] * y1[j];
+        t2 += x[j] * y2[j];
+        t3 += x[j] * y3[j];
+    }
+    out[0] = t0;
+    out[1] = t1;
+    out[2] = t2;
+    out[3] = t3;
 }
 
 /*
@@ -304,43 +327,43 @@ static int coarse_wage(const double *phi, size_t G, size_t n, const uint32_t *gr
                        const double *YG, const double *Phi, double theta, double *delta, double *work)
 {
     double *J = work, *SG = work + G * G;
+    /* r_j = Y_j / Phi_j and Q_Hj = phi_Hj Y_j / Phi_j^2 (one allocation; without it the coarse step is skipped,
+       which only slows convergence) */
+    double *r = cs_mallocarray((G + 2) * n + 1, sizeof *r), *r2 = r ? r + n : NULL, *Q = r ? r + 2 * n : NULL;
+    if (!r) return 0;
+    for (size_t j = 0; j < n; j++) {
+        r[j] = Yc[j] / Phi[j];
+        r2[j] = r[j] / Phi[j];
+    }
     for (size_t a = 0; a < G * G; a++) J[a] = 0.0;
     for (size_t a = 0; a < G; a++) {
         const double *pa = phi + a * n;
-        double t = 0.0;
+        double *qa = Q + a * n, t = 0.0;
         for (size_t j = 0; j < n; j++) {
-            const double x = pa[j] * Yc[j] / Phi[j];
+            const double x = pa[j] * r[j];
             t += x;
             J[a * G + group[j]] += x; /* X_GH */
+            qa[j] = pa[j] * r2[j];
         }
         SG[a] = t;
         delta[a] = -(log(t) - log(YG[a]));
     }
-    /* M_GH: the j loop outermost (phi transposed), one accumulator per (G, H) pair; every pair still sums its
-       terms in increasing j with the same expression, so the result is bitwise that of a j-innermost loop,
-       without its serial dependency on one accumulator */
-    double *phiT = cs_mallocarray(G * n + G * G + 1, sizeof *phiT), *M = phiT ? phiT + G * n : NULL;
-    if (phiT) {
-        for (size_t a = 0; a < G; a++)
-            for (size_t j = 0; j < n; j++) phiT[j * G + a] = phi[a * n + j];
-        for (size_t q = 0; q < G * G; q++) M[q] = 0.0;
-        for (size_t j = 0; j < n; j++) {
-            const double *pj = phiT + j * G, y = Yc[j], d = Phi[j] * Phi[j];
-            for (size_t a = 0; a < G; a++) coarse_row(M + a * G, pj, pj[a], y, d, a + 1);
+    /* M_GH = sum_j phi_Gj phi_Hj Y_j / Phi_j^2: dot products of phi_G with Q_H, four H at a time (H <= G;
+       the padding columns of the last block repeat Q_0 and are not used) */
+    for (size_t a = 0; a < G; a++) {
+        const double *pa = phi + a * n;
+        for (size_t b = 0; b <= a; b += 4) {
+            double t4[4];
+            const double *y0 = Q + b * n, *y1 = b + 1 <= a ? y0 + n : Q, *y2 = b + 2 <= a ? y0 + 2 * n : Q,
+                         *y3 = b + 3 <= a ? y0 + 3 * n : Q;
+            dot4_lanes(pa, y0, y1, y2, y3, n, t4);
+            for (size_t q = 0; q < 4 && b + q <= a; q++) {
+                J[a * G + b + q] += theta * t4[q];
+                if (b + q != a) J[(b + q) * G + a] += theta * t4[q];
+            }
         }
     }
-    for (size_t a = 0; a < G; a++)
-        for (size_t b = 0; b <= a; b++) {
-            double t = 0.0;
-            if (phiT) t = M[a * G + b];
-            else {
-                const double *pa = phi + a * n, *pb = phi + b * n;
-                for (size_t j = 0; j < n; j++) t += pa[j] * pb[j] * Yc[j] / (Phi[j] * Phi[j]);
-            }
-            J[a * G + b] += theta * t;
-            if (a != b) J[b * G + a] += theta * t;
-        }
-    cs_free(phiT);
+    cs_free(r);
     for (size_t a = 0; a < G; a++)
         for (size_t b = 0; b < G; b++)
             J[a * G + b] = J[a * G + b] / SG[a] - (a == b) * (1.0 + theta) + 1.0 / (double)G;

@@ -476,6 +476,55 @@ cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *bas
                                     const double *b_shift, unsigned flags, const cs_eq_state *init, cs_diag *diag,
                                     cs_eq_state **out)
 {
+    return cs_eq_counterfactual_shares(m, base, tau, NULL, tau_after, horizon, a_shift, b_shift, flags, init, diag, out);
+}
+
+/* c0_i = (w_i/A_i)^-theta and Phi_j = P_j^-theta of the baseline (n each). */
+static void base_c0_phi(const cs_eq_state *base, double theta, double *c0, double *Phi)
+{
+    for (size_t i = 0; i < base->n; i++) {
+        c0[i] = pow(base->w[i] / base->A[i], -theta);
+        Phi[i] = pow(base->P[i], -theta);
+    }
+}
+
+cs_status cs_eq_trade_shares(const cs_eq_model *m, const cs_eq_state *base, const cs_matrix *tau, cs_matrix **out)
+{
+    *out = NULL;
+    if (!m || !base) return cs_error_set(CS_EINVAL, "equilibrium: model or baseline is NULL");
+    const size_t n = m->n;
+    cs_status st = cs_eq_params_check(&m->params);
+    if (!st && base->n != n) st = cs_error_set(CS_EINVAL, "equilibrium: baseline has %zu cities, model %zu", base->n, n);
+    if (!st) st = check_tau(tau, n, "baseline");
+    if (st) return st;
+    double *v = cs_mallocarray(2 * n + 1, sizeof *v);
+    cs_matrix *S = NULL;
+    if (!v) return CS_ENOMEM;
+    st = cs_matrix_new(n, n, CS_MATRIX_OTHER, &S);
+    if (st) {
+        cs_free(v);
+        return st;
+    }
+    double *c0 = v, *Phi = v + n;
+    const double th = m->params.theta;
+    base_c0_phi(base, th, c0, Phi);
+    /* the expression of the counterfactual's kernel for an unchanged pair, so the bits are the same */
+#pragma omp parallel for schedule(static) if (n >= 256)
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            const double a = tau->v[i * n + j];
+            S->v[i * n + j] = isinf(a) ? 0.0 : pow(a, -th) * c0[i] / Phi[j];
+        }
+    cs_free(v);
+    *out = S;
+    return CS_OK;
+}
+
+cs_status cs_eq_counterfactual_shares(const cs_eq_model *m, const cs_eq_state *base, const cs_matrix *tau,
+                                      const cs_matrix *shares, cs_matrix *tau_after, cs_eq_horizon horizon,
+                                      const double *a_shift, const double *b_shift, unsigned flags,
+                                      const cs_eq_state *init, cs_diag *diag, cs_eq_state **out)
+{
     *out = NULL;
     if (!m || !base) return cs_error_set(CS_EINVAL, "equilibrium: model or baseline is NULL");
     if (init && (init->n != m->n || init->ngroups != m->ngroups))
@@ -494,6 +543,8 @@ cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *bas
     if (!st) st = check_tau(tau_after, n, "scenario");
     if (!st) st = check_positive(a_shift, n, "productivity shifter", 1);
     if (!st) st = check_positive(b_shift, n, "amenity shifter", 1);
+    if (!st && shares && (shares->rows != n || shares->cols != n))
+        st = cs_error_set(CS_EINVAL, "equilibrium: trade shares are %zu x %zu, model has %zu cities", shares->rows, shares->cols, n);
     if (st) return st;
     const int reuse = (flags & CS_EQ_REUSE_TAU_AFTER) != 0;
     cs_eq_state *s = NULL;
@@ -509,10 +560,7 @@ cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *bas
     }
     double *logp = v, *logq = v + n, *Phi = v + 2 * n, *c0 = v + 3 * n;
     /* Baseline trade shares pi_ij = tau_ij^-theta c_i / Phi_j with c_i = (w_i/A_i)^-theta, Phi_j = P_j^-theta. */
-    for (size_t i = 0; i < n; i++) {
-        c0[i] = pow(base->w[i] / base->A[i], -p->theta);
-        Phi[i] = pow(base->P[i], -p->theta);
-    }
+    base_c0_phi(base, p->theta, c0, Phi);
     K = reuse ? tau_after->v : cs_mallocarray(n * n, sizeof *K);
     if (!K) {
         st = CS_ENOMEM;
@@ -521,7 +569,7 @@ cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *bas
     const double th = p->theta;
 #pragma omp parallel for schedule(static) if (n >= 256)
     for (size_t i = 0; i < n; i++) {
-        const double *t0 = tau->v + i * n, *t1 = tau_after->v + i * n;
+        const double *t0 = tau->v + i * n, *t1 = tau_after->v + i * n, *Si = shares ? shares->v + i * n : NULL;
         double *Ki = K + i * n;
         for (size_t j = 0; j < n; j++) {
             const double a = t0[j], b = t1[j];
@@ -531,9 +579,9 @@ cs_status cs_eq_counterfactual_from(const cs_eq_model *m, const cs_eq_state *bas
             else if (isinf(a)) /* no baseline trade: the level cost enters directly */
                 k = pow(b, -th) * c0[i] / Phi[j];
             else if (b == a) /* unchanged pair: tau_hat = 1, pow(1, -theta) = 1 exactly (the same bits, one pow less) */
-                k = pow(a, -th) * c0[i] / Phi[j];
+                k = Si ? Si[j] : pow(a, -th) * c0[i] / Phi[j];
             else /* pi_ij * tau_hat_ij^-theta */
-                k = pow(a, -th) * c0[i] / Phi[j] * pow(b / a, -th);
+                k = (Si ? Si[j] : pow(a, -th) * c0[i] / Phi[j]) * pow(b / a, -th);
             Ki[j] = k;
         }
     }

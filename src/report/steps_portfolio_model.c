@@ -58,6 +58,7 @@ struct pf_worker {
     cs_cost_params cpd;
     cs_eq_params epd;
     cs_matrix *tau0;
+    cs_matrix *pi0; /* baseline trade shares of the draw (cs_eq_trade_shares), shared by its counterfactuals */
     pf_ring ring[PF_RING];
     size_t ring_next;
     uint64_t seq;
@@ -254,6 +255,7 @@ void pf_model_free(pf_model *m)
         cs_eq_model_free(w->model);
         cs_eq_state_free(w->base);
         cs_matrix_free(w->tau0);
+        cs_matrix_free(w->pi0);
         for (size_t q = 0; q < PF_RING; q++) {
             cs_free(w->ring[q].sel);
             cs_free(w->ring[q].y);
@@ -580,9 +582,11 @@ static cs_status ensure_draw(pf_worker *w, int draw)
     cs_eq_model_free(w->model);
     cs_eq_state_free(w->base);
     cs_matrix_free(w->tau0);
+    cs_matrix_free(w->pi0);
     w->model = NULL;
     w->base = NULL;
     w->tau0 = NULL;
+    w->pi0 = NULL;
     w->cdraw = -1;
     for (size_t q = 0; q < PF_RING; q++) {
         cs_eq_state_free(w->ring[q].eq);
@@ -613,6 +617,7 @@ static cs_status ensure_draw(pf_worker *w, int draw)
     double t0 = now_s();
     if (!st) st = cs_cost_iceberg(m->cost0, &w->cpd, &w->tau0);
     if (!st) st = cs_eq_calibrate(&w->epd, m->n, m->grp, m->s.pop, m->s.gdp_per_head, w->tau0, NULL, &w->model, &w->base);
+    if (!st) st = cs_eq_trade_shares(w->model, w->base, w->tau0, &w->pi0);
     w->t_eq += now_s() - t0;
     if (st) {
         cs_error_prefix("portfolio: calibration of draw %d (theta %.3g, alpha %.3g, beta %.3g, delta %.3g)", draw, th, al, be, de);
@@ -938,7 +943,7 @@ static cs_status eval_sel(pf_worker *w, const uint8_t *sel, int draw, double *y)
     const cs_eq_state *init = st ? NULL : warm_start(w, sel, draw);
     if (init) w->warm++;
     if (!st)
-        st = cs_eq_counterfactual_from(w->model, w->base, w->tau0, tau, m->s.long_run ? CS_EQ_LONG_RUN : CS_EQ_SHORT_RUN,
+        st = cs_eq_counterfactual_shares(w->model, w->base, w->tau0, w->pi0, tau, m->s.long_run ? CS_EQ_LONG_RUN : CS_EQ_SHORT_RUN,
                                        w->ash, w->bsh, CS_EQ_REUSE_TAU_AFTER, init, NULL, &after);
     cs_matrix_free(tau);
     cs_eq_change *chg = NULL;
