@@ -107,6 +107,67 @@ static int small_solve(double *A, double *b, size_t m)
     return 1;
 }
 
+/* Sum over j of x_j * y_j in four interleaved lanes (j mod 4), lanes added as (0+1)+(2+3), then the tail:
+ * the order is written out, so the bits do not depend on the instruction set or the compiler's
+ * vectorisation (no contraction under -std=c17). Compiled twice as row_kernel. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void dot4_lanes(const double *restrict x, const double *restrict y0, const double *restrict y1,
+                       const double *restrict y2, const double *restrict y3, size_t n, double *out)
+{
+    double s0[4] = {0, 0, 0, 0}, s1[4] = {0, 0, 0, 0}, s2[4] = {0, 0, 0, 0}, s3[4] = {0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        for (size_t k = 0; k < 4; k++) {
+            const double v = x[j + k];
+            s0[k] += v * y0[j + k];
+            s1[k] += v * y1[j + k];
+            s2[k] += v * y2[j + k];
+            s3[k] += v * y3[j + k];
+        }
+    double t0 = (s0[0] + s0[1]) + (s0[2] + s0[3]), t1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
+    double t2 = (s2[0] + s2[1]) + (s2[2] + s2[3]), t3 = (s3[0] + s3[1]) + (s3[2] + s3[3]);
+    for (; j < n; j++) {
+        t0 += x[j] * y0[j];
+        t1 += x[j] * y1[j];
+        t2 += x[j] * y2[j];
+        t3 += x[j] * y3[j];
+    }
+    out[0] = t0;
+    out[1] = t1;
+    out[2] = t2;
+    out[3] = t3;
+}
+
+/* r_j = Y_j / Phi_j and Q_Hj = phi_Hj (r_j / Phi_j), in buf ((G + 2) n doubles: r, r/Phi, Q). */
+static void coarse_prep(const double *phi, size_t G, size_t n, const double *Y, const double *Phi, double *buf)
+{
+    double *r = buf, *r2 = buf + n, *Q = buf + 2 * n;
+    for (size_t j = 0; j < n; j++) {
+        r[j] = Y[j] / Phi[j];
+        r2[j] = r[j] / Phi[j];
+    }
+    for (size_t a = 0; a < G; a++)
+        for (size_t j = 0; j < n; j++) Q[a * n + j] = phi[a * n + j] * r2[j];
+}
+
+/* M_GH = sum_j phi_Gj phi_Hj Y_j / Phi_j^2 (symmetric, G x G into M): dot products of phi_G with Q_H, four H at
+ * a time (H <= G; the padding columns of the last block repeat Q_0 and are not used). */
+static void coarse_m(const double *phi, const double *Q, size_t G, size_t n, double *M)
+{
+    for (size_t a = 0; a < G; a++) {
+        const double *pa = phi + a * n;
+        for (size_t b = 0; b <= a; b += 4) {
+            double t4[4];
+            const double *y0 = Q + b * n, *y1 = b + 1 <= a ? y0 + n : Q, *y2 = b + 2 <= a ? y0 + 2 * n : Q,
+                         *y3 = b + 3 <= a ? y0 + 3 * n : Q;
+            dot4_lanes(pa, y0, y1, y2, y3, n, t4);
+            for (size_t q = 0; q < 4 && b + q <= a; q++) M[a * G + b + q] = M[(b + q) * G + a] = t4[q];
+        }
+    }
+}
+
 /*
  * Coarse (two-level) correction of calibration: one Newton step for one
  * factor s_G per cluster G on the cluster-aggregated market clearing
@@ -118,23 +179,20 @@ static int small_solve(double *A, double *b, size_t m)
 static int coarse_calib(const double *phi, size_t G, size_t n, const double *Y, const double *YG, const double *Phi,
                         double *delta, double *work)
 {
-    double *J = work, *SG = work + G * G, *v = work + G * G + G;
-    (void)v;
+    double *J = work, *SG = work + G * G;
+    /* (without the scratch the coarse step is skipped, which only slows convergence) */
+    double *buf = cs_mallocarray((G + 2) * n + 1, sizeof *buf);
+    if (!buf) return 0;
+    coarse_prep(phi, G, n, Y, Phi, buf);
     for (size_t a = 0; a < G; a++) {
         double t = 0.0;
-        const double *pa = phi + a * n;
-        for (size_t j = 0; j < n; j++) t += pa[j] * Y[j] / Phi[j];
+        const double *pa = phi + a * n, *r = buf;
+        for (size_t j = 0; j < n; j++) t += pa[j] * r[j];
         SG[a] = t;
         delta[a] = -(log(t) - log(YG[a]));
     }
-    for (size_t a = 0; a < G; a++)
-        for (size_t b = 0; b <= a; b++) {
-            const double *pa = phi + a * n, *pb = phi + b * n;
-            double t = 0.0;
-            for (size_t j = 0; j < n; j++) t += pa[j] * pb[j] * Y[j] / (Phi[j] * Phi[j]);
-            J[a * G + b] = t;
-            J[b * G + a] = t;
-        }
+    coarse_m(phi, buf + 2 * n, G, n, J);
+    cs_free(buf);
     for (size_t a = 0; a < G; a++)
         for (size_t b = 0; b < G; b++)
             J[a * G + b] = (a == b) - J[a * G + b] / SG[a] + 1.0 / (double)G; /* + 11'/G fixes the free scale */
@@ -283,39 +341,6 @@ static void aa_step(aa_state *A, double *z, const double *g, double res)
     }
 }
 
-/* Sum over j of x_j * y_j in four interleaved lanes (j mod 4), lanes added as (0+1)+(2+3), then the tail:
- * the order is written out, so the bits do not depend on the instruction set or the compiler's
- * vectorisation (no contraction under -std=c17). Compiled twice as row_kernel. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void dot4_lanes(const double *restrict x, const double *restrict y0, const double *restrict y1,
-                       const double *restrict y2, const double *restrict y3, size_t n, double *out)
-{
-    double s0[4] = {0, 0, 0, 0}, s1[4] = {0, 0, 0, 0}, s2[4] = {0, 0, 0, 0}, s3[4] = {0, 0, 0, 0};
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4)
-        for (size_t k = 0; k < 4; k++) {
-            const double v = x[j + k];
-            s0[k] += v * y0[j + k];
-            s1[k] += v * y1[j + k];
-            s2[k] += v * y2[j + k];
-            s3[k] += v * y3[j + k];
-        }
-    double t0 = (s0[0] + s0[1]) + (s0[2] + s0[3]), t1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
-    double t2 = (s2[0] + s2[1]) + (s2[2] + s2[3]), t3 = (s3[0] + s3[1]) + (s3[2] + s3[3]);
-    for (; j < n; j++) {
-        t0 += x[j] * y0[j];
-        t1 += x[j] * y1[j];
-        t2 += x[j] * y2[j];
-        t3 += x[j] * y3[j];
-    }
-    out[0] = t0;
-    out[1] = t1;
-    out[2] = t2;
-    out[3] = t3;
-}
-
 /*
  * Coarse correction of the wage level of each cluster G (s_G multiplies w in
  * G; L fixed): one Newton step on F_G = log S_G(s) - log(s_G Y_G) with
@@ -327,43 +352,25 @@ static int coarse_wage(const double *phi, size_t G, size_t n, const uint32_t *gr
                        const double *YG, const double *Phi, double theta, double *delta, double *work)
 {
     double *J = work, *SG = work + G * G;
-    /* r_j = Y_j / Phi_j and Q_Hj = phi_Hj Y_j / Phi_j^2 (one allocation; without it the coarse step is skipped,
-       which only slows convergence) */
-    double *r = cs_mallocarray((G + 2) * n + 1, sizeof *r), *r2 = r ? r + n : NULL, *Q = r ? r + 2 * n : NULL;
-    if (!r) return 0;
-    for (size_t j = 0; j < n; j++) {
-        r[j] = Yc[j] / Phi[j];
-        r2[j] = r[j] / Phi[j];
-    }
+    /* (without the scratch the coarse step is skipped, which only slows convergence) */
+    double *buf = cs_mallocarray((G + 2) * n + G * G + 1, sizeof *buf), *M = buf ? buf + (G + 2) * n : NULL;
+    if (!buf) return 0;
+    coarse_prep(phi, G, n, Yc, Phi, buf);
     for (size_t a = 0; a < G * G; a++) J[a] = 0.0;
     for (size_t a = 0; a < G; a++) {
-        const double *pa = phi + a * n;
-        double *qa = Q + a * n, t = 0.0;
+        const double *pa = phi + a * n, *r = buf;
+        double t = 0.0;
         for (size_t j = 0; j < n; j++) {
             const double x = pa[j] * r[j];
             t += x;
             J[a * G + group[j]] += x; /* X_GH */
-            qa[j] = pa[j] * r2[j];
         }
         SG[a] = t;
         delta[a] = -(log(t) - log(YG[a]));
     }
-    /* M_GH = sum_j phi_Gj phi_Hj Y_j / Phi_j^2: dot products of phi_G with Q_H, four H at a time (H <= G;
-       the padding columns of the last block repeat Q_0 and are not used) */
-    for (size_t a = 0; a < G; a++) {
-        const double *pa = phi + a * n;
-        for (size_t b = 0; b <= a; b += 4) {
-            double t4[4];
-            const double *y0 = Q + b * n, *y1 = b + 1 <= a ? y0 + n : Q, *y2 = b + 2 <= a ? y0 + 2 * n : Q,
-                         *y3 = b + 3 <= a ? y0 + 3 * n : Q;
-            dot4_lanes(pa, y0, y1, y2, y3, n, t4);
-            for (size_t q = 0; q < 4 && b + q <= a; q++) {
-                J[a * G + b + q] += theta * t4[q];
-                if (b + q != a) J[(b + q) * G + a] += theta * t4[q];
-            }
-        }
-    }
-    cs_free(r);
+    coarse_m(phi, buf + 2 * n, G, n, M);
+    for (size_t q = 0; q < G * G; q++) J[q] += theta * M[q];
+    cs_free(buf);
     for (size_t a = 0; a < G; a++)
         for (size_t b = 0; b < G; b++)
             J[a * G + b] = J[a * G + b] / SG[a] - (a == b) * (1.0 + theta) + 1.0 / (double)G;
