@@ -66,6 +66,64 @@ import json,sys
 g=json.load(open(\"$CS_TMP/gr/portfolio.json\"))[\"efficiency_gain\"]
 e=json.load(open(\"$CS_TMP/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
 sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
+# border and soft candidates next to the links: the exact choice over the 8 candidates includes both frictions,
+# and the scenario library, evaluating the chosen changes as one scenario, gives the same total EV (the
+# friction enters the generalised cost as a scenario's border/soft change does); the greedy with its screen
+# (first-order estimate of a friction candidate) runs within the budget
+mkdir -p "$CS_TMP/fr"
+$PY - "$P" "$CS_TMP/fr" <<'PYEOF'
+import json, os, sys
+src = os.path.dirname(sys.argv[1])
+d = json.load(open(sys.argv[1]))
+for k in ("cities",):
+    d[k]["path"] = os.path.join(src, d[k]["path"])
+    for j in d[k].get("joins", []): j["path"] = os.path.join(src, j["path"])
+d["network"]["nodes_path"] = os.path.join(src, d["network"]["nodes_path"])
+d["network"]["edges_path"] = os.path.join(src, d["network"]["edges_path"])
+for k in ("border_time_path", "border_distance_path"):
+    d["indicators"]["cost"][k] = os.path.join(src, d["indicators"]["cost"][k])
+d["portfolio"]["candidates_path"] = "candidates.json"
+json.dump(d, open(sys.argv[2] + "/project.json", "w"), indent=1)
+c = json.load(open(os.path.join(src, "candidates.json")))
+c["changes"] += [
+    {"type": "border", "name": "border_eac", "countries": ["KEN", "UGA", "TZA", "RWA"], "factor": 0.5,
+     "capital_cost": 4e7, "annual_cost": 1e6, "lifetime_years": 20, "construction_years": 2},
+    {"type": "soft", "name": "soft_ken_tza", "countries": ["KEN", "TZA"], "factor": 0.9, "capital_cost": 2e7,
+     "annual_cost": 5e5, "lifetime_years": 20}]
+json.dump(c, open(sys.argv[2] + "/candidates.json", "w"), indent=1)
+PYEOF
+"$CITYSYS" plan portfolio "$CS_TMP/fr/project.json" --budgets 2e9 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/fr/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ]'
+$PY - "$CS_TMP/fr/ex" "$CS_TMP/fr/candidates.json" <<'PYEOF'
+import csv, json, sys
+names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
+c = json.load(open(sys.argv[2]))
+json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
+PYEOF
+check 'grep -q border_eac "$CS_TMP/fr/ex/chosen.json" && grep -q soft_ken_tza "$CS_TMP/fr/ex/chosen.json"'
+"$CITYSYS" simulate "$CS_TMP/fr/project.json" --scenario "$CS_TMP/fr/ex/chosen.json" --long-run -o "$CS_TMP/fr/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
+check '$PY -c "
+import json,sys
+g=json.load(open(\"$CS_TMP/fr/ex/portfolio.json\"))[\"efficiency_gain\"]
+e=json.load(open(\"$CS_TMP/fr/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
+sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
+"$CITYSYS" plan portfolio "$CS_TMP/fr/project.json" --budgets 1.5e8 --epsilons 0,2 --method greedy --screen 2 --draws 2 -o "$CS_TMP/fr/gr" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ] && $PY -c "
+import csv,sys
+r=list(csv.DictReader(open(\"$CS_TMP/fr/gr/portfolio_frontier.csv\")))
+sys.exit(0 if len(r)==2 and all(float(x[\"capital_cost\"])<=1.5e8*(1+1e-12) for x in r) else 1)"'
+# a border candidate with a country outside the border matrices, a soft one with two member kinds: located errors
+$PY - "$CS_TMP/fr/candidates.json" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["changes"][-2]["countries"] = ["KEN", "ZZZ"]
+c["changes"][-1]["cities"] = ["a", "b"]
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+PYEOF
+"$CITYSYS" plan portfolio "$CS_TMP/fr/project.json" -o "$CS_TMP/fr/bad" --no-cache 2>"$CS_TMP/fr/err"; rc=$?
+check '[ $rc -eq 3 ] && [ ! -e "$CS_TMP/fr/bad" ]'
+check 'grep -q "candidates.json: error: changes\[6\]: countries\[1\]: no city has country .ZZZ." "$CS_TMP/fr/err"'
+check 'grep -q "changes\[7\]: a soft change needs exactly one of cities, regions, countries" "$CS_TMP/fr/err"'
 # a small budget override is respected
 "$CITYSYS" plan portfolio "$P" --budgets 7e7 --draws 0 -o "$CS_TMP/b" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '$PY -c "

@@ -32,7 +32,7 @@ static const char *const SENS_KEYS[] = {"draws", "seed", "pool", "screen", "thet
                                         "unit_cost", NULL};
 static const char *const CAND_KEYS[] = {"type", "name", "edges", "time_factor", "proposed", "speed_kmh", "cities",
                                         "factor", "capital_cost", "annual_cost", "lifetime_years",
-                                        "construction_years", "countries", NULL};
+                                        "construction_years", "countries", "regions", NULL};
 
 typedef struct pf_cfg {
     const char *cand_path;
@@ -212,7 +212,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         cs_free(file);
         return errors;
     }
-    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", NULL};
+    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", "border", "soft", NULL};
     size_t nc = json_array_size(g->changes);
     for (size_t q = 0; q < nc; q++) {
         const json_t *ch = json_array_get(g->changes, q);
@@ -240,7 +240,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         for (int a = 0; type && types[a]; a++)
             if (!strcmp(types[a], type)) t = a;
         if (t < 0) {
-            CERR("type: expected one of upgrade, close, build, productivity, amenity (a candidate project)");
+            CERR("type: expected one of upgrade, close, build, border, soft, productivity, amenity (a candidate project)");
             continue;
         }
         const char *nm = json_string_value(json_object_get(ch, "name"));
@@ -263,6 +263,44 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         if (x && (!json_is_number(x) || !(json_number_value(x) >= 1))) CERR("lifetime_years: expected a number >= 1");
         x = json_object_get(ch, "construction_years");
         if (x && (!json_is_number(x) || json_number_value(x) < 1 || json_number_value(x) > 50)) CERR("construction_years: expected 1 to 50");
+        if (t >= 5) {
+            /* border (countries) and soft (exactly one of cities, regions, countries) frictions */
+            const char *fl[3] = {"countries", "regions", "cities"}, *what = NULL;
+            int nf = 0;
+            for (int a = 0; a < 3; a++)
+                if (json_object_get(ch, fl[a]) && (t == 6 || a == 0)) what = fl[a], nf++;
+            if (t == 5 && (json_object_get(ch, "regions") || json_object_get(ch, "cities")))
+                CERR("a border change takes 'countries' only");
+            if (nf != 1) {
+                CERR(t == 5 ? "countries: a border change needs an array of at least two country codes"
+                            : "a soft change needs exactly one of cities, regions, countries");
+                continue;
+            }
+            const json_t *fx = json_object_get(ch, "factor");
+            if (!json_is_number(fx) || !(json_number_value(fx) > 0 && json_number_value(fx) <= 10))
+                CERR("factor: expected a number in (0, 10] (below 1 eases interaction)");
+            const json_t *mem = json_object_get(ch, what);
+            size_t distinct = 0;
+            for (size_t z = 0; json_is_array(mem) && z < json_array_size(mem); z++) {
+                const char *id = json_string_value(json_array_get(mem, z));
+                if (!id) {
+                    CERR("%s[%zu]: expected a string", what, z);
+                    continue;
+                }
+                int dup = 0;
+                for (size_t z2 = 0; z2 < z && !dup; z2++) {
+                    const char *o = json_string_value(json_array_get(mem, z2));
+                    dup = o && !strcmp(o, id);
+                }
+                distinct += !dup;
+                char **col = !c ? NULL : what[1] == 'o' ? city_col(c, g->code_field) : what[0] == 'r' ? c->region : c->id;
+                int found = !c || !col;
+                for (size_t i = 0; c && col && i < c->n && !found; i++) found = col[i] && !strcmp(col[i], id);
+                if (!found) CERR("%s[%zu]: no city has %s '%s'", what, z, what[0] == 'c' && what[1] == 'i' ? "id" : what[0] == 'r' ? "region" : "country", id);
+            }
+            if (!json_is_array(mem) || distinct < 2) CERR("%s: expected an array of at least two distinct codes", what);
+            continue;
+        }
         const char *what = t <= 1 ? "edges" : t == 2 ? "proposed" : "cities";
         const json_t *ids = json_object_get(ch, what);
         if (!json_is_array(ids) && !(t == 2 && json_is_string(ids) && !strcmp(json_string_value(ids), "all"))) {

@@ -89,6 +89,13 @@ struct pf_model {
     size_t *op_off, *sh_off; /* k+1 offsets */
     pf_op *ops;
     pf_shift *sh;
+    /* trade-cost frictions (border and soft candidates): kind 0 none, 1 border, 2 soft; members owned */
+    uint8_t *fr_kind;
+    cs_soft_level *fr_level;
+    double *fr_factor;
+    char ***fr_items;
+    size_t *fr_nitems;
+    size_t nfric;            /* candidates with a friction change */
     /* managed segments */
     size_t nm;
     uint32_t *mseg, *mu, *mv, *base_fwd, *base_bwd, *cur_fwd, *cur_bwd, *want_fwd, *want_bwd;
@@ -121,6 +128,8 @@ struct pf_model {
     double t_route, t_dijkstra, t_cost, t_estimate;
     size_t estimates;
 };
+
+static cs_status parse_friction(pf_model *m, size_t j, const json_t *ch, const char *type);
 
 static uint64_t splitmix(uint64_t *x)
 {
@@ -227,6 +236,15 @@ void pf_model_free(pf_model *m)
     cs_free(m->sh_off);
     cs_free(m->ops);
     cs_free(m->sh);
+    for (size_t j = 0; m->fr_items && j < m->k; j++) {
+        for (size_t z = 0; m->fr_items[j] && z < m->fr_nitems[j]; z++) cs_free(m->fr_items[j][z]);
+        cs_free(m->fr_items[j]);
+    }
+    cs_free(m->fr_items);
+    cs_free(m->fr_nitems);
+    cs_free(m->fr_kind);
+    cs_free(m->fr_level);
+    cs_free(m->fr_factor);
     cs_free(m->mseg);
     cs_free(m->mu);
     cs_free(m->mv);
@@ -299,6 +317,11 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     m->sh_off = cs_calloc(k + 1, sizeof *m->sh_off);
     m->ops = cs_mallocarray(nops + 1, sizeof *m->ops);
     m->sh = cs_mallocarray(nsh + 1, sizeof *m->sh);
+    m->fr_kind = cs_calloc(k + 1, 1);
+    m->fr_level = cs_calloc(k + 1, sizeof *m->fr_level);
+    m->fr_factor = cs_calloc(k + 1, sizeof *m->fr_factor);
+    m->fr_items = cs_calloc(k + 1, sizeof *m->fr_items);
+    m->fr_nitems = cs_calloc(k + 1, sizeof *m->fr_nitems);
     m->mseg = cs_mallocarray(cap_m, sizeof *m->mseg);
     m->mu = cs_mallocarray(cap_m, sizeof *m->mu);
     m->mv = cs_mallocarray(cap_m, sizeof *m->mv);
@@ -338,6 +361,7 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     for (size_t j = 0; j < k; j++) ncap += (size_t)num_or(json_array_get(s->changes, j), "construction_years", 1);
     m->capv = cs_calloc(ncap + 1, sizeof *m->capv);
     cs_status st = CS_OK;
+    if (!m->fr_kind || !m->fr_level || !m->fr_factor || !m->fr_items || !m->fr_nitems) st = CS_ENOMEM;
     if (!m->names || !m->costs || !m->op_off || !m->sh_off || !m->ops || !m->sh || !m->mseg || !m->mu || !m->mv || !m->base_fwd ||
         !m->base_bwd || !m->cur_fwd || !m->cur_bwd || !m->want_fwd || !m->want_bwd || !m->y_base || !m->anchor_sel || !m->acc || !ring_ok || !m->capv)
         st = CS_ENOMEM;
@@ -448,10 +472,12 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
                 }
                 m->sh[ns++] = (pf_shift){i, num_or(ch, "factor", 1), !strcmp(type, "amenity")};
             }
+        } else if (!strcmp(type, "border") || !strcmp(type, "soft")) {
+            st = parse_friction(m, j, ch, type);
         } else {
             st = cs_error_set(CS_EINVAL,
                               "portfolio: candidate '%s' has a change of type '%s'; candidates may be build, upgrade, close, "
-                              "productivity or amenity changes", m->names[j], type);
+                              "border, soft, productivity or amenity changes", m->names[j], type);
         }
         int cy = (int)num_or(ch, "construction_years", 1);
         if (cy < 1) cy = 1;
@@ -489,6 +515,70 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     }
     *out = m;
     return CS_OK;
+}
+
+static int in_list(char *const *list, size_t n, const char *x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], x)) return 1;
+    return 0;
+}
+
+/* A border or soft candidate (docs/scenarios.md, "Change types"): its members (distinct, in file order) and
+ * factor. Border members must be countries of the border matrices. */
+static cs_status parse_friction(pf_model *m, size_t j, const json_t *ch, const char *type)
+{
+    int border = !strcmp(type, "border");
+    const char *field = "countries";
+    cs_soft_level lv = CS_SOFT_COUNTRY;
+    if (!border) {
+        int nf = 0;
+        if (json_object_get(ch, "cities")) field = "cities", lv = CS_SOFT_CITY, nf++;
+        if (json_object_get(ch, "regions")) field = "regions", lv = CS_SOFT_REGION, nf++;
+        if (json_object_get(ch, "countries")) field = "countries", lv = CS_SOFT_COUNTRY, nf++;
+        if (nf != 1)
+            return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': a soft change needs exactly one of cities, regions, countries",
+                                m->names[j]);
+    }
+    const json_t *mem = json_object_get(ch, field);
+    double f = num_or(ch, "factor", NAN);
+    if (!(f > 0 && f <= 10))
+        return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': factor must be in (0, 10]", m->names[j]);
+    size_t nm = json_array_size(mem);
+    m->fr_items[j] = cs_calloc(nm + 1, sizeof *m->fr_items[j]);
+    if (!m->fr_items[j]) return CS_ENOMEM;
+    for (size_t z = 0; z < nm; z++) {
+        const char *id = json_string_value(json_array_get(mem, z));
+        if (!id) return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': %s[%zu] must be a string", m->names[j], field, z);
+        if (in_list(m->fr_items[j], m->fr_nitems[j], id)) continue; /* listed twice: once */
+        if (border) {
+            const cs_matrix *M = m->s.border_time ? m->s.border_time : m->s.border_dist;
+            if (!M)
+                return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': a border change needs the border matrices "
+                                               "(indicators.cost.border_time_path / border_distance_path)", m->names[j]);
+            int found = 0;
+            for (size_t r = 0; r < M->rows && !found; r++) found = M->row_ids && !strcmp(M->row_ids[r], id);
+            if (!found) return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': country '%s' is not in the border matrices", m->names[j], id);
+        }
+        if (!(m->fr_items[j][m->fr_nitems[j]] = cs_strdup(id))) return CS_ENOMEM;
+        m->fr_nitems[j]++;
+    }
+    if (m->fr_nitems[j] < 2)
+        return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': a %s change needs at least two distinct %s", m->names[j], type, field);
+    m->fr_kind[j] = border ? 1 : 2;
+    m->fr_level[j] = lv;
+    m->fr_factor[j] = f;
+    m->nfric++;
+    return CS_OK;
+}
+
+/* Selected candidates with a friction change of this kind (0 any), up to and including candidate `upto`. */
+static int has_fric(const pf_model *m, const uint8_t *sel, int kind)
+{
+    if (!m->nfric || !sel) return 0;
+    for (size_t j = 0; j < m->k; j++)
+        if (sel[j] && m->fr_kind[j] && (!kind || m->fr_kind[j] == kind)) return 1;
+    return 0;
 }
 
 /* Bring the router to the state of `sel`. */
@@ -548,7 +638,11 @@ static cs_status router_times(pf_model *m, cs_matrix **t, cs_matrix **d)
     return st;
 }
 
-static cs_status build_cost(pf_model *m, const cs_matrix *t, const cs_matrix *d, cs_matrix **cost)
+/* The generalised cost of portfolio `sel` (NULL = the baseline) for travel times t and lengths d: the border
+ * matrices with the penalties between distinct members of each selected border candidate multiplied by its
+ * factor, and one soft link per pair of distinct members of each selected soft candidate (factors of several
+ * candidates on one pair multiply), as a scenario with these changes does (docs/scenarios.md). */
+static cs_status build_cost(pf_model *m, const uint8_t *sel, const cs_matrix *t, const cs_matrix *d, cs_matrix **cost)
 {
     cs_cost_inputs in;
     memset(&in, 0, sizeof in);
@@ -559,14 +653,56 @@ static cs_status build_cost(pf_model *m, const cs_matrix *t, const cs_matrix *d,
     in.border_time_min = m->s.border_time;
     in.border_dist_m = m->s.border_dist;
     /* the generalised cost does not depend on the draw (only the iceberg mapping does) */
-    return cs_cost_build(&in, &m->s.cost, cost);
+    if (!has_fric(m, sel, 0)) return cs_cost_build(&in, &m->s.cost, cost);
+    cs_matrix *bt = NULL, *bd = NULL;
+    cs_soft_link *soft = NULL;
+    size_t nsoft = 0, cap = 0;
+    cs_status st = CS_OK;
+    if (has_fric(m, sel, 1)) {
+        if (m->s.border_time) st = cs_matrix_clone(m->s.border_time, &bt);
+        if (!st && m->s.border_dist) st = cs_matrix_clone(m->s.border_dist, &bd);
+    }
+    for (size_t j = 0; j < m->k; j++)
+        if (sel[j] && m->fr_kind[j] == 2) cap += m->fr_nitems[j] * (m->fr_nitems[j] - 1) / 2;
+    if (!st && cap && !(soft = cs_mallocarray(cap, sizeof *soft))) st = CS_ENOMEM;
+    for (size_t j = 0; !st && j < m->k; j++) {
+        if (!sel[j] || !m->fr_kind[j]) continue;
+        char **it = m->fr_items[j];
+        size_t ni = m->fr_nitems[j];
+        if (m->fr_kind[j] == 2) {
+            for (size_t a = 0; a < ni; a++)
+                for (size_t z = a + 1; z < ni; z++) soft[nsoft++] = (cs_soft_link){m->fr_level[j], it[a], it[z], m->fr_factor[j]};
+            continue;
+        }
+        cs_matrix *mats[2] = {bt, bd};
+        for (int mi = 0; mi < 2; mi++) {
+            cs_matrix *M = mats[mi];
+            if (!M || !M->row_ids || !M->col_ids) continue;
+            for (size_t r = 0; r < M->rows; r++) {
+                if (!in_list(it, ni, M->row_ids[r])) continue;
+                for (size_t c = 0; c < M->cols; c++)
+                    if (strcmp(M->row_ids[r], M->col_ids[c]) && in_list(it, ni, M->col_ids[c])) M->v[r * M->cols + c] *= m->fr_factor[j];
+            }
+        }
+    }
+    if (!st) {
+        if (bt) in.border_time_min = bt;
+        if (bd) in.border_dist_m = bd;
+        in.soft = soft;
+        in.nsoft = nsoft;
+        st = cs_cost_build(&in, &m->s.cost, cost);
+    }
+    cs_matrix_free(bt);
+    cs_matrix_free(bd);
+    cs_free(soft);
+    return st;
 }
 
-static cs_status cost_now(pf_model *m, cs_matrix **cost)
+static cs_status cost_now(pf_model *m, const uint8_t *sel, cs_matrix **cost)
 {
     cs_matrix *t = NULL, *d = NULL;
     cs_status st = router_times(m, &t, m->need_dist ? &d : NULL);
-    if (!st) st = build_cost(m, t, d, cost);
+    if (!st) st = build_cost(m, sel, t, d, cost);
     cs_matrix_free(t);
     cs_matrix_free(d);
     return st;
@@ -612,7 +748,7 @@ static cs_status ensure_draw(pf_worker *w, int draw)
         if (!none) st = CS_ENOMEM;
         if (!st) st = set_state(m, none);
         cs_free(none);
-        if (!st) st = cost_now(m, &m->cost0);
+        if (!st) st = cost_now(m, NULL, &m->cost0);
     }
     double t0 = now_s();
     if (!st) st = cs_cost_iceberg(m->cost0, &w->cpd, &w->tau0);
@@ -690,6 +826,8 @@ static size_t one_more(const pf_model *m, const uint8_t *sel)
 static int fast_ok_for(const pf_model *m, size_t j)
 {
     if (!m->fast_ok || m->need_dist) return 0;
+    /* a friction changes the cost, not the times; a soft link at the anchor scales its pairs' time cost */
+    if (m->fr_kind[j] || has_fric(m, m->anchor_sel, 2)) return 0;
     size_t nops = m->op_off[j + 1] - m->op_off[j];
     if (nops > 1) return 0;
     if (nops == 1) {
@@ -787,7 +925,7 @@ static cs_status set_anchor(pf_model *m, const uint8_t *sel)
     cs_matrix_free(m->costA);
     m->costA = NULL;
     st = fast_times(m, SIZE_MAX, &tm);
-    if (!st) st = build_cost(m, tm, NULL, &m->costA);
+    if (!st) st = build_cost(m, sel, tm, NULL, &m->costA);
     cs_matrix_free(tm);
     if (st) return st;
     memcpy(m->anchor_sel, sel, m->k);
@@ -796,12 +934,13 @@ static cs_status set_anchor(pf_model *m, const uint8_t *sel)
 }
 
 /* Cost after the fast travel times t: the anchor's cost plus w_t Δt (time in s, cost in minutes); the cost
- * of cs_cost_build is linear in time here (no soft-link factors are passed), so this is the same cost. */
-static cs_status fast_cost(pf_model *m, const cs_matrix *t, cs_matrix **out)
+ * of cs_cost_build is linear in time with slope w_t here (no baseline soft links are passed, border penalties
+ * are additive, and fast_ok_for refuses an anchor with a soft candidate), so this is the same cost. */
+static cs_status fast_cost(pf_model *m, const uint8_t *sel, const cs_matrix *t, cs_matrix **out)
 {
     size_t nn = m->n * m->n;
     for (size_t q = 0; q < nn; q++)
-        if (t->v[q] != m->T[q] && !isfinite(m->costA->v[q])) return build_cost(m, t, NULL, out);
+        if (t->v[q] != m->T[q] && !isfinite(m->costA->v[q])) return build_cost(m, sel, t, NULL, out);
     cs_status st = cs_matrix_clone(m->costA, out);
     if (st) return st;
     const double wt = m->s.cost.time_weight / 60.0;
@@ -831,12 +970,12 @@ static cs_status cost_of(pf_model *m, const uint8_t *sel, cs_matrix **cost)
     } else if ((same || (j1 != SIZE_MAX && fast_ok_for(m, j1))) && m->fast_ok) {
         cs_matrix *t = NULL;
         st = fast_times(m, same ? SIZE_MAX : j1, &t);
-        if (!st) st = fast_cost(m, t, cost);
+        if (!st) st = fast_cost(m, sel, t, cost);
         cs_matrix_free(t);
         m->fast++;
     } else {
         st = set_state(m, sel);
-        if (!st) st = cost_now(m, cost);
+        if (!st) st = cost_now(m, sel, cost);
     }
     if (!st && chit == SIZE_MAX && m->cost0 && (*cost)->rows * (*cost)->cols == m->cost0->rows * m->cost0->cols) {
         const double *c = (*cost)->v, *c0 = m->cost0->v;
@@ -1071,6 +1210,29 @@ cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int d
             for (size_t q = m->sh_off[j]; q < m->sh_off[j + 1]; q++) d[m->sh[q].city] += yS[m->sh[q].city] * (m->sh[q].factor - 1);
         }
     }
+    /* border and soft candidates: the cost at the anchor's times with the candidate's friction added, then
+       d ln P_b = Σ_a π_ab (ln τ(c1_ab) − ln τ_ab) as above */
+    uint8_t *sel1 = st || !m->nfric ? NULL : cs_malloc(k + 1);
+    if (!st && m->nfric && !sel1) st = CS_ENOMEM;
+    if (!st && m->nfric) st = fast_times(m, SIZE_MAX, &tm);
+    for (size_t j = 0; !st && m->nfric && j < k; j++) {
+        if (!want[j] || !m->fr_kind[j]) continue;
+        memcpy(sel1, selected, k);
+        sel1[j] = 1;
+        cs_matrix *c1 = NULL;
+        st = build_cost(m, sel1, tm, NULL, &c1);
+        for (size_t b = 0; !st && b < n; b++) {
+            double dl = 0;
+            for (size_t a = 0; a < n; a++) {
+                size_t q = a * n + b;
+                if (a == b || c1->v[q] == cs0[q] || pi[q] == 0 || !isfinite(c1->v[q])) continue;
+                dl += pi[q] * (log(cs_cost_tau(c1->v[q], &w->cpd)) - lt[q]);
+            }
+            dy[j * n + b] += -r->y[b] * dl;
+        }
+        cs_matrix_free(c1);
+    }
+    cs_free(sel1);
     m->t_estimate += now_s() - t0;
     cs_matrix_free(tm);
     cs_matrix_free(cost);
