@@ -4,7 +4,9 @@
 #include "cli.h"
 #include "citysys/scenario.h"
 
-static const cli_option check_opts[] = {{0}};
+static const cli_option check_opts[] = {
+    {"cache-dir", 0, "DIR", "reuse (or fill) the network step of this step cache, e.g. the .citysys-cache of an earlier run (default: none, the network is built in a temporary folder)"},
+    {0}};
 
 static int run_check(int argc, char **argv);
 static const cli_command sub_check = {
@@ -14,7 +16,9 @@ static const cli_command sub_check = {
     "and proposed-link ids of the network, city ids, country and region codes, the border matrices, drawn\n"
     "links joining the network within the tolerance, every value in range. Prints each problem as\n"
     "FILE:LINE:COLUMN: error: JSON.PATH: message. Exit 0 when every file is valid, 3 when one is not, 4 when one\n"
-    "cannot be read. The network is built in a temporary folder; nothing is written. Format: docs/scenarios.md.",
+    "cannot be read. The project is validated as `citysys run` does. The network is built in a temporary folder\n"
+    "(nothing is written), or taken from the step cache named by --cache-dir (built there when missing, so the\n"
+    "next check or run reuses it). Format: docs/scenarios.md.",
     check_opts, 2, -1, run_check};
 
 static int run_check(int argc, char **argv)
@@ -26,7 +30,13 @@ static int run_check(int argc, char **argv)
     if (!d) return cli_fail(CS_ENOMEM);
     cs_project *p = NULL;
     cs_status st = cs_project_load(a.pos[0], d, &p);
-    if (!st) st = cs_scenario_check_project(p, a.pos + 1, (size_t)a.npos - 1, d);
+    cs_run_opts ro;
+    cs_run_opts_init(&ro);
+    ro.cache_dir = cli_get(&a, "cache-dir", NULL);
+    ro.no_cache = ro.cache_dir == NULL;
+    ro.progress = cli_progress();
+    if (!st) st = cs_scenario_check_project_opts(p, a.pos + 1, (size_t)a.npos - 1, &ro, d);
+    cli_progress_done();
     cli_print_diag(d);
     if (st) rc = cs_diag_errors(d) ? cli_exit_code(st) : cli_fail(st);
     else {

@@ -23,6 +23,13 @@ printf '{"include": ["c2.json"], "changes": []}' > "$CS_TMP/c1.json"
 printf '{"include": ["c1.json"], "changes": []}' > "$CS_TMP/c2.json"
 expect_exit 3 "$CITYSYS" scenario check "$P" "$CS_TMP/c1.json"
 expect_in "$ERR" "include cycle"
+# with a step cache: the network entry is built once, then reused (same verdicts); nothing else is written
+expect_exit 0 "$CITYSYS" scenario check "$P" "$D/links.json" --cache-dir "$CS_TMP/chkcache"
+n1=$(ls "$CS_TMP/chkcache" | grep -c '^network-')
+expect_exit 3 "$CITYSYS" scenario check "$P" "$D/bad.json" --cache-dir "$CS_TMP/chkcache"
+expect_in "$ERR" "bad.json:3:38: error: changes[0].edges[1]: no road segment with edge id 'no-such-edge'"
+n2=$(ls "$CS_TMP/chkcache" | grep -c '^network-')
+if [ "$n1" = 1 ] && [ "$n2" = 1 ] && [ "$(ls "$CS_TMP/chkcache" | wc -l)" = 1 ]; then ok; else fail "scenario check cache entries: $(ls "$CS_TMP/chkcache")"; fi
 expect_exit 4 "$CITYSYS" scenario check "$P" "$CS_TMP/missing.json"
 expect_exit 2 "$CITYSYS" scenario check "$P"
 expect_exit 0 "$CITYSYS" scenario --help

@@ -409,6 +409,13 @@ CS_API cs_status cs_scenario_lines(const cs_scenario *s, const cs_scenario_input
  */
 CS_API cs_status cs_scenario_check_project(const cs_project *p, const char *const *files, size_t nfiles,
                                            cs_diag *diag);
+/**
+ * cs_scenario_check_project with run options: the network is built or reused through the step cache of
+ * ropts (cache_dir / no_cache, as cs_run; NULL = no cache, built in a temporary folder) after the project is
+ * validated as the main job's "validate" step does. Nothing but the cache entry is written.
+ */
+CS_API cs_status cs_scenario_check_project_opts(const cs_project *p, const char *const *files, size_t nfiles,
+                                                const cs_run_opts *ropts, cs_diag *diag);
 
 /**
  * Evaluate scenario files on a project: runs the project's chain with the

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "citysys/alloc.h"
 #include "citysys/cityio.h"
 #include "citysys/run.h"
@@ -475,8 +476,9 @@ static cs_status run_cached(cs_run_ctx *ctx, const cs_run_step *s, const char *c
     return st;
 }
 
-cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opts, cs_diag *diag,
-                 cs_run_summary *summary)
+/* cs_run; with keep != NULL the output folder is dropped at the end and the context handed to *keep. */
+static cs_status run_impl(const cs_project *p, const char *outdir, const cs_run_opts *opts, cs_diag *diag,
+                          cs_run_summary *summary, cs_run_ctx *keep)
 {
     if (!p || !outdir || !*outdir) return cs_error_set(CS_EINVAL, "cs_run: no project or output folder");
     cs_run_opts defaults;
@@ -564,6 +566,21 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
         json_array_append_new(jsteps, js);
         memcpy(prev, fp, sizeof prev);
     }
+    if (keep) {
+        /* the caller wants the context, not the outputs */
+        cs_atomic_dir_abort(ad);
+        json_decref(jsteps);
+        cs_free(cache);
+        if (!st) {
+            *keep = ctx;
+            return CS_OK;
+        }
+        cs_run_ctx_free_analysis(&ctx);
+        cs_cities_free(ctx.cities);
+        for (size_t i = 0; i < ctx.nlinks; i++) cs_links_free(ctx.links[i]);
+        cs_free(ctx.links);
+        return st;
+    }
     if (!st && !ad) st = cs_atomic_dir_begin(outdir, &ad);
     if (!st) st = report(&ctx, "manifest", (double)NSTEPS, (double)NSTEPS) ? cs_error_set(CS_ECANCELED, "run cancelled") : CS_OK;
     if (!st) st = write_manifest(&ctx, cs_atomic_dir_path(ad), projfp, jsteps);
@@ -592,4 +609,33 @@ cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opt
     for (size_t i = 0; i < ctx.nlinks; i++) cs_links_free(ctx.links[i]);
     cs_free(ctx.links);
     return st;
+}
+
+cs_status cs_run(const cs_project *p, const char *outdir, const cs_run_opts *opts, cs_diag *diag,
+                 cs_run_summary *summary)
+{
+    return run_impl(p, outdir, opts, diag, summary, NULL);
+}
+
+cs_status cs_run_context(const cs_project *p, const cs_run_opts *opts, cs_diag *diag, cs_run_ctx *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!opts || !opts->until) return cs_error_set(CS_EINVAL, "cs_run_context: opts.until is required");
+    char *tp = cs_asprintf("%s/citysys-ctx-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+    if (!tp) return CS_ENOMEM;
+    cs_status st = run_impl(p, tp, opts, diag, NULL, out);
+    cs_free(tp);
+    out->diag = NULL;
+    out->progress = (cs_progress){NULL, NULL};
+    return st;
+}
+
+void cs_run_ctx_free(cs_run_ctx *ctx)
+{
+    if (!ctx) return;
+    cs_run_ctx_free_analysis(ctx);
+    cs_cities_free(ctx->cities);
+    for (size_t i = 0; i < ctx->nlinks; i++) cs_links_free(ctx->links[i]);
+    cs_free(ctx->links);
+    memset(ctx, 0, sizeof *ctx);
 }

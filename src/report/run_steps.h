@@ -12,6 +12,7 @@
 #include "citysys/city.h"
 #include "citysys/fileio.h"
 #include "citysys/project.h"
+#include "citysys/run.h"
 
 /** State shared by the steps of one run. Each step documents what it sets. */
 typedef struct cs_run_ctx {
@@ -44,6 +45,15 @@ typedef struct cs_run_ctx {
 
 /** Free everything the analysis steps put in the context (run.c calls it at the end of a run). */
 void cs_run_ctx_free_analysis(cs_run_ctx *ctx);
+/**
+ * Run the steps up to and including opts->until (required) exactly as cs_run does — validation, the step
+ * cache of opts (cache_dir / no_cache), progress — but keep no outputs (they go to a temporary folder that is
+ * dropped) and hand the context to *out (free with cs_run_ctx_free). For commands that need the baseline
+ * (cities, network, router, matrices) without writing results, e.g. `scenario check`.
+ */
+cs_status cs_run_context(const cs_project *p, const cs_run_opts *opts, cs_diag *diag, cs_run_ctx *out);
+/** Free a context from cs_run_context (everything it owns). */
+void cs_run_ctx_free(cs_run_ctx *ctx);
 /** Check the analysis sections of the project (network, matrix, indicators, typology, flows, report);
  *  every problem goes to ctx->diag located in the project file. Called by the validate step. */
 cs_status cs_run_check_sections(cs_run_ctx *ctx);

@@ -798,16 +798,20 @@ const cs_run_step cs_step_scenarios = {"scenarios", 2, 0, sc_wanted, sc_hash, sc
 
 cs_status cs_scenario_check_project(const cs_project *p, const char *const *files, size_t nfiles, cs_diag *diag)
 {
+    return cs_scenario_check_project_opts(p, files, nfiles, NULL, diag);
+}
+
+cs_status cs_scenario_check_project_opts(const cs_project *p, const char *const *files, size_t nfiles,
+                                         const cs_run_opts *ropts, cs_diag *diag)
+{
     if (!p || (!files && nfiles)) return cs_error_set(CS_EINVAL, "cs_scenario_check_project: bad arguments");
     cs_run_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
-    ctx.project = p;
-    ctx.diag = diag;
-    cs_status st = cs_project_read_cities(p, diag, &ctx.cities);
-    cs_scenario **sc = cs_calloc(nfiles + 1, sizeof *sc);
-    if (!sc) st = st ? st : CS_ENOMEM;
+    cs_status st = CS_OK;
     int errors = 0;
-    for (size_t k = 0; sc && k < nfiles; k++) {
+    cs_scenario **sc = cs_calloc(nfiles + 1, sizeof *sc);
+    if (!sc) return CS_ENOMEM;
+    for (size_t k = 0; k < nfiles; k++) {
         cs_status s2 = cs_scenario_read(files[k], NULL, diag, &sc[k]);
         if (s2 == CS_EIO) {
             cs_scenario_free(sc[k]);
@@ -815,14 +819,22 @@ cs_status cs_scenario_check_project(const cs_project *p, const char *const *file
             st = st ? st : s2;
         } else if (s2) errors++;
     }
-    /* the network (ids of segments and proposed links), built in a temporary folder, nothing kept */
-    cs_atomic_dir *tmp = NULL;
+    /* the baseline: cities, and the network (ids of segments and proposed links) through the project's step
+       cache when ropts names one (otherwise built in a temporary folder); no output is kept */
     if (!st && cs_project_section(p, "network")) {
-        char *tp = cs_asprintf("%s/citysys-check-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
-        st = tp ? cs_atomic_dir_begin(tp, &tmp) : CS_ENOMEM;
-        cs_free(tp);
-        if (!st) st = cs_step_network.run(&ctx, cs_atomic_dir_path(tmp));
+        cs_run_opts o;
+        if (ropts) o = *ropts;
+        else {
+            cs_run_opts_init(&o);
+            o.no_cache = 1;
+        }
+        o.until = "network";
+        st = cs_run_context(p, &o, diag, &ctx);
+    } else if (!st) {
+        st = cs_project_read_cities(p, diag, &ctx.cities);
     }
+    ctx.project = p;
+    ctx.diag = diag;
     cs_matrix *bt = NULL, *bd = NULL;
     if (!st && cs_run_border_matrices(&ctx, &bt, &bd)) {
         cs_error_clear();
@@ -841,13 +853,11 @@ cs_status cs_scenario_check_project(const cs_project *p, const char *const *file
         for (size_t k = 0; k < nfiles; k++)
             if (sc[k] && cs_scenario_validate(sc[k], &in, diag)) errors++;
     }
-    cs_atomic_dir_abort(tmp);
     cs_matrix_free(bt);
     cs_matrix_free(bd);
-    for (size_t k = 0; sc && k < nfiles; k++) cs_scenario_free(sc[k]);
+    for (size_t k = 0; k < nfiles; k++) cs_scenario_free(sc[k]);
     cs_free(sc);
-    cs_run_ctx_free_analysis(&ctx);
-    cs_cities_free(ctx.cities);
+    cs_run_ctx_free(&ctx);
     if (!st && errors) st = cs_error_set(CS_EPARSE, "%d of %zu scenario file%s invalid", errors, nfiles, nfiles == 1 ? " is" : "s are");
     return st;
 }
