@@ -30,6 +30,22 @@ int main(void)
     cs_matrix *bd = read_border(CS_SRC_DIR "/tests/data/indicators/border_dist_eac4.csv");
     if (!bt || !bd) TEST_MAIN_END();
     CHECK(bt->v[0 * 4 + 1] == 3097.5 && bt->v[1 * 4 + 0] == 4299); /* KEN->UGA, UGA->KEN minutes */
+    /* border facilitation between KEN and UGA (a member listed twice, one not in the matrix): only those two
+       off-diagonal cells are halved */
+    {
+        cs_matrix *b2 = NULL;
+        CHECK_OK(cs_matrix_clone(bt, &b2));
+        const char *mem[4] = {"UGA", "KEN", "UGA", "ZZZ"};
+        cs_border_scale(b2, mem, 4, 0.5);
+        for (size_t q = 0; b2 && q < 16; q++) {
+            int ku = (bt->row_ids[q / 4][0] == 'K' || bt->row_ids[q / 4][0] == 'U') &&
+                     (bt->col_ids[q % 4][0] == 'K' || bt->col_ids[q % 4][0] == 'U') && q / 4 != q % 4;
+            CHECK(b2->v[q] == (ku ? 0.5 * bt->v[q] : bt->v[q]));
+        }
+        CHECK(b2 && b2->v[0 * 4 + 1] == 3097.5 / 2);
+        cs_border_scale(NULL, mem, 4, 0.5); /* no-op */
+        cs_matrix_free(b2);
+    }
 
     /* Nairobi, Mombasa (KEN), Kampala (UGA), Kigali (RWA); hours, symmetric, Kigali->Mombasa unreachable */
     const char *ids[4] = {"NBO", "MBA", "KLA", "KGL"};

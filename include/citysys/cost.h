@@ -85,6 +85,13 @@ typedef struct cs_cost_inputs {
  */
 CS_API cs_status cs_cost_build(const cs_cost_inputs *in, const cs_cost_params *p, cs_matrix **out);
 
+/**
+ * A border facilitation (or hardening) change on a border matrix: the penalty between every pair of
+ * distinct members (row and column ids of M, country codes) is multiplied by factor; pairs with a
+ * non-member and the diagonal are unchanged (docs/scenarios.md, "Border friction"). M without ids: no-op.
+ */
+CS_API void cs_border_scale(cs_matrix *M, const char *const *members, size_t nmembers, double factor);
+
 /** τ for one cost value (+inf → +inf, NaN → NaN). */
 CS_API double cs_cost_tau(double c, const cs_cost_params *p);
 /** Iceberg trade-cost matrix (kind CS_MATRIX_TRADECOST, τ_ii = 1). */

@@ -339,3 +339,20 @@ done:
     cs_free(pf);
     return st;
 }
+
+static int is_member(const char *const *list, size_t n, const char *x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] && x && !strcmp(list[i], x)) return 1;
+    return 0;
+}
+
+void cs_border_scale(cs_matrix *M, const char *const *members, size_t nmembers, double factor)
+{
+    if (!M || !M->row_ids || !M->col_ids) return;
+    for (size_t r = 0; r < M->rows; r++) {
+        if (!is_member(members, nmembers, M->row_ids[r])) continue;
+        for (size_t c = 0; c < M->cols; c++)
+            if (strcmp(M->row_ids[r], M->col_ids[c]) && is_member(members, nmembers, M->col_ids[c])) M->v[r * M->cols + c] *= factor;
+    }
+}

@@ -674,16 +674,8 @@ static cs_status build_cost(pf_model *m, const uint8_t *sel, const cs_matrix *t,
                 for (size_t z = a + 1; z < ni; z++) soft[nsoft++] = (cs_soft_link){m->fr_level[j], it[a], it[z], m->fr_factor[j]};
             continue;
         }
-        cs_matrix *mats[2] = {bt, bd};
-        for (int mi = 0; mi < 2; mi++) {
-            cs_matrix *M = mats[mi];
-            if (!M || !M->row_ids || !M->col_ids) continue;
-            for (size_t r = 0; r < M->rows; r++) {
-                if (!in_list(it, ni, M->row_ids[r])) continue;
-                for (size_t c = 0; c < M->cols; c++)
-                    if (strcmp(M->row_ids[r], M->col_ids[c]) && in_list(it, ni, M->col_ids[c])) M->v[r * M->cols + c] *= m->fr_factor[j];
-            }
-        }
+        cs_border_scale(bt, (const char *const *)it, ni, m->fr_factor[j]);
+        cs_border_scale(bd, (const char *const *)it, ni, m->fr_factor[j]);
     }
     if (!st) {
         if (bt) in.border_time_min = bt;

@@ -825,17 +825,8 @@ cs_status sc_cost_after(cs_scenario_base *b, const cs_scenario *s, const cs_matr
     for (size_t q = 0; !st && q < s->n; q++) {
         const sc_change *c = &s->ch[q];
         if (c->type != CS_CHANGE_BORDER) continue;
-        cs_matrix *mats[2] = {bt, bd};
-        for (int mi = 0; mi < 2; mi++) {
-            cs_matrix *M = mats[mi];
-            if (!M || !M->row_ids || !M->col_ids) continue;
-            for (size_t r = 0; r < M->rows; r++) {
-                if (!member((const char *const *)c->items, c->nitems, M->row_ids[r])) continue;
-                for (size_t k = 0; k < M->cols; k++)
-                    if (strcmp(M->row_ids[r], M->col_ids[k]) && member((const char *const *)c->items, c->nitems, M->col_ids[k]))
-                        M->v[r * M->cols + k] *= c->factor;
-            }
-        }
+        cs_border_scale(bt, (const char *const *)c->items, c->nitems, c->factor);
+        cs_border_scale(bd, (const char *const *)c->items, c->nitems, c->factor);
     }
     cs_cost_inputs ci;
     if (!st) st = sc_cost_inputs(b, &ci);
