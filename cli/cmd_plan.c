@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+
+/* cmd_run.c */
+int cli_run_loaded(const cli_args *a, cs_project *p, cs_diag *d, cs_status st, const char *out, const char *until);
 #include <jansson.h>
 #include "citysys/facility.h"
 #include "citysys/project.h"
@@ -500,30 +503,8 @@ static int run_portfolio(int argc, char **argv)
     cs_project *p = NULL;
     cs_status st = d ? cs_project_parse(text, strlen(text), a.pos[0], 0, d, &p) : CS_ENOMEM;
     free(text);
-    cs_run_summary sum;
-    memset(&sum, 0, sizeof sum);
-    if (!st) {
-        cs_run_opts o;
-        cs_run_opts_init(&o);
-        o.progress = cli_progress();
-        o.cache_dir = cli_get(&a, "cache-dir", NULL);
-        o.no_cache = cli_has(&a, "no-cache");
-        o.until = "portfolio";
-        st = cs_run(p, out, &o, d, &sum);
-        cli_progress_done();
-    }
-    cli_print_diag(d);
-    if (st) {
-        rc = cs_diag_errors(d) ? cli_exit_code(st) : cli_fail(st);
-    } else {
-        cli_note("%zu steps (%zu of %zu cached steps reused from the cache), %zu files", sum.nsteps, sum.nreused, sum.ncached,
-                 sum.noutputs);
-        printf("%s\n", out);
-        rc = CLI_EXIT_OK;
-    }
-    cs_project_free(p);
-    cs_diag_free(d);
-    return rc;
+    if (!d) return cli_fail(CS_ENOMEM);
+    return cli_run_loaded(&a, p, d, st, out, "portfolio");
 }
 
 /* ------------------------------------------------------------------ dispatch */

@@ -22,8 +22,9 @@ const cli_command cli_cmd_run = {
     "output folder on success.",
     opts, 1, 1, run};
 
-/* shared with the commands that run the main job up to one step (cmd_flows.c) */
+/* shared with the commands that run the main job up to one step (cmd_flows.c, cmd_plan.c) */
 int cli_run_project(const cli_command *cmd, const cli_args *a, const char *until);
+int cli_run_loaded(const cli_args *a, cs_project *p, cs_diag *d, cs_status st, const char *out, const char *until);
 
 static int run(int argc, char **argv)
 {
@@ -33,25 +34,19 @@ static int run(int argc, char **argv)
     return cli_run_project(&cli_cmd_run, &a, cli_get(&a, "until", NULL));
 }
 
-int cli_run_project(const cli_command *cmd, const cli_args *a_in, const char *until)
+/* Run the loaded project p (st: the status of loading it) up to `until` into `out` with the options
+ * --cache-dir / --no-cache of a, print the diagnostics and the result; frees p and d. */
+int cli_run_loaded(const cli_args *a, cs_project *p, cs_diag *d, cs_status st, const char *out, const char *until)
 {
-    const cli_args *a0 = a_in;
-    cli_args a = *a0;
     int rc;
-    const char *out = cli_get(&a, "output", NULL);
-    if (!out || !*out) return cli_usage_error(cmd, "missing -o OUTDIR");
-    cs_diag *d = cs_diag_new();
-    if (!d) return cli_fail(CS_ENOMEM);
-    cs_project *p = NULL;
-    cs_status st = cs_project_load(a.pos[0], d, &p);
     cs_run_summary sum;
     memset(&sum, 0, sizeof sum);
     if (!st) {
         cs_run_opts o;
         cs_run_opts_init(&o);
         o.progress = cli_progress();
-        o.cache_dir = cli_get(&a, "cache-dir", NULL);
-        o.no_cache = cli_has(&a, "no-cache");
+        o.cache_dir = cli_get(a, "cache-dir", NULL);
+        o.no_cache = cli_has(a, "no-cache");
         o.until = until;
         st = cs_run(p, out, &o, d, &sum);
         cli_progress_done();
@@ -67,4 +62,15 @@ int cli_run_project(const cli_command *cmd, const cli_args *a_in, const char *un
     cs_project_free(p);
     cs_diag_free(d);
     return rc;
+}
+
+int cli_run_project(const cli_command *cmd, const cli_args *a, const char *until)
+{
+    const char *out = cli_get(a, "output", NULL);
+    if (!out || !*out) return cli_usage_error(cmd, "missing -o OUTDIR");
+    cs_diag *d = cs_diag_new();
+    if (!d) return cli_fail(CS_ENOMEM);
+    cs_project *p = NULL;
+    cs_status st = cs_project_load(a->pos[0], d, &p);
+    return cli_run_loaded(a, p, d, st, out, until);
 }
