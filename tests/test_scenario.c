@@ -386,6 +386,40 @@ static void test_channels(fixture *f)
         CHECK(r->pairs_nonroad_after >= 2);
     }
     cs_scenario_result_free(r);
+    /* the same drawn link again: its closed segment is re-opened (the router does not grow) and the
+       answer is the same; then with another time (same ends and length): the new time */
+    {
+        cs_router_info i0, i1;
+        cs_router_info_get(f->router, &i0);
+        r = eval(b, "{\"changes\": [{\"type\": \"link\", \"mode\": \"rail\", \"from\": \"c0\", \"to\": \"c5\", \"time_min\": 10, \"transfer_min\": 5}]}",
+                 CS_EQ_SHORT_RUN, K);
+        cs_router_info_get(f->router, &i1);
+        CHECK(i1.segments == i0.segments);
+        if (r) {
+            CHECK_NEAR(cell(r->time_after, 0, 5), 1200, 1e-9);
+            CHECK(r->pairs_nonroad_after >= 2);
+        }
+        cs_scenario_result_free(r);
+        r = eval(b, "{\"changes\": [{\"type\": \"link\", \"mode\": \"rail\", \"from\": \"c0\", \"to\": \"c5\", \"time_min\": 4, \"transfer_min\": 1}]}",
+                 CS_EQ_SHORT_RUN, K);
+        cs_router_info_get(f->router, &i1);
+        CHECK(i1.segments == i0.segments);
+        if (r) CHECK_NEAR(cell(r->time_after, 0, 5), 360, 1e-9);
+        cs_scenario_result_free(r);
+        /* two copies of it in one scenario: one re-opened, one added */
+        r = eval(b, "{\"changes\": [{\"type\": \"link\", \"mode\": \"rail\", \"from\": \"c0\", \"to\": \"c5\", \"time_min\": 10, \"transfer_min\": 5},"
+                    " {\"type\": \"link\", \"mode\": \"rail\", \"from\": \"c0\", \"to\": \"c5\", \"time_min\": 20}]}",
+                 CS_EQ_SHORT_RUN, K);
+        cs_router_info_get(f->router, &i1);
+        CHECK(i1.segments == i0.segments + 1);
+        if (r) CHECK_NEAR(cell(r->time_after, 0, 5), 1200, 1e-9);
+        cs_scenario_result_free(r);
+        /* and the baseline is back: a scenario with nothing hard sees the baseline times */
+        r = eval(b, "{\"changes\": [{\"type\": \"link\", \"mode\": \"rail\", \"from\": \"c1\", \"to\": \"c2\", \"time_min\": 600}]}",
+                 CS_EQ_SHORT_RUN, K);
+        if (r) CHECK_NEAR(cell(r->time_after, 0, 5), t05, 1e-9);
+        cs_scenario_result_free(r);
+    }
     /* road + air + road beats road: air c1-c4 of 20 min incl. transfers; t(c0,c5) = t01 + 1200 + t45 */
     r = eval(b, "{\"changes\": [{\"type\": \"link\", \"mode\": \"air\", \"from\": \"c1\", \"to\": \"c4\", \"time_min\": 10, \"transfer_min\": [6, 4]}]}",
              CS_EQ_SHORT_RUN, K);

@@ -275,6 +275,12 @@ void cs_scenario_base_free(cs_scenario_base *b)
     cs_free(b->slot);
     cs_free(b->cexp);
     cs_free(b->denom);
+    cs_free(b->dr_u);
+    cs_free(b->dr_v);
+    cs_free(b->dr_len);
+    cs_free(b->dr_seg);
+    cs_free(b->dr_mode);
+    cs_free(b->dr_used);
     sc_index_free(&b->idx);
     cs_free(b);
 }
@@ -571,6 +577,37 @@ static cs_status adds_push(adds *a, uint32_t u, uint32_t v, uint32_t t, uint32_t
     return CS_OK;
 }
 
+/* An earlier drawn link with these ends, length and mode, closed and not yet re-opened by this evaluation. */
+static size_t drawn_find(const cs_scenario_base *b, uint32_t u, uint32_t v, uint32_t len, uint8_t mode)
+{
+    for (size_t k = 0; k < b->ndr; k++)
+        if (!b->dr_used[k] && b->dr_u[k] == u && b->dr_v[k] == v && b->dr_len[k] == len && b->dr_mode[k] == mode) return k;
+    return SIZE_MAX;
+}
+
+static cs_status drawn_push(cs_scenario_base *b, uint32_t u, uint32_t v, uint32_t len, uint8_t mode, uint32_t seg)
+{
+    if (b->ndr == b->dr_cap) {
+        size_t nc = b->dr_cap ? 2 * b->dr_cap : 16;
+        uint32_t *a[4] = {b->dr_u, b->dr_v, b->dr_len, b->dr_seg};
+        for (int i = 0; i < 4; i++) {
+            uint32_t *x = cs_reallocarray(a[i], nc, sizeof *x);
+            if (!x) return CS_ENOMEM;
+            a[i] = x;
+        }
+        b->dr_u = a[0], b->dr_v = a[1], b->dr_len = a[2], b->dr_seg = a[3];
+        uint8_t *m = cs_reallocarray(b->dr_mode, nc, 1), *us = m ? cs_reallocarray(b->dr_used, nc, 1) : NULL;
+        if (m) b->dr_mode = m;
+        if (!us) return CS_ENOMEM;
+        b->dr_used = us;
+        b->dr_cap = nc;
+    }
+    b->dr_u[b->ndr] = u, b->dr_v[b->ndr] = v, b->dr_len[b->ndr] = len, b->dr_seg[b->ndr] = seg;
+    b->dr_mode[b->ndr] = mode, b->dr_used[b->ndr] = 0;
+    b->ndr++;
+    return CS_OK;
+}
+
 static cs_status hard_changes(cs_scenario_base *b, const cs_scenario *s, cs_route_changes *rc, edits *e, size_t *nadded,
                               adds *ad)
 {
@@ -645,7 +682,16 @@ static cs_status hard_changes(cs_scenario_base *b, const cs_scenario *s, cs_rout
             double t_s = run_s + 60.0 * (c->transfer_min[0] + c->transfer_min[1]);
             uint32_t t = ms_of(t_s);
             uint32_t lc = (uint32_t)fmin(4e9, llround(len_m * 100));
+            size_t old = rc ? drawn_find(b, u, v, lc, (uint8_t)c->mode) : SIZE_MAX;
+            if (old != SIZE_MAX) {
+                /* drawn by an earlier evaluation: re-open its closed segment (closed again by the restore) */
+                b->dr_used[old] = 1;
+                st = cs_route_changes_set_time(rc, b->dr_seg[old], t, t);
+                continue;
+            }
             st = rc ? cs_route_changes_add(rc, u, v, t, t, lc, c->mode) : CS_OK;
+            if (!st && rc) st = drawn_push(b, u, v, lc, (uint8_t)c->mode, CS_INVALID_ID); /* segment id set after the apply */
+            if (!st && rc) b->dr_used[b->ndr - 1] = 1;
             if (!st && ad) st = adds_push(ad, u, v, t, lc, (uint8_t)c->mode);
             if (!st) (*nadded)++;
         }
@@ -698,17 +744,24 @@ cs_status sc_travel_after(cs_scenario_base *b, const cs_scenario *s, int want_no
     cs_router_info ri;
     cs_router_info_get(b->in.router, &ri);
     uint32_t first_added = ri.segments;
+    size_t ndr0 = b->ndr;
     st = cs_route_changes_new(&rc);
     if (!st) st = hard_changes(b, s, rc, &e, &nadded, NULL);
-    if (st) {
-        cs_route_changes_free(rc);
-        ed_free(b, &e);
-        return st;
-    }
-    st = cs_router_apply(b->in.router, rc);
+    if (!st) st = cs_router_apply(b->in.router, rc);
     cs_route_changes_free(rc);
     rc = NULL;
     int applied = !st;
+    if (st) {
+        /* nothing added: forget this evaluation's new drawn links, release the re-opened ones */
+        b->ndr = ndr0;
+        for (size_t k = 0; k < b->ndr; k++) b->dr_used[k] = 0;
+        ed_free(b, &e);
+        return st;
+    }
+    /* the new drawn links got the next segment ids, in order */
+    for (size_t k = ndr0; k < b->ndr; k++) b->dr_seg[k] = first_added + (uint32_t)(k - ndr0);
+    size_t nreopened = 0;
+    for (size_t k = 0; k < ndr0; k++) nreopened += b->dr_used[k];
     cs_matrix *t1 = NULL, *d1 = NULL;
     if (!st) {
         if (b->sess) {
@@ -722,7 +775,7 @@ cs_status sc_travel_after(cs_scenario_base *b, const cs_scenario *s, int want_no
             st = cs_router_matrix(b->in.router, b->in.loc, b->n, b->in.loc, b->n, &mo, (cs_progress){NULL, NULL}, &t1, &d1);
         }
     }
-    if (!st && want_nonroad && nadded) {
+    if (!st && want_nonroad && (nadded || nreopened)) {
         /* which pairs use a non-road link now: one matrix with the non-road flags */
         cs_matrix_opts mo;
         cs_matrix_opts_default(&mo);
@@ -743,6 +796,9 @@ cs_status sc_travel_after(cs_scenario_base *b, const cs_scenario *s, int want_no
                 s2 = cs_route_changes_set_time(back, sg, b->cur_fwd[sg], b->cur_bwd[sg]);
         }
         for (size_t k = 0; !s2 && k < nadded; k++) s2 = cs_route_changes_close(back, first_added + (uint32_t)k);
+        for (size_t k = 0; !s2 && k < ndr0; k++)
+            if (b->dr_used[k]) s2 = cs_route_changes_close(back, b->dr_seg[k]);
+        for (size_t k = 0; k < b->ndr; k++) b->dr_used[k] = 0;
         if (!s2) s2 = cs_router_apply(b->in.router, back);
         cs_route_changes_free(back);
         if (!s2 && b->sess) s2 = cs_matrix_session_update(b->sess);

@@ -41,6 +41,12 @@ struct cs_scenario_base {
     uint32_t *cur_fwd, *cur_bwd, *seg_len, *slot;
     cs_matrix_session *sess;
     cs_matrix *sess_time0, *sess_dist0;
+    /* drawn links (build/link with end points or geometry) added to the router by earlier evaluations, closed
+       since: an evaluation that draws the same link again (same ends, length and mode) re-opens that segment
+       instead of adding another one (no new hierarchy arcs, no growth across many scenarios) */
+    uint32_t *dr_u, *dr_v, *dr_len, *dr_seg;
+    uint8_t *dr_mode, *dr_used;
+    size_t ndr, dr_cap;
     /* first-order estimate (lazily): c_i = (w_i / A_i)^-theta, denom_j = sum_k c_k tau_kj^-theta */
     double *cexp, *denom;
 };
