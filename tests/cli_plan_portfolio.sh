@@ -66,7 +66,7 @@ import json,sys
 g=json.load(open(\"$CS_TMP/gr/portfolio.json\"))[\"efficiency_gain\"]
 e=json.load(open(\"$CS_TMP/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
 sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
-# border and soft candidates next to the links: the exact choice over the 8 candidates includes both frictions,
+# border, soft and ict candidates next to five links: the exact choice over the 8 candidates includes all three,
 # and the scenario library, evaluating the chosen changes as one scenario, gives the same total EV (the
 # friction enters the generalised cost as a scenario's border/soft change does); the greedy with its screen
 # (first-order estimate of a friction candidate) runs within the budget
@@ -85,11 +85,13 @@ for k in ("border_time_path", "border_distance_path"):
 d["portfolio"]["candidates_path"] = "candidates.json"
 json.dump(d, open(sys.argv[2] + "/project.json", "w"), indent=1)
 c = json.load(open(os.path.join(src, "candidates.json")))
-c["changes"] += [
+c["changes"] = c["changes"][:5] + [
     {"type": "border", "name": "border_eac", "countries": ["KEN", "UGA", "TZA", "RWA"], "factor": 0.5,
      "capital_cost": 4e7, "annual_cost": 1e6, "lifetime_years": 20, "construction_years": 2},
     {"type": "soft", "name": "soft_ken_tza", "countries": ["KEN", "TZA"], "factor": 0.9, "capital_cost": 2e7,
-     "annual_cost": 5e5, "lifetime_years": 20}]
+     "annual_cost": 5e5, "lifetime_years": 20},
+    {"type": "ict", "name": "ict_backbone", "cities": ["Nairobi - Kenya", "Kampala - Uganda", "Kigali - Rwanda", "Nairobi - Kenya"],
+     "friction_factor": 0.9, "productivity_factor": 1.01, "capital_cost": 3e7, "annual_cost": 1e6, "lifetime_years": 15}]
 json.dump(c, open(sys.argv[2] + "/candidates.json", "w"), indent=1)
 PYEOF
 "$CITYSYS" plan portfolio "$CS_TMP/fr/project.json" --budgets 2e9 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/fr/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
@@ -100,7 +102,7 @@ names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projec
 c = json.load(open(sys.argv[2]))
 json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
 PYEOF
-check 'grep -q border_eac "$CS_TMP/fr/ex/chosen.json" && grep -q soft_ken_tza "$CS_TMP/fr/ex/chosen.json"'
+check 'grep -q border_eac "$CS_TMP/fr/ex/chosen.json" && grep -q soft_ken_tza "$CS_TMP/fr/ex/chosen.json" && grep -q ict_backbone "$CS_TMP/fr/ex/chosen.json"'
 "$CITYSYS" simulate "$CS_TMP/fr/project.json" --scenario "$CS_TMP/fr/ex/chosen.json" --long-run -o "$CS_TMP/fr/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
 check '$PY -c "
 import json,sys
@@ -116,14 +118,16 @@ sys.exit(0 if len(r)==2 and all(float(x[\"capital_cost\"])<=1.5e8*(1+1e-12) for 
 $PY - "$CS_TMP/fr/candidates.json" <<'PYEOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["changes"][-2]["countries"] = ["KEN", "ZZZ"]
-c["changes"][-1]["cities"] = ["a", "b"]
+c["changes"][-3]["countries"] = ["KEN", "ZZZ"]
+c["changes"][-2]["cities"] = ["a", "b"]
+c["changes"][-1]["productivity_factor"] = 3
 json.dump(c, open(sys.argv[1], "w"), indent=1)
 PYEOF
 "$CITYSYS" plan portfolio "$CS_TMP/fr/project.json" -o "$CS_TMP/fr/bad" --no-cache 2>"$CS_TMP/fr/err"; rc=$?
 check '[ $rc -eq 3 ] && [ ! -e "$CS_TMP/fr/bad" ]'
-check 'grep -q "candidates.json: error: changes\[6\]: countries\[1\]: no city has country .ZZZ." "$CS_TMP/fr/err"'
-check 'grep -q "changes\[7\]: a soft change needs exactly one of cities, regions, countries" "$CS_TMP/fr/err"'
+check 'grep -q "candidates.json: error: changes\[5\]: countries\[1\]: no city has country .ZZZ." "$CS_TMP/fr/err"'
+check 'grep -q "changes\[6\]: a soft change needs exactly one of cities, regions, countries" "$CS_TMP/fr/err"'
+check 'grep -q "changes\[7\]: productivity_factor: expected a number in \[1, 2\]" "$CS_TMP/fr/err"'
 # a small budget override is respected
 "$CITYSYS" plan portfolio "$P" --budgets 7e7 --draws 0 -o "$CS_TMP/b" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '$PY -c "

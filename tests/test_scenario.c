@@ -447,6 +447,16 @@ static void test_channels(fixture *f)
         CHECK_NEAR(cell(r->cost_after, 0, 4), cell(c0, 0, 4), 1e-15);
     }
     cs_scenario_result_free(r);
+    /* a member listed twice counts once: every pair among {c0, c5, c1} exactly x 0.5 (not 0.25 for a pair met twice) */
+    r = eval(b, "{\"changes\": [{\"type\": \"soft\", \"cities\": [\"c0\", \"c5\", \"c1\", \"c0\"], \"factor\": 0.5}]}", CS_EQ_LONG_RUN, K);
+    if (r) {
+        int mem[3] = {0, 5, 1};
+        for (int x = 0; x < 3; x++)
+            for (int y = 0; y < 3; y++)
+                if (x != y) CHECK_NEAR(cell(r->cost_after, mem[x], mem[y]), 0.5 * cell(c0, mem[x], mem[y]), 1e-12);
+        CHECK_NEAR(cell(r->cost_after, 0, 4), cell(c0, 0, 4), 1e-15);
+    }
+    cs_scenario_result_free(r);
     /* soft agreement among regions r1 and r3: pairs across the two, not within */
     r = eval(b, "{\"changes\": [{\"type\": \"soft\", \"regions\": [\"r1\", \"r3\"], \"factor\": 0.8}]}", CS_EQ_LONG_RUN, K);
     if (r) {

@@ -32,7 +32,8 @@ static const char *const SENS_KEYS[] = {"draws", "seed", "pool", "screen", "thet
                                         "unit_cost", NULL};
 static const char *const CAND_KEYS[] = {"type", "name", "edges", "time_factor", "proposed", "speed_kmh", "cities",
                                         "factor", "capital_cost", "annual_cost", "lifetime_years",
-                                        "construction_years", "countries", "regions", NULL};
+                                        "construction_years", "countries", "regions", "friction_factor",
+                                        "productivity_factor", NULL};
 
 typedef struct pf_cfg {
     const char *cand_path;
@@ -212,7 +213,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         cs_free(file);
         return errors;
     }
-    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", "border", "soft", NULL};
+    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", "border", "soft", "ict", NULL};
     size_t nc = json_array_size(g->changes);
     for (size_t q = 0; q < nc; q++) {
         const json_t *ch = json_array_get(g->changes, q);
@@ -240,7 +241,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         for (int a = 0; type && types[a]; a++)
             if (!strcmp(types[a], type)) t = a;
         if (t < 0) {
-            CERR("type: expected one of upgrade, close, build, border, soft, productivity, amenity (a candidate project)");
+            CERR("type: expected one of upgrade, close, build, border, soft, ict, productivity, amenity (a candidate project)");
             continue;
         }
         const char *nm = json_string_value(json_object_get(ch, "name"));
@@ -263,6 +264,23 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         if (x && (!json_is_number(x) || !(json_number_value(x) >= 1))) CERR("lifetime_years: expected a number >= 1");
         x = json_object_get(ch, "construction_years");
         if (x && (!json_is_number(x) || json_number_value(x) < 1 || json_number_value(x) > 50)) CERR("construction_years: expected 1 to 50");
+        if (t == 7) {
+            /* ict: connected cities, friction_factor in (0, 1] and/or productivity_factor in [1, 2] */
+            const json_t *ff = json_object_get(ch, "friction_factor"), *pf = json_object_get(ch, "productivity_factor");
+            if (!ff && !pf) CERR("an ict change needs 'friction_factor' (0 < f <= 1) and/or 'productivity_factor' (1 <= f <= 2)");
+            if (ff && (!json_is_number(ff) || !(json_number_value(ff) > 0 && json_number_value(ff) <= 1)))
+                CERR("friction_factor: expected a number in (0, 1]");
+            if (pf && (!json_is_number(pf) || !(json_number_value(pf) >= 1 && json_number_value(pf) <= 2)))
+                CERR("productivity_factor: expected a number in [1, 2]");
+            const json_t *cs2 = json_object_get(ch, "cities");
+            if (!json_is_array(cs2) || !json_array_size(cs2)) CERR("cities: expected an array of city ids (the connected cities)");
+            for (size_t z = 0; json_is_array(cs2) && z < json_array_size(cs2); z++) {
+                const char *id = json_string_value(json_array_get(cs2, z));
+                if (!id) CERR("cities[%zu]: expected a string id", z);
+                else if (c && cs_cities_find(c, id) == CS_INVALID_ID) CERR("cities[%zu]: no city with id '%s'", z, id);
+            }
+            continue;
+        }
         if (t >= 5) {
             /* border (countries) and soft (exactly one of cities, regions, countries) frictions */
             const char *fl[3] = {"countries", "regions", "cities"}, *what = NULL;

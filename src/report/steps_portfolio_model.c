@@ -474,10 +474,29 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
             }
         } else if (!strcmp(type, "border") || !strcmp(type, "soft")) {
             st = parse_friction(m, j, ch, type);
+        } else if (!strcmp(type, "ict")) {
+            /* as a scenario's ict change: city-level soft links among the connected cities (friction_factor)
+               and their productivity x productivity_factor (docs/scenarios.md) */
+            double a = num_or(ch, "productivity_factor", 1), fr = num_or(ch, "friction_factor", 1);
+            const json_t *cs = json_object_get(ch, "cities");
+            for (size_t z = 0; !st && a != 1 && z < json_array_size(cs); z++) {
+                const char *id = json_string_value(json_array_get(cs, z));
+                uint32_t i = CS_INVALID_ID;
+                for (size_t q = 0; id && q < n && i == CS_INVALID_ID; q++)
+                    if (!strcmp(s->ids[q], id)) i = (uint32_t)q;
+                if (i == CS_INVALID_ID) {
+                    st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': no city with id '%s'", m->names[j], id ? id : "?");
+                    break;
+                }
+                int dup = 0;
+                for (size_t q = m->sh_off[j]; q < ns && !dup; q++) dup = m->sh[q].city == i; /* listed twice: once */
+                if (!dup) m->sh[ns++] = (pf_shift){i, a, 0};
+            }
+            if (!st && fr != 1 && json_array_size(cs) >= 2) st = parse_friction(m, j, ch, "ict");
         } else {
             st = cs_error_set(CS_EINVAL,
                               "portfolio: candidate '%s' has a change of type '%s'; candidates may be build, upgrade, close, "
-                              "border, soft, productivity or amenity changes", m->names[j], type);
+                              "border, soft, ict, productivity or amenity changes", m->names[j], type);
         }
         int cy = (int)num_or(ch, "construction_years", 1);
         if (cy < 1) cy = 1;
@@ -528,10 +547,13 @@ static int in_list(char *const *list, size_t n, const char *x)
  * factor. Border members must be countries of the border matrices. */
 static cs_status parse_friction(pf_model *m, size_t j, const json_t *ch, const char *type)
 {
-    int border = !strcmp(type, "border");
+    int border = !strcmp(type, "border"), ict = !strcmp(type, "ict");
     const char *field = "countries";
     cs_soft_level lv = CS_SOFT_COUNTRY;
-    if (!border) {
+    if (ict) {
+        field = "cities";
+        lv = CS_SOFT_CITY;
+    } else if (!border) {
         int nf = 0;
         if (json_object_get(ch, "cities")) field = "cities", lv = CS_SOFT_CITY, nf++;
         if (json_object_get(ch, "regions")) field = "regions", lv = CS_SOFT_REGION, nf++;
@@ -541,7 +563,7 @@ static cs_status parse_friction(pf_model *m, size_t j, const json_t *ch, const c
                                 m->names[j]);
     }
     const json_t *mem = json_object_get(ch, field);
-    double f = num_or(ch, "factor", NAN);
+    double f = num_or(ch, ict ? "friction_factor" : "factor", NAN);
     if (!(f > 0 && f <= 10))
         return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': factor must be in (0, 10]", m->names[j]);
     size_t nm = json_array_size(mem);

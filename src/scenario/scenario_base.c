@@ -868,7 +868,8 @@ cs_status sc_cost_after(cs_scenario_base *b, const cs_scenario *s, const cs_matr
         for (size_t a = 0; a < c->nitems; a++) {
             if (member((const char *const *)c->items, a, c->items[a])) continue;
             for (size_t z = a + 1; z < c->nitems; z++) {
-                if (!strcmp(c->items[a], c->items[z]) || member((const char *const *)c->items + a + 1, z - a - 1, c->items[z])) continue;
+                /* z's member listed earlier (before a, as a, or between): that pair is already in */
+                if (member((const char *const *)c->items, z, c->items[z])) continue;
                 soft[nsoft++] = (cs_soft_link){lv, c->items[a], c->items[z], c->factor};
             }
         }
