@@ -405,7 +405,7 @@ static const cli_command portfolio_cmd = {
     "citysys plan portfolio PROJECT [--budgets LIST] [--epsilons LIST] [--method M] [--draws N] -o DIR",
     "Runs the project's steps up to `portfolio` (network, matrix, indicators, ..., scenarios) and then\n"
     "chooses, among the candidate projects of portfolio.candidates_path (one candidate = one change of a\n"
-    "scenario file: build, upgrade, close, border, soft, ict, productivity or amenity), the portfolio that\n"
+    "scenario file: build, link, upgrade, close, border, soft, ict, productivity or amenity), the portfolio that\n"
     "maximises the Atkinson equally-distributed-equivalent gain of the\n"
     "per-person outcome under each budget, every portfolio evaluated with the spatial equilibrium model.\n"
     "Options override the project's portfolio section. Outputs: portfolio_projects.csv (ranked, with NPV,\n"

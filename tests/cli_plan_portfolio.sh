@@ -128,6 +128,40 @@ check '[ $rc -eq 3 ] && [ ! -e "$CS_TMP/fr/bad" ]'
 check 'grep -q "candidates.json: error: changes\[5\]: countries\[1\]: no city has country .ZZZ." "$CS_TMP/fr/err"'
 check 'grep -q "changes\[6\]: a soft change needs exactly one of cities, regions, countries" "$CS_TMP/fr/err"'
 check 'grep -q "changes\[7\]: productivity_factor: expected a number in \[1, 2\]" "$CS_TMP/fr/err"'
+# link (rail) and drawn-build candidates: each adds its segment as a scenario's link/build change does — the
+# exact choice among them and one proposed link, evaluated again by `citysys simulate`, gives the same total EV
+mkdir -p "$CS_TMP/lk"
+$PY - "$CS_TMP/fr/project.json" "$CS_TMP/lk" <<'PY2'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+d["portfolio"]["candidates_path"] = "candidates.json"
+json.dump(d, open(sys.argv[2] + "/project.json", "w"), indent=1)
+c = json.load(open(os.path.join(os.environ["CS_SRC"], "tests/data/portfolio/candidates.json")))
+c["changes"] = c["changes"][:1] + [
+    {"type": "link", "name": "rail_nbo_dar", "mode": "rail", "from": "Nairobi - Kenya", "to": "Dar es Salaam - Tanzania",
+     "time_min": 420, "transfer_min": [30, 20], "capital_cost": 9e8, "annual_cost": 2e7},
+    {"type": "build", "name": "road_kla_kgl", "from": "Kampala - Uganda", "to": "Kigali - Rwanda", "speed_kmh": 100,
+     "capital_cost": 4e8, "annual_cost": 8e6, "construction_years": 4}]
+json.dump(c, open(sys.argv[2] + "/candidates.json", "w"), indent=1)
+PY2
+"$CITYSYS" plan portfolio "$CS_TMP/lk/project.json" --budgets 5e9 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/lk/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
+check '[ $? -eq 0 ]'
+$PY - "$CS_TMP/lk/ex" "$CS_TMP/lk/candidates.json" <<'PY2'
+import csv, json, sys
+names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
+c = json.load(open(sys.argv[2]))
+json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
+PY2
+check 'grep -q rail_nbo_dar "$CS_TMP/lk/ex/chosen.json" && grep -q road_kla_kgl "$CS_TMP/lk/ex/chosen.json"'
+"$CITYSYS" simulate "$CS_TMP/lk/project.json" --scenario "$CS_TMP/lk/ex/chosen.json" --long-run -o "$CS_TMP/lk/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
+check '$PY -c "
+import json,sys
+g=json.load(open(\"$CS_TMP/lk/ex/portfolio.json\"))[\"efficiency_gain\"]
+e=json.load(open(\"$CS_TMP/lk/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
+sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
+# the chosen rail link and road drawn as lines: one per chosen segment
+n_lk=$($PY -c "import csv; print(len(list(csv.DictReader(open('$CS_TMP/lk/ex/portfolio_projects.csv')))))")
+check '! command -v ogrinfo >/dev/null || ogrinfo -q "$CS_TMP/lk/ex/portfolio.gpkg" -sql "SELECT COUNT(*) AS n FROM portfolio_links" 2>/dev/null | grep -q "n (Integer) = $n_lk"'
 # a small budget override is respected
 "$CITYSYS" plan portfolio "$P" --budgets 7e7 --draws 0 -o "$CS_TMP/b" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '$PY -c "

@@ -33,7 +33,8 @@ static const char *const SENS_KEYS[] = {"draws", "seed", "pool", "screen", "thet
 static const char *const CAND_KEYS[] = {"type", "name", "edges", "time_factor", "proposed", "speed_kmh", "cities",
                                         "factor", "capital_cost", "annual_cost", "lifetime_years",
                                         "construction_years", "countries", "regions", "friction_factor",
-                                        "productivity_factor", NULL};
+                                        "productivity_factor", "mode", "from", "to", "from_node", "to_node",
+                                        "time_min", "length_km", "transfer_min", NULL};
 
 typedef struct pf_cfg {
     const char *cand_path;
@@ -213,7 +214,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         cs_free(file);
         return errors;
     }
-    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", "border", "soft", "ict", NULL};
+    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", "border", "soft", "ict", "link", NULL};
     size_t nc = json_array_size(g->changes);
     for (size_t q = 0; q < nc; q++) {
         const json_t *ch = json_array_get(g->changes, q);
@@ -241,7 +242,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         for (int a = 0; type && types[a]; a++)
             if (!strcmp(types[a], type)) t = a;
         if (t < 0) {
-            CERR("type: expected one of upgrade, close, build, border, soft, ict, productivity, amenity (a candidate project)");
+            CERR("type: expected one of upgrade, close, build, link, border, soft, ict, productivity, amenity (a candidate project)");
             continue;
         }
         const char *nm = json_string_value(json_object_get(ch, "name"));
@@ -264,6 +265,43 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         if (x && (!json_is_number(x) || !(json_number_value(x) >= 1))) CERR("lifetime_years: expected a number >= 1");
         x = json_object_get(ch, "construction_years");
         if (x && (!json_is_number(x) || json_number_value(x) < 1 || json_number_value(x) > 50)) CERR("construction_years: expected 1 to 50");
+        if (t == 8 || (t == 2 && !json_object_get(ch, "proposed"))) {
+            /* a link (rail, air, ferry) or a road built between two end points: city ids or network node ids */
+            for (int z = 0; z < 2; z++) {
+                const char *ck = z ? "to" : "from", *nk = z ? "to_node" : "from_node";
+                const json_t *cv = json_object_get(ch, ck), *nv = json_object_get(ch, nk);
+                if (!!cv == !!nv) CERR("give exactly one of '%s' (a city id) and '%s' (a network node id)", ck, nk);
+                else if (cv && (!json_is_string(cv) || (c && cs_cities_find(c, json_string_value(cv)) == CS_INVALID_ID)))
+                    CERR("%s: no city with id '%s'", ck, json_is_string(cv) ? json_string_value(cv) : "?");
+                else if (nv && (!json_is_integer(nv) || json_integer_value(nv) < 0 ||
+                                (ctx->net && (uint64_t)json_integer_value(nv) >= ctx->net->n_nodes)))
+                    CERR("%s: expected a node id of the network", nk);
+            }
+            if (t == 8) {
+                const char *mo = json_string_value(json_object_get(ch, "mode"));
+                if (!mo || (strcmp(mo, "rail") && strcmp(mo, "air") && strcmp(mo, "ferry"))) CERR("mode: expected rail, air or ferry");
+                if (!json_object_get(ch, "time_min") && !json_object_get(ch, "speed_kmh"))
+                    CERR("a link needs 'time_min' (in-vehicle time) or 'speed_kmh'");
+                const json_t *tr = json_object_get(ch, "transfer_min");
+                int trok = !tr || (json_is_number(tr) && json_number_value(tr) >= 0 && json_number_value(tr) <= 10000);
+                if (json_is_array(tr) && json_array_size(tr) == 2) {
+                    trok = 1;
+                    for (size_t z = 0; z < 2; z++) {
+                        const json_t *x2 = json_array_get(tr, z);
+                        trok = trok && json_is_number(x2) && json_number_value(x2) >= 0 && json_number_value(x2) <= 10000;
+                    }
+                }
+                if (!trok) CERR("transfer_min: expected minutes in [0, 10000], or [at from, at to]");
+            } else if (json_object_get(ch, "mode") || json_object_get(ch, "transfer_min")) {
+                CERR("'mode' and 'transfer_min' belong to a link, not a build");
+            }
+            static const char *const pos[] = {"time_min", "speed_kmh", "length_km", NULL};
+            for (int a = 0; pos[a]; a++) {
+                const json_t *x2 = json_object_get(ch, pos[a]);
+                if (x2 && (!json_is_number(x2) || !(json_number_value(x2) > 0))) CERR("%s: expected a number > 0", pos[a]);
+            }
+            continue;
+        }
         if (t == 7) {
             /* ict: connected cities, friction_factor in (0, 1] and/or productivity_factor in [1, 2] */
             const json_t *ff = json_object_get(ch, "friction_factor"), *pf = json_object_get(ch, "productivity_factor");
@@ -432,6 +470,8 @@ static cs_status pf_run(cs_run_ctx *ctx, const char *dir)
     su.ids = (const char *const *)c->id;
     su.pop = c->population;
     su.gdp_per_head = c->gdp_per_head;
+    su.lon = c->lon;
+    su.lat = c->lat;
     su.country = (const char *const *)city_col(c, g.code_field);
     su.region = (const char *const *)c->region;
     su.mobility = (const char *const *)city_col(c, g.mobility_field);

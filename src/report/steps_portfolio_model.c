@@ -16,6 +16,7 @@
 #include <time.h>
 #include "citysys/alloc.h"
 #include "citysys/network.h"
+#include "scenario/scenario_internal.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -96,6 +97,8 @@ struct pf_model {
     char ***fr_items;
     size_t *fr_nitems;
     size_t nfric;            /* candidates with a friction change */
+    /* link and drawn-build candidates: their added segment (managed slot) and time when chosen */
+    uint32_t *lk_slot, *lk_t;
     /* managed segments */
     size_t nm;
     uint32_t *mseg, *mu, *mv, *base_fwd, *base_bwd, *cur_fwd, *cur_bwd, *want_fwd, *want_bwd;
@@ -245,6 +248,8 @@ void pf_model_free(pf_model *m)
     cs_free(m->fr_kind);
     cs_free(m->fr_level);
     cs_free(m->fr_factor);
+    cs_free(m->lk_slot);
+    cs_free(m->lk_t);
     cs_free(m->mseg);
     cs_free(m->mu);
     cs_free(m->mv);
@@ -309,6 +314,7 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
         const json_t *pr = json_object_get(ch, "proposed");
         nops += json_array_size(json_object_get(ch, "edges")) + json_array_size(pr) + (json_is_string(pr) ? net->proposed.n : 0);
         nsh += json_array_size(json_object_get(ch, "cities"));
+        nops++; /* a link or drawn build: one added segment */
     }
     size_t cap_m = nops + 1;
     m->names = cs_calloc(k + 1, sizeof *m->names);
@@ -318,6 +324,8 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     m->ops = cs_mallocarray(nops + 1, sizeof *m->ops);
     m->sh = cs_mallocarray(nsh + 1, sizeof *m->sh);
     m->fr_kind = cs_calloc(k + 1, 1);
+    m->lk_slot = cs_calloc(k + 1, sizeof *m->lk_slot);
+    m->lk_t = cs_calloc(k + 1, sizeof *m->lk_t);
     m->fr_level = cs_calloc(k + 1, sizeof *m->fr_level);
     m->fr_factor = cs_calloc(k + 1, sizeof *m->fr_factor);
     m->fr_items = cs_calloc(k + 1, sizeof *m->fr_items);
@@ -361,7 +369,7 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     for (size_t j = 0; j < k; j++) ncap += (size_t)num_or(json_array_get(s->changes, j), "construction_years", 1);
     m->capv = cs_calloc(ncap + 1, sizeof *m->capv);
     cs_status st = CS_OK;
-    if (!m->fr_kind || !m->fr_level || !m->fr_factor || !m->fr_items || !m->fr_nitems) st = CS_ENOMEM;
+    if (!m->fr_kind || !m->fr_level || !m->fr_factor || !m->fr_items || !m->fr_nitems || !m->lk_slot || !m->lk_t) st = CS_ENOMEM;
     if (!m->names || !m->costs || !m->op_off || !m->sh_off || !m->ops || !m->sh || !m->mseg || !m->mu || !m->mv || !m->base_fwd ||
         !m->base_bwd || !m->cur_fwd || !m->cur_bwd || !m->want_fwd || !m->want_bwd || !m->y_base || !m->anchor_sel || !m->acc || !ring_ok || !m->capv)
         st = CS_ENOMEM;
@@ -399,6 +407,53 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
             prop_slot[p] = (uint32_t)manage(m, sid, net->proposed.u[p], net->proposed.v[p], CS_NO_TIME, CS_NO_TIME);
         }
     }
+    /* links (rail, air, ferry) and builds between two end points: one segment each, added closed, as a
+       scenario's change (docs/scenarios.md: ends, length, time = transfers + in-vehicle time) */
+    for (size_t j = 0; !st && j < k; j++) {
+        const json_t *ch = json_array_get(s->changes, j);
+        const char *type = json_string_value(json_object_get(ch, "type"));
+        int link = type && !strcmp(type, "link"), drawn = type && !strcmp(type, "build") && !json_object_get(ch, "proposed");
+        if (!link && !drawn) continue;
+        const char *nm = json_string_value(json_object_get(ch, "name"));
+        uint32_t e[2];
+        for (int z = 0; z < 2; z++) {
+            const json_t *nd = json_object_get(ch, z ? "to_node" : "from_node");
+            const char *cid = json_string_value(json_object_get(ch, z ? "to" : "from"));
+            e[z] = CS_INVALID_ID;
+            if (json_is_integer(nd) && json_integer_value(nd) >= 0 && (uint64_t)json_integer_value(nd) < net->n_nodes)
+                e[z] = (uint32_t)json_integer_value(nd);
+            for (size_t q = 0; cid && q < n && e[z] == CS_INVALID_ID; q++) {
+                if (strcmp(s->ids[q], cid)) continue;
+                e[z] = s->loc[q].node != CS_INVALID_ID && s->loc[q].node < net->n_nodes
+                           ? s->loc[q].node
+                           : (s->lon && s->lat ? sc_nearest_node(net, s->lon[q], s->lat[q], NULL) : CS_INVALID_ID);
+                if (e[z] == CS_INVALID_ID) break;
+            }
+        }
+        if (e[0] == CS_INVALID_ID || e[1] == CS_INVALID_ID) {
+            st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': an end of the link is not on the network", nm ? nm : "?");
+            break;
+        }
+        double lkm = num_or(ch, "length_km", NAN), tmin = num_or(ch, "time_min", NAN), kmh = num_or(ch, "speed_kmh", drawn ? 80 : NAN);
+        double len_m = !isnan(lkm) ? lkm * 1000
+                                   : cs_geodesic_m(net->lon_deg[e[0]], net->lat_deg[e[0]], net->lon_deg[e[1]], net->lat_deg[e[1]]);
+        double tr[2] = {0, 0};
+        const json_t *trj = json_object_get(ch, "transfer_min");
+        if (link && json_is_number(trj)) tr[0] = tr[1] = json_number_value(trj);
+        else if (link && json_is_array(trj))
+            for (int z = 0; z < 2; z++) tr[z] = json_number_value(json_array_get(trj, (size_t)z));
+        double run_s = !isnan(tmin) ? tmin * 60 : len_m / (kmh / 3.6);
+        double xs = nearbyint((run_s + 60.0 * (tr[0] + tr[1])) * 1000.0); /* milliseconds, as the scenario module */
+        uint32_t t = !(xs >= 0) ? 0 : xs >= (double)CS_NO_TIME ? CS_NO_TIME - 1 : (uint32_t)xs;
+        uint32_t lc = (uint32_t)fmin(4e9, (double)llround(len_m * 100));
+        const char *mo = json_string_value(json_object_get(ch, "mode"));
+        uint8_t mode = !link ? CS_SEG_ROAD : mo && !strcmp(mo, "air") ? CS_SEG_AIR : mo && !strcmp(mo, "ferry") ? CS_SEG_FERRY : CS_SEG_RAIL;
+        st = cs_route_changes_add(add, e[0], e[1], t, t, lc, mode);
+        uint32_t sid = next_seg + (uint32_t)nadd++;
+        if (!st) st = cs_route_changes_close(close, sid);
+        m->lk_slot[j] = (uint32_t)manage(m, sid, e[0], e[1], CS_NO_TIME, CS_NO_TIME);
+        m->lk_t[j] = t;
+    }
     if (!st && nadd) st = cs_router_apply(s->router, add);
     if (!st && nadd) st = cs_router_apply(s->router, close);
     cs_route_changes_free(add);
@@ -419,7 +474,9 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
         m->op_off[j] = no;
         m->sh_off[j] = ns;
         if (!type) type = "";
-        if (!strcmp(type, "build")) {
+        if (!strcmp(type, "link") || (!strcmp(type, "build") && !json_object_get(ch, "proposed"))) {
+            m->ops[no++] = (pf_op){m->lk_slot[j], m->lk_t[j], m->lk_t[j]};
+        } else if (!strcmp(type, "build")) {
             const json_t *pr = json_object_get(ch, "proposed");
             double kmh = num_or(ch, "speed_kmh", 80);
             for (uint32_t p = 0; p < net->proposed.n; p++) {
@@ -496,7 +553,7 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
         } else {
             st = cs_error_set(CS_EINVAL,
                               "portfolio: candidate '%s' has a change of type '%s'; candidates may be build, upgrade, close, "
-                              "border, soft, ict, productivity or amenity changes", m->names[j], type);
+                              "link, border, soft, ict, productivity or amenity changes", m->names[j], type);
         }
         int cy = (int)num_or(ch, "construction_years", 1);
         if (cy < 1) cy = 1;

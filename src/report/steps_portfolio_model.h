@@ -32,6 +32,7 @@ typedef struct pf_setup {
     size_t n;
     const char *const *ids;       /**< city ids (borrowed) */
     const double *pop, *gdp_per_head; /**< borrowed */
+    const double *lon, *lat;      /**< city coordinates (borrowed; a link's end at a city not on a node joins the nearest node) */
     const char *const *country;   /**< codes matching the border matrices (borrowed, may be NULL) */
     const char *const *region;    /**< region codes for soft links (borrowed, may be NULL) */
     const char *const *mobility;  /**< mobility group labels (borrowed) */
@@ -44,7 +45,7 @@ typedef struct pf_setup {
     int threads;                  /**< 0 = OpenMP default */
 } pf_setup;
 
-/** Build (validates the changes; build, upgrade, close, border, soft, ict, productivity and amenity changes). */
+/** Build (validates the changes; build, link, upgrade, close, border, soft, ict, productivity and amenity changes). */
 cs_status pf_model_new(const pf_setup *s, pf_model **out);
 /** Restore the router (added links closed, times as before) and free. */
 void pf_model_free(pf_model *m);
