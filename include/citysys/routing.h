@@ -39,6 +39,9 @@ typedef struct cs_router cs_router;
 typedef struct cs_router_opts {
     int threads;      /**< OpenMP threads, 0 = OpenMP default */
     uint32_t leaf_size; /**< nested dissection stops at parts this small (default 16) */
+    int query_hierarchy; /**< 1 (default): also derive the query hierarchy (perfect customization with
+                              arc removal, docs/routing.md) used by fresh cs_router_matrix queries;
+                              0: not (cs_router_save still computes and writes it) */
 } cs_router_opts;
 
 CS_API void cs_router_opts_default(cs_router_opts *o);
@@ -65,6 +68,8 @@ typedef struct cs_router_info {
     uint64_t shortcuts;    /**< cch_arcs that are not an original node pair */
     uint32_t elimination_tree_height; /**< longest root path (upper bound on a search space) */
     uint64_t memory_bytes; /**< bytes held by graph + hierarchy + metrics (excl. query scratch) */
+    uint64_t query_arcs;   /**< entries of the query hierarchy (0 = none: built without it, or
+                                invalidated by cs_router_apply) */
     uint32_t n_scc;        /**< strongly connected components (of the open directed graph) */
     uint32_t largest_scc;  /**< size of the largest */
     const uint32_t *scc_sizes; /**< n_scc sizes, decreasing (borrowed, valid until the next apply/free) */
@@ -212,7 +217,7 @@ CS_API void cs_matrix_session_free(cs_matrix_session *s);
 /* ---- save / load ---- */
 
 /** Binary file format version written by this library. */
-#define CS_ROUTER_FORMAT_VERSION 1u
+#define CS_ROUTER_FORMAT_VERSION 2u
 
 /** Write the router (graph, hierarchy, current metric) atomically. */
 CS_API cs_status cs_router_save(const cs_router *r, const char *path);

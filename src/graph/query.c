@@ -102,6 +102,31 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
 }
 
 /*
+ * The arcs a search relaxes: a CSR by rank (fu, hd) with keys W; an arc is used only when its head has
+ * every bit of `need` (the direction flags of the query hierarchy; 0 for the full CCH), and hm masks the
+ * head to a rank.
+ */
+typedef struct {
+    const uint32_t *fu, *hd;
+    const uint64_t *W;
+    uint32_t need, hm;
+} rt_arcs;
+
+/* Full CCH, metric k (0 all modes, 1 road only), direction dir (0 lower->upper, 1 upper->lower). */
+static rt_arcs arcs_full(const cs_router *r, int k, int dir)
+{
+    rt_arcs a = {r->first_up, r->up_head, dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn), 0, ~0u};
+    return a;
+}
+
+/* Query hierarchy (all-modes metric), direction dir. */
+static rt_arcs arcs_query(const cs_router *r, int dir)
+{
+    rt_arcs a = {r->q_first, r->q_head, r->q_key, dir == 0 ? RT_QUP : RT_QDN, RT_QMASK};
+    return a;
+}
+
+/*
  * Elimination-tree search from the seeds, then pruning. dist and ex (n
  * entries each, all RT_INF) are restored to RT_INF. `w` are the weights of
  * the search direction on upward arcs (source: lower->upper; target:
@@ -118,7 +143,7 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
  * Writes the kept (rank, key) pairs to on/ok (capacity 2 * et_height + 2:
  * two seeds have two ancestor chains) and returns their count.
  */
-static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, const seeds *sd, uint64_t *dist,
+static uint32_t walk(const cs_router *r, const rt_arcs *A, const rt_arcs *S, const seeds *sd, uint64_t *dist,
                      uint64_t *ex, uint32_t *on, uint64_t *ok, int prune)
 {
     uint32_t x = CS_INVALID_ID, y = CS_INVALID_ID;
@@ -129,7 +154,9 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
         else y = v;
     }
     if (x == y) y = CS_INVALID_ID;
-    const uint32_t *par = r->parent, *fu = r->first_up, *hd = r->up_head;
+    const uint32_t *par = r->parent, *fu = A->fu, *hd = A->hd;
+    const uint64_t *w = A->W, *sw = S->W;
+    uint32_t need = A->need, sneed = S->need, hm = A->hm;
     uint32_t cnt = 0;
     while (x != CS_INVALID_ID || y != CS_INVALID_ID) {
         uint32_t v = x < y ? x : y;
@@ -141,8 +168,10 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
         on[cnt] = v;
         ok[cnt++] = d;
         for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
+            uint32_t h = hd[e];
+            if ((h & need) != need) continue;
             uint64_t nk = rt_add(d, w[e]);
-            if (nk < dist[hd[e]]) dist[hd[e]] = nk;
+            if (nk < dist[h & hm]) dist[h & hm] = nk;
         }
     }
     if (!prune) return cnt;
@@ -151,7 +180,9 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
         uint32_t v = on[q];
         uint64_t best = RT_INF;
         for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
-            uint64_t dw = ex[hd[e]];
+            uint32_t h = hd[e];
+            if ((h & sneed) != sneed) continue;
+            uint64_t dw = ex[h & hm];
             if (dw == RT_INF) continue;
             uint64_t via = rt_add(dw, sw[e]);
             if (via < best) best = via;
@@ -219,15 +250,17 @@ static void lw_reset(lanews *w)
 #define LW_NODE(N)                                                                                            \
     __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_node_##N(                               \
         int64_t *restrict D, uint64_t *restrict mk, const uint32_t *restrict slot, const uint32_t *restrict hd, \
-        const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i)                                      \
+        const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i, uint32_t need, uint32_t hm)          \
     {                                                                                                        \
         const int64_t *restrict dv = D + (size_t)i * N;                                                      \
         uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];                                         \
         int bad = 0;                                                                                         \
         for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint32_t h = hd[a];                                                                              \
+            if ((h & need) != need) continue;                                                                \
             uint64_t w = W[a];                                                                               \
             if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
-            uint32_t j = slot[hd[a]];                                                                        \
+            uint32_t j = slot[h & hm];                                                                       \
             mk[2 * (size_t)j] |= m0;                                                                         \
             mk[2 * (size_t)j + 1] |= m1;                                                                     \
             int64_t *restrict dh = D + (size_t)j * N;                                                        \
@@ -247,15 +280,17 @@ LW_NODE(128)
 
 /* Same for a node reached by few lanes: only those lanes. */
 static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint32_t *slot, const uint32_t *hd, const uint64_t *W,
-                          uint32_t b, uint32_t e, uint32_t i, uint32_t L)
+                          uint32_t b, uint32_t e, uint32_t i, uint32_t L, uint32_t need, uint32_t hm)
 {
     const int64_t *dv = D + (size_t)i * L;
     uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];
     int bad = 0;
     for (uint32_t a = b; a < e; a++) {
+        uint32_t h = hd[a];
+        if ((h & need) != need) continue;
         uint64_t w = W[a];
         if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }
-        uint32_t j = slot[hd[a]];
+        uint32_t j = slot[h & hm];
         mk[2 * (size_t)j] |= m0;
         mk[2 * (size_t)j + 1] |= m1;
         int64_t *dh = D + (size_t)j * L;
@@ -289,9 +324,11 @@ typedef struct {
  * of walk() without pruning, for every lane in its mask. Returns 0, 1 if some key or distance is at or
  * above LANE_LIMIT (use the scalar walk), or -1 when out of memory. Call lw_reset afterwards.
  */
-static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32_t nl, uint32_t L, lanews *w,
+static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_t nl, uint32_t L, lanews *w,
                   const lw_restart *rs)
 {
+    const uint64_t *W = A->W;
+    uint32_t need = A->need, hm = A->hm;
     const uint32_t *par = r->parent;
     w->U = 0;
     w->L = L;
@@ -343,7 +380,7 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
                 D[(size_t)i * L + l] = (int64_t)rs->key[l][q];
                 w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
             }
-    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    const uint32_t *fu = A->fu, *hd = A->hd;
     int bad = 0;
     for (uint32_t i = 0; i < U && !bad; i++) {
         uint64_t m0 = w->mk[2 * (size_t)i], m1 = w->mk[2 * (size_t)i + 1];
@@ -364,7 +401,7 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
                 uint32_t lo = b, hi = e;
                 while (lo < hi) {
                     uint32_t mid = lo + (hi - lo) / 2;
-                    if (hd[mid] < tmin) lo = mid + 1;
+                    if ((hd[mid] & hm) < tmin) lo = mid + 1;
                     else hi = mid;
                 }
                 b = lo;
@@ -372,13 +409,13 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
         }
         if (b == e) continue;
         int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
-        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, hd, W, b, e, i, L);
+        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, hd, W, b, e, i, L, need, hm);
         else switch (L) {
-            case 8: bad |= lw_node_8(D, w->mk, w->slot, hd, W, b, e, i); break;
-            case 16: bad |= lw_node_16(D, w->mk, w->slot, hd, W, b, e, i); break;
-            case 32: bad |= lw_node_32(D, w->mk, w->slot, hd, W, b, e, i); break;
-            case 64: bad |= lw_node_64(D, w->mk, w->slot, hd, W, b, e, i); break;
-            default: bad |= lw_node_128(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 8: bad |= lw_node_8(D, w->mk, w->slot, hd, W, b, e, i, need, hm); break;
+            case 16: bad |= lw_node_16(D, w->mk, w->slot, hd, W, b, e, i, need, hm); break;
+            case 32: bad |= lw_node_32(D, w->mk, w->slot, hd, W, b, e, i, need, hm); break;
+            case 64: bad |= lw_node_64(D, w->mk, w->slot, hd, W, b, e, i, need, hm); break;
+            default: bad |= lw_node_128(D, w->mk, w->slot, hd, W, b, e, i, need, hm); break;
             }
     }
     return bad ? 1 : 0;
@@ -392,15 +429,17 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
 #define LW_DOWN(N)                                                                                            \
     __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_down_##N(                               \
         int64_t *restrict E, int64_t *restrict D, const uint32_t *restrict slot, const uint32_t *restrict hd, \
-        const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i)                                     \
+        const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i, uint32_t need, uint32_t hm)         \
     {                                                                                                        \
         int64_t via[N];                                                                                      \
         int bad = 0;                                                                                         \
         for (int l = 0; l < N; l++) via[l] = LANE_INF;                                                       \
         for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint32_t h = hd[a];                                                                              \
+            if ((h & need) != need) continue;                                                                \
             uint64_t w = SW[a];                                                                              \
             if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
-            const int64_t *restrict ej = E + (size_t)slot[hd[a]] * N;                                        \
+            const int64_t *restrict ej = E + (size_t)slot[h & hm] * N;                                       \
             int64_t ww = (int64_t)w;                                                                         \
             for (int l = 0; l < N; l++) {                                                                    \
                 int64_t x = ej[l] + ww;                                                                      \
@@ -422,8 +461,11 @@ LW_DOWN(64)
 LW_DOWN(128)
 
 /* Apply the pruning to the lane searches of lw_run (SW: the opposite direction's weights). 0, 1 or -1. */
-static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t **Ebuf, size_t *Ecap)
+static int lw_prune(const cs_router *r, const rt_arcs *S, lanews *w, int64_t **Ebuf, size_t *Ecap)
 {
+    (void)r;
+    const uint64_t *SW = S->W;
+    uint32_t need = S->need, hm = S->hm;
     uint32_t U = w->U, L = w->L;
     if ((size_t)U * L > *Ecap) {
         size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
@@ -433,7 +475,7 @@ static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t *
         *Ecap = nc;
     }
     int64_t *E = *Ebuf, *D = w->D;
-    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    const uint32_t *fu = S->fu, *hd = S->hd;
     int bad = 0;
     for (uint32_t i = U; i-- > 0;) {
         uint64_t *mk = w->mk + 2 * (size_t)i;
@@ -443,11 +485,11 @@ static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t *
         }
         uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
         switch (L) {
-        case 8: bad |= lw_down_8(E, D, w->slot, hd, SW, b, e, i); break;
-        case 16: bad |= lw_down_16(E, D, w->slot, hd, SW, b, e, i); break;
-        case 32: bad |= lw_down_32(E, D, w->slot, hd, SW, b, e, i); break;
-        case 64: bad |= lw_down_64(E, D, w->slot, hd, SW, b, e, i); break;
-        default: bad |= lw_down_128(E, D, w->slot, hd, SW, b, e, i); break;
+        case 8: bad |= lw_down_8(E, D, w->slot, hd, SW, b, e, i, need, hm); break;
+        case 16: bad |= lw_down_16(E, D, w->slot, hd, SW, b, e, i, need, hm); break;
+        case 32: bad |= lw_down_32(E, D, w->slot, hd, SW, b, e, i, need, hm); break;
+        case 64: bad |= lw_down_64(E, D, w->slot, hd, SW, b, e, i, need, hm); break;
+        default: bad |= lw_down_128(E, D, w->slot, hd, SW, b, e, i, need, hm); break;
         }
         mk[0] = mk[1] = 0;
         const int64_t *di = D + (size_t)i * L;
@@ -520,11 +562,12 @@ static void buckets_free(buckets *b)
 
 static int nthreads(int t) { return t > 0 ? t : omp_get_max_threads(); }
 
-static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int threads,
-                               int prune, buckets *B)
+static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int useq,
+                               int threads, int prune, buckets *B)
 {
     uint32_t n = r->n, H = 2 * r->et_height + 2; /* two seeds: two ancestor chains */
-    const uint64_t *w = road_only ? r->r_dn : r->w_dn, *sw = road_only ? r->r_up : r->w_up;
+    rt_arcs A = useq ? arcs_query(r, 1) : arcs_full(r, road_only, 1);
+    rt_arcs S = useq ? arcs_query(r, 0) : arcs_full(r, road_only, 0);
     size_t *cnt = cs_calloc(m + 1, sizeof *cnt);
     B->first = cs_calloc((size_t)n + 2, sizeof *B->first);
     if (!cnt || !B->first) { cs_free(cnt); return CS_ENOMEM; }
@@ -564,8 +607,8 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             size_t j0 = b * LT, bn = m - j0 < LT ? m - j0 : LT;
             seeds sd[32];
             for (size_t l = 0; l < bn; l++) loc_seeds(r, &dst[perm[j0 + l]], 1, road_only, &sd[l]);
-            int rc = lw_run(r, w, sd, (uint32_t)bn, LT, &lw, NULL);
-            if (rc == 0 && prune) rc = lw_prune(r, sw, &lw, &Eb, &Ecap);
+            int rc = lw_run(r, &A, sd, (uint32_t)bn, LT, &lw, NULL);
+            if (rc == 0 && prune) rc = lw_prune(r, &S, &lw, &Eb, &Ecap);
             if (rc < 0) {
 #pragma omp atomic write
                 st = CS_ENOMEM;
@@ -584,7 +627,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
                         }
                 } else {
                     if (!dinit) { for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF; dinit = 1; }
-                    c = walk(r, w, sw, &sd[l], dist, ex, on, ok, prune);
+                    c = walk(r, &A, &S, &sd[l], dist, ex, on, ok, prune);
                 }
                 tn[j] = cs_mallocarray(c ? c : 1, 4);
                 tk[j] = cs_mallocarray(c ? c : 1, 8);
@@ -716,12 +759,14 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     if (!n || !m) return CS_OK;
     int two = r->has_nonroad && o->nonroad_flags && (out->nonroad || out->tflags || out->dflags);
     int prune = o->prune > 0; /* auto = off: with the block kernel, bucket scans are cheaper than the pruning pass */
+    /* the query hierarchy holds the all-modes metric only: with non-road flags the full CCH answers */
+    int useq = r->q_first != NULL && !two;
     buckets B[2];
     memset(B, 0, sizeof B);
     segtgt *st_list = NULL;
     size_t nst = 0;
     for (int k = 0; k < 1 + two; k++)
-        if ((st = build_buckets(r, dst, m, k, o->threads, prune, &B[k]))) goto done;
+        if ((st = build_buckets(r, dst, m, k, useq, o->threads, prune, &B[k]))) goto done;
     st_list = cs_mallocarray(m, sizeof *st_list);
     if (!st_list) { st = CS_ENOMEM; goto done; }
     for (size_t j = 0; j < m; j++)
@@ -787,8 +832,10 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                     /* the block's searches at once over their shared ancestors, then each bucket once */
                     seeds sdl[BS_MAX];
                     for (size_t l = 0; l < bn; l++) loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sdl[l]);
-                    int rc = lw_run(r, k ? r->r_up : r->w_up, sdl, (uint32_t)bn, (uint32_t)BS, &lw, NULL);
-                    if (rc == 0 && prune) rc = lw_prune(r, k ? r->r_dn : r->w_dn, &lw, &Eb, &Ecap);
+                    rt_arcs A = useq ? arcs_query(r, 0) : arcs_full(r, k, 0);
+                    rt_arcs S = useq ? arcs_query(r, 1) : arcs_full(r, k, 1);
+                    int rc = lw_run(r, &A, sdl, (uint32_t)bn, (uint32_t)BS, &lw, NULL);
+                    if (rc == 0 && prune) rc = lw_prune(r, &S, &lw, &Eb, &Ecap);
                     if (rc < 0) {
 #pragma omp atomic write
                         st = CS_ENOMEM;
@@ -829,8 +876,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 for (size_t l = 0; l < bn && !done_lanes; l++) {
                     seeds sd;
                     loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sd);
-                    cnt[l] = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on + l * H,
-                                  ok + l * H, prune);
+                    rt_arcs A = useq ? arcs_query(r, 0) : arcs_full(r, k, 0);
+                    rt_arcs S = useq ? arcs_query(r, 1) : arcs_full(r, k, 1);
+                    cnt[l] = walk(r, &A, &S, &sd, dist, ex, on + l * H, ok + l * H, prune);
                     for (uint32_t q = 0; q < cnt[l] && lanes; q++) lanes = ok[l * H + q] < LANE_LIMIT;
                 }
                 if (done_lanes) {
@@ -1013,9 +1061,8 @@ static cs_status ss_compute(const cs_router *r, const cs_location *l, int dir, i
 {
     seeds sd;
     loc_seeds(r, l, dir, k, &sd);
-    const uint64_t *w = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
-    const uint64_t *sw = dir == 0 ? (k ? r->r_dn : r->w_dn) : (k ? r->r_up : r->w_up);
-    uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, 0);
+    rt_arcs A = arcs_full(r, k, dir), S = arcs_full(r, k, 1 - dir);
+    uint32_t c = walk(r, &A, &S, &sd, dist, ex, on, ok, 0);
     ss_free(s);
     s->node = cs_mallocarray(c ? c : 1, 4);
     s->key = cs_mallocarray(c ? c : 1, 8);
@@ -1188,7 +1235,7 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
             sspace *sp = dir ? S->ts[k] : S->ss[k];
             seeds sd[LB];
             for (size_t l = 0; l < bn; l++) loc_seeds(r, &locs[perm[dir][q0 + l]], dir, k, &sd[l]);
-            const uint64_t *W = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+            rt_arcs W = arcs_full(r, k, dir);
             uint32_t t0[LB], ocnt[LB];
             const uint32_t *onode[LB];
             const uint64_t *okey[LB];
@@ -1204,7 +1251,7 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
                     for (uint32_t e = 0; e < o->n; e++)
                         if (lfirst[o->node[e]] != lfirst[o->node[e] + 1]) { t0[l] = o->node[e]; break; }
             }
-            int rc = lw_run(r, W, sd, (uint32_t)bn, LB, &lw, lfirst ? &rs : NULL);
+            int rc = lw_run(r, &W, sd, (uint32_t)bn, LB, &lw, lfirst ? &rs : NULL);
             for (size_t l = 0; l < bn && rc >= 0; l++) {
                 uint32_t i = perm[dir][q0 + l];
                 cs_status s2 = CS_OK;
