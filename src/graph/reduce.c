@@ -21,6 +21,7 @@
 #include <string.h>
 #include "routing_internal.h"
 
+
 void rt_reduced_free(cs_router *r)
 {
     int heap = !r->map || !((const char *)r->q_first >= (const char *)r->map &&
@@ -32,7 +33,9 @@ void rt_reduced_free(cs_router *r)
 }
 
 /* Triangles of node x (arcs [b,e)), pairs with first index in [i0,i1): new keys min-merged into nu/nd
-   (indexed from b), reading only basic keys bu/bd of x's arcs and the exact keys pu/pd of higher arcs. */
+   (indexed from b), reading only basic keys bu/bd of x's arcs and the exact keys pu/pd of higher arcs
+   (min over z of basic(x->z) + exact(z->y) is the exact x->y distance: the basic key of x->z is the
+   shortest route through nodes below x, and any route leaves x through some upper neighbour). */
 static void node_pairs(const uint32_t *fu, const uint32_t *hd, const uint64_t *bu, const uint64_t *bd,
                        const uint64_t *pu, const uint64_t *pd, uint32_t b, uint32_t e, uint32_t i0, uint32_t i1,
                        uint64_t *nu, uint64_t *nd)
@@ -52,36 +55,50 @@ static void node_pairs(const uint32_t *fu, const uint32_t *hd, const uint64_t *b
     }
 }
 
-/* Perfect keys of node x's arcs into pu/pd (which hold the basic keys on entry). Large nodes split their
-   pairs between threads, each into its own buffer, merged by minimum (order-independent). */
-static cs_status perfect_node(const cs_router *r, uint32_t x, const uint64_t *wu, const uint64_t *wd, uint64_t *pu,
-                              uint64_t *pd, int nt, uint64_t *tmp, int par)
+/* Perfect keys of node x's arcs into pu/pd (which hold the basic keys on entry). */
+static void perfect_node(const cs_router *r, uint32_t x, const uint64_t *wu, const uint64_t *wd, uint64_t *pu,
+                         uint64_t *pd)
 {
     const uint32_t *fu = r->first_up, *hd = r->up_head;
-    uint32_t b = fu[x], e = fu[x + 1], d = e - b;
-    if (d < 2) return CS_OK;
-    if (!par || d < 512 || nt < 2) {
-        node_pairs(fu, hd, wu, wd, pu, pd, b, e, b, e, pu + b, pd + b);
-        return CS_OK;
+    uint32_t b = fu[x], e = fu[x + 1];
+    if (e - b < 2) return;
+    node_pairs(fu, hd, wu, wd, pu, pd, b, e, b, e, pu + b, pd + b);
+}
+
+/* Subtree task: nodes of the elimination subtree of `root` in preorder (a node after its ancestors);
+   a child subtree of at least RT_TASK_MIN nodes becomes a task of its own. */
+#define RT_TASK_MIN 16384
+typedef struct {
+    const cs_router *r;
+    const uint32_t *cfirst, *child, *size;
+    uint64_t *pu, *pd;
+    int fail;
+} red_ctx;
+
+static void subtree(red_ctx *c, uint32_t root)
+{
+    uint32_t *stack = cs_mallocarray(c->size[root], 4);
+    if (!stack) {
+#pragma omp atomic write
+        c->fail = 1;
+        return;
     }
-    /* tmp: nt x 2d keys */
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num();
-        uint64_t *nu = tmp + (size_t)t * 2 * d, *nd = nu + d;
-        memcpy(nu, wu + b, (size_t)d * 8);
-        memcpy(nd, wd + b, (size_t)d * 8);
-#pragma omp for schedule(dynamic, 8)
-        for (uint32_t i = b; i < e; i++) node_pairs(fu, hd, wu, wd, pu, pd, b, e, i, i + 1, nu, nd);
-    }
-    for (int t = 0; t < nt; t++) {
-        const uint64_t *nu = tmp + (size_t)t * 2 * d, *nd = nu + d;
-        for (uint32_t k = 0; k < d; k++) {
-            if (nu[k] < pu[b + k]) pu[b + k] = nu[k];
-            if (nd[k] < pd[b + k]) pd[b + k] = nd[k];
+    uint32_t sp = 0;
+    stack[sp++] = root;
+    while (sp) {
+        uint32_t v = stack[--sp];
+        perfect_node(c->r, v, c->r->w_up, c->r->w_dn, c->pu, c->pd);
+        for (uint32_t k = c->cfirst[v]; k < c->cfirst[v + 1]; k++) {
+            uint32_t ch = c->child[k];
+            if (c->size[ch] >= RT_TASK_MIN) {
+#pragma omp task firstprivate(ch, c)
+                subtree(c, ch);
+            } else {
+                stack[sp++] = ch;
+            }
         }
     }
-    return CS_OK;
+    cs_free(stack);
 }
 
 cs_status rt_reduce(cs_router *r, int threads)
@@ -92,38 +109,37 @@ cs_status rt_reduce(cs_router *r, int threads)
     int nt = threads > 0 ? threads : omp_get_max_threads();
     const uint32_t *fu = r->first_up, *hd = r->up_head;
     const uint64_t *wu = r->w_up, *wd = r->w_dn;
-    size_t mm = m ? m : 1;
+    size_t mm = m ? m : 1, nn = n ? n : 1;
     uint64_t *pu = cs_mallocarray(mm, 8), *pd = cs_mallocarray(mm, 8);
-    uint32_t *dep = cs_mallocarray(n ? n : 1, 4), *dfirst = NULL, *byd = cs_mallocarray(n ? n : 1, 4);
-    uint64_t *tmp = NULL;
+    uint32_t *cfirst = cs_calloc(nn + 1, 4), *child = cs_mallocarray(nn, 4), *size = cs_mallocarray(nn, 4);
     cs_status st = CS_OK;
-    if (!pu || !pd || !dep || !byd) { st = CS_ENOMEM; goto done; }
+    if (!pu || !pd || !cfirst || !child || !size) { st = CS_ENOMEM; goto done; }
     if (m) { memcpy(pu, wu, (size_t)m * 8); memcpy(pd, wd, (size_t)m * 8); }
-    /* top-down by elimination-tree depth: node x writes only its own arcs and reads arcs {y,z} of its
-       ancestors (smaller depth, final), so the nodes of one depth are independent */
-    uint32_t maxd = 0, maxdeg = 0;
-    for (uint32_t v = n; v-- > 0;) {
-        dep[v] = r->parent[v] == CS_INVALID_ID ? 0 : dep[r->parent[v]] + 1;
-        if (dep[v] > maxd) maxd = dep[v];
-        if (fu[v + 1] - fu[v] > maxdeg) maxdeg = fu[v + 1] - fu[v];
+    /* children lists and subtree sizes of the elimination tree (parents have higher ranks) */
+    for (uint32_t v = 0; v < n; v++) {
+        size[v] = 1;
+        if (r->parent[v] != CS_INVALID_ID) cfirst[r->parent[v] + 1]++;
     }
-    dfirst = cs_calloc((size_t)maxd + 2, 4);
-    tmp = cs_mallocarray((size_t)nt * 2 * (maxdeg ? maxdeg : 1), 8);
-    if (!dfirst || !tmp) { st = CS_ENOMEM; goto done; }
-    for (uint32_t v = 0; v < n; v++) dfirst[dep[v] + 1]++;
-    for (uint32_t d = 0; d <= maxd && n; d++) dfirst[d + 1] += dfirst[d];
-    for (uint32_t v = 0; v < n; v++) byd[dfirst[dep[v]]++] = v;
-    for (uint32_t d = maxd + 1; d > 0; d--) dfirst[d] = dfirst[d - 1];
-    dfirst[0] = 0;
-    for (uint32_t d = 0; d <= maxd && n; d++) {
-        uint32_t b = dfirst[d], e = dfirst[d + 1];
-        if (e - b < 256 || nt < 2) {
-            for (uint32_t k = b; k < e; k++) perfect_node(r, byd[k], wu, wd, pu, pd, nt, tmp, 1);
-            continue;
+    for (uint32_t v = 0; v < n; v++) cfirst[v + 1] += cfirst[v];
+    for (uint32_t v = 0; v < n; v++)
+        if (r->parent[v] != CS_INVALID_ID) child[cfirst[r->parent[v]]++] = v;
+    for (uint32_t v = n; v > 0; v--) cfirst[v] = cfirst[v - 1];
+    cfirst[0] = 0;
+    for (uint32_t v = 0; v < n; v++)
+        if (r->parent[v] != CS_INVALID_ID) size[r->parent[v]] += size[v];
+    /* top-down: a node is processed after its ancestors (it writes only its own arcs and reads arcs
+       between its upper neighbours, i.e. between ancestors); disjoint subtrees are independent and run
+       as tasks, so the result does not depend on the thread count */
+    red_ctx c = {r, cfirst, child, size, pu, pd, 0};
+#pragma omp parallel num_threads(nt)
+#pragma omp single
+    for (uint32_t v = n; v-- > 0;)
+        if (r->parent[v] == CS_INVALID_ID) {
+            uint32_t root = v;
+#pragma omp task firstprivate(root) shared(c)
+            subtree(&c, root);
         }
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
-        for (uint32_t k = b; k < e; k++) perfect_node(r, byd[k], wu, wd, pu, pd, nt, tmp, 0);
-    }
+    if (c.fail) { st = CS_ENOMEM; goto done; }
     /* kept directions: finite basic key equal to the exact one */
     uint64_t nq = 0;
     for (uint32_t a = 0; a < m; a++) {
@@ -148,6 +164,6 @@ cs_status rt_reduce(cs_router *r, int threads)
     r->q_first[n] = q;
     r->nq = q;
 done:
-    cs_free(pu); cs_free(pd); cs_free(dep); cs_free(dfirst); cs_free(byd); cs_free(tmp);
+    cs_free(pu); cs_free(pd); cs_free(cfirst); cs_free(child); cs_free(size);
     return st;
 }
