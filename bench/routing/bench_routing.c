@@ -174,6 +174,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--prune")) prune = 1;
         else if (!strcmp(argv[i], "--noq")) noq = 1;
     }
+    long file_base = status_kb("RssFile:"); /* the program and its shared libraries */
     double t0 = now();
     cs_router *r = NULL;
     double t_read = 0, t_build = 0, t_load = 0, c_build = 0;
@@ -197,8 +198,6 @@ int main(int argc, char **argv)
         c_build = cpu() - c_build;
         if (save && cs_router_save(r, save)) die("save");
     }
-    cs_router_info info;
-    cs_router_info_get(r, &info);
     cs_location *P = load_points(dir, N);
     long rss_load = status_kb("VmRSS:"), file_load = status_kb("RssFile:"), hwm_load = status_kb("VmHWM:");
     reset_peak();
@@ -212,6 +211,8 @@ int main(int argc, char **argv)
     double t_query = now() - t2;
     c_query = cpu() - c_query;
     long hwm_q = status_kb("VmHWM:"), file_q = status_kb("RssFile:"), anon_q = status_kb("RssAnon:");
+    cs_router_info info; /* after the memory figures: it reads every segment */
+    cs_router_info_get(r, &info);
     double t_write = 0;
     if (out) {
         double t3 = now();
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
            (double)info.memory_bytes / info.nodes, peak_kb() / 1024.0, peak_kb() * 1024.0 / info.nodes);
     {
         double nn = info.nodes, outb = (double)N * N * 9; /* the time matrix: 8-byte values + 1-byte flags */
+        printf("memory: resident file pages of the program and its libraries before the load %.1f bytes/node "
+               "(included below)\n", file_base * 1024.0 / nn);
         printf("memory after %s: RSS %.1f bytes/node (file pages %.1f), peak during it %.1f bytes/node\n",
                load ? "load" : "build", rss_load * 1024.0 / nn, file_load * 1024.0 / nn, hwm_load * 1024.0 / nn);
         printf("memory of the query (peak reset after the %s): peak RSS %.1f bytes/node incl. the N x N output "

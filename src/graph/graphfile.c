@@ -422,6 +422,8 @@ cs_status cs_router_load(const char *path, const char *expected_fingerprint, cs_
         st = cs_error_set_at(CS_EIO, path, 0, 0, "cannot map: %s", strerror(errno));
         goto fail;
     }
+    /* no readahead / fault-around into the mapping: only the pages a query reads become resident */
+    (void)madvise(map, size, MADV_RANDOM);
     for (int i = 0; i < RT_NSEC; i++) *ptr[i] = sec[i].bytes ? (void *)((char *)map + sec[i].offset) : NULL;
     if (!r->has_nonroad) r->r_up = r->r_dn = NULL;
     if (!h->has_q) { r->q_first = r->q_head = NULL; r->q_key = NULL; r->nq = 0; }
