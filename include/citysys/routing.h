@@ -7,7 +7,10 @@
  * metric-independent nested-dissection order and its chordal completion are
  * built once (cs_router_build); the travel times are then "customized" onto
  * the hierarchy. Changes (closures, new times, new links) re-customize only
- * the affected part (cs_router_apply). Many-to-many queries use
+ * the affected part (cs_router_apply). Fresh matrix queries run on a
+ * metric-dependent "query hierarchy" derived by perfect customization with
+ * arc removal (same paper), which keeps only arcs that are shortest routes.
+ * Many-to-many queries use
  * elimination-tree searches with buckets (Knopp et al., ALENEX 2007). See
  * docs/routing.md for the algorithms, the tie rule and measured figures.
  *
@@ -131,6 +134,9 @@ CS_API void cs_matrix_opts_default(cs_matrix_opts *o);
  * CS_CELL_NONROAD. Tie rule: lexicographic (time, length); the NONROAD flag
  * is set only when no optimal (time, length) route is road-only. The matrix
  * fingerprint is the router's network fingerprint.
+ * Runs on the query hierarchy when the router has one (built, or loaded from
+ * a file), except when non-road flags are requested on a network with
+ * non-road segments (full CCH); the values are the same either way.
  */
 CS_API cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
                                   size_t m, const cs_matrix_opts *opts, cs_progress progress, cs_matrix **time,
@@ -171,7 +177,10 @@ CS_API cs_status cs_route_changes_add(cs_route_changes *c, uint32_t u, uint32_t 
  * re-customize only the hierarchy arcs whose weight depends on the changed
  * segments; added segments whose node pair is not yet in the hierarchy
  * re-run the symbolic contraction with the same order (no new ordering).
- * On failure the router is left unchanged. Not thread-safe with queries.
+ * The query hierarchy (metric-dependent) is dropped: later queries use the
+ * full CCH, exact; cs_router_save derives a new one for the file.
+ * On failure the router is left unchanged (apart from that drop). Not
+ * thread-safe with queries.
  */
 CS_API cs_status cs_router_apply(cs_router *r, const cs_route_changes *c);
 
@@ -219,12 +228,15 @@ CS_API void cs_matrix_session_free(cs_matrix_session *s);
 /** Binary file format version written by this library. */
 #define CS_ROUTER_FORMAT_VERSION 2u
 
-/** Write the router (graph, hierarchy, current metric) atomically. */
+/** Write the router (graph, hierarchy, current metric and its query hierarchy, derived here when the
+    router has none) atomically. */
 CS_API cs_status cs_router_save(const cs_router *r, const char *path);
 /**
  * Load by mmap (private copy-on-write mapping, so cs_router_apply works on a
  * loaded router). Checks magic, version, endianness, the size implied by the
- * header, every section checksum and the CSR/hierarchy structure. When
+ * header, every section checksum and the CSR/hierarchy structure, reading
+ * the file with bounded pread calls before mapping it, so that afterwards
+ * only the pages a query reads become resident. When
  * expected_fingerprint is non-NULL and non-empty, a file built from another
  * network is refused as stale. Refusals are CS_EFORMAT with a message saying
  * how to rebuild.
