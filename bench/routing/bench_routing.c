@@ -5,8 +5,8 @@
  * re-answer after closing one loaded segment, and reports memory.
  *
  * usage: bench_routing GRAPHDIR N [--threads T] [--save FILE] [--load FILE] [--out MATRIX] [--change]
- *                      [--noq] [--prune]
- * --noq builds without the query hierarchy (queries on the full CCH); with --load, the memory line
+ *                      [--qh] [--prune]
+ * --qh builds the query hierarchy too (default: not; --save writes it anyway); with --load, the memory line
  * reports the peak RSS of the query alone (reset after the load), resident file pages and anonymous
  * memory, in bytes per graph node, with the N x N output matrix counted separately.
  */
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1], *save = NULL, *load = NULL, *out = NULL;
     size_t N = strtoul(argv[2], NULL, 10);
-    int threads = 0, change = 0, leaf = 16, prune = -1, noq = 0;
+    int threads = 0, change = 0, leaf = 16, prune = -1, qh = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--change")) change = 1;
         else if (!strcmp(argv[i], "--leaf") && i + 1 < argc) leaf = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--prune")) prune = 1;
-        else if (!strcmp(argv[i], "--noq")) noq = 1;
+        else if (!strcmp(argv[i], "--qh")) qh = 1;
     }
     long file_base = status_kb("RssFile:"); /* the program and its shared libraries */
     double t0 = now();
@@ -189,7 +189,7 @@ int main(int argc, char **argv)
         cs_router_opts_default(&o);
         o.threads = threads;
         o.leaf_size = (uint32_t)leaf;
-        if (noq) o.query_hierarchy = 0;
+        o.query_hierarchy = qh;
         double t1 = now();
         c_build = cpu();
         phase_t0 = t1;

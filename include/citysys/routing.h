@@ -42,9 +42,11 @@ typedef struct cs_router cs_router;
 typedef struct cs_router_opts {
     int threads;      /**< OpenMP threads, 0 = OpenMP default */
     uint32_t leaf_size; /**< nested dissection stops at parts this small (default 16) */
-    int query_hierarchy; /**< 1 (default): also derive the query hierarchy (perfect customization with
-                              arc removal, docs/routing.md) used by fresh cs_router_matrix queries;
-                              0: not (cs_router_save still computes and writes it) */
+    int query_hierarchy; /**< 1: also derive the query hierarchy (perfect customization with arc removal,
+                              docs/routing.md) used by fresh cs_router_matrix queries of this router;
+                              0 (default): not — cs_router_save computes and writes it, so a cached
+                              router loaded with cs_router_load has it (a one-shot build + 1,000 x 1,000
+                              query is faster without it; large queries of a fresh build gain) */
 } cs_router_opts;
 
 CS_API void cs_router_opts_default(cs_router_opts *o);

@@ -17,7 +17,7 @@ void cs_router_opts_default(cs_router_opts *o)
     memset(o, 0, sizeof *o);
     o->threads = 0;
     o->leaf_size = 16;
-    o->query_hierarchy = 1;
+    o->query_hierarchy = 0; /* cs_router_save derives it: a one-shot build + query is faster without */
 }
 
 void rt_free_arrays(cs_router *r)

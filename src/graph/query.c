@@ -240,7 +240,9 @@ static inline void ht_put(uint64_t *ht, uint32_t sh, uint32_t x, uint32_t i)
 }
 
 typedef struct {
-    uint64_t *ht;   /* 2^(64-sh) entries */
+    uint32_t *slot; /* dense form (full CCH: sessions, non-road queries): n entries, ~index (0 = outside),
+                       zero pages from calloc; NULL in the hash form (query hierarchy) */
+    uint64_t *ht;   /* hash form: 2^(64-sh) entries */
     uint32_t sh;
     uint32_t *un;   /* union ranks, increasing after lw_run */
     uint64_t *mk;   /* 2 words (128 lanes) per union node */
@@ -249,10 +251,13 @@ typedef struct {
     uint32_t U, L;
 } lanews;
 
-static int lw_init(lanews *w, uint32_t n)
+static int lw_init(lanews *w, uint32_t n, int dense)
 {
-    (void)n;
     memset(w, 0, sizeof *w);
+    if (dense) {
+        w->slot = cs_calloc(n ? n : 1, 4);
+        return w->slot ? 0 : -1;
+    }
     w->sh = 64 - 12;
     w->ht = cs_mallocarray((size_t)1 << 12, 8);
     if (!w->ht) return -1;
@@ -262,14 +267,24 @@ static int lw_init(lanews *w, uint32_t n)
 
 static void lw_free(lanews *w)
 {
-    cs_free(w->ht); cs_free(w->un); cs_free(w->mk); cs_free(w->D);
+    cs_free(w->slot); cs_free(w->ht); cs_free(w->un); cs_free(w->mk); cs_free(w->D);
     memset(w, 0, sizeof *w);
 }
 
 static void lw_reset(lanews *w)
 {
-    memset(w->ht, 0xff, ((size_t)1 << (64 - w->sh)) * 8);
+    if (w->slot)
+        for (uint32_t i = 0; i < w->U; i++) w->slot[w->un[i]] = 0;
+    else
+        memset(w->ht, 0xff, ((size_t)1 << (64 - w->sh)) * 8);
     w->U = 0;
+}
+
+static inline uint32_t lw_get(const lanews *w, uint32_t x) { return w->slot ? ~w->slot[x] : ht_get(w->ht, w->sh, x); }
+static inline void lw_put(lanews *w, uint32_t x, uint32_t i)
+{
+    if (w->slot) w->slot[x] = ~i;
+    else ht_put(w->ht, w->sh, x, i);
 }
 
 /* Double the table (rehash the union so far). 0 or -1. */
@@ -290,7 +305,8 @@ static int lw_grow(lanews *w)
    Returns 1 when a finite arc weight is at or above LANE_LIMIT (the caller falls back to scalar searches). */
 #define LW_NODE(N)                                                                                            \
     __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_node_##N(                               \
-        int64_t *restrict D, uint64_t *restrict mk, const uint64_t *restrict ht, const uint32_t *restrict hd,  \
+        int64_t *restrict D, uint64_t *restrict mk, const uint32_t *restrict slot, const uint64_t *restrict ht, \
+        const uint32_t *restrict hd,                                                                         \
         const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i, uint32_t need, uint32_t hm, uint32_t sh) \
     {                                                                                                        \
         const int64_t *restrict dv = D + (size_t)i * N;                                                      \
@@ -301,7 +317,7 @@ static int lw_grow(lanews *w)
             if ((h & need) != need) continue;                                                                \
             uint64_t w = W[a];                                                                               \
             if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
-            uint32_t j = ht_get(ht, sh, h & hm);                                                             \
+            uint32_t j = slot ? ~slot[h & hm] : ht_get(ht, sh, h & hm);                                      \
             mk[2 * (size_t)j] |= m0;                                                                         \
             mk[2 * (size_t)j + 1] |= m1;                                                                     \
             int64_t *restrict dh = D + (size_t)j * N;                                                        \
@@ -320,7 +336,8 @@ LW_NODE(64)
 LW_NODE(128)
 
 /* Same for a node reached by few lanes: only those lanes. */
-static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint64_t *ht, const uint32_t *hd, const uint64_t *W,
+static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint32_t *slot, const uint64_t *ht, const uint32_t *hd,
+                          const uint64_t *W,
                           uint32_t b, uint32_t e, uint32_t i, uint32_t L, uint32_t need, uint32_t hm, uint32_t sh)
 {
     const int64_t *dv = D + (size_t)i * L;
@@ -331,7 +348,7 @@ static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint64_t *ht, const ui
         if ((h & need) != need) continue;
         uint64_t w = W[a];
         if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }
-        uint32_t j = ht_get(ht, sh, h & hm);
+        uint32_t j = slot ? ~slot[h & hm] : ht_get(ht, sh, h & hm);
         mk[2 * (size_t)j] |= m0;
         mk[2 * (size_t)j + 1] |= m1;
         int64_t *dh = D + (size_t)j * L;
@@ -372,7 +389,7 @@ static int lw_union(const cs_router *r, const seeds *sd, uint32_t nl, lanews *w)
     w->U = 0;
     for (uint32_t l = 0; l < nl; l++)
         for (int s = 0; s < sd[l].k; s++)
-            for (uint32_t x = r->rank[sd[l].node[s]]; x != CS_INVALID_ID && ht_get(w->ht, w->sh, x) == CS_INVALID_ID;
+            for (uint32_t x = r->rank[sd[l].node[s]]; x != CS_INVALID_ID && lw_get(w, x) == CS_INVALID_ID;
                  x = par[x]) {
                 if (w->U == w->cap_u) {
                     size_t nc = w->cap_u ? 2 * w->cap_u : 4096;
@@ -384,8 +401,8 @@ static int lw_union(const cs_router *r, const seeds *sd, uint32_t nl, lanews *w)
                     w->mk = m2;
                     w->cap_u = nc;
                 }
-                if (((size_t)w->U + 1) * 2 > ((size_t)1 << (64 - w->sh)) && lw_grow(w)) return -1;
-                ht_put(w->ht, w->sh, x, w->U);
+                if (!w->slot && ((size_t)w->U + 1) * 2 > ((size_t)1 << (64 - w->sh)) && lw_grow(w)) return -1;
+                lw_put(w, x, w->U);
                 w->un[w->U++] = x;
             }
     return 0;
@@ -403,7 +420,7 @@ static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_
        run as single searches instead */
     if ((uint64_t)U * L * 8 > LW_BUDGET) return 1;
     qsort(w->un, U, 4, cmp_u32q);
-    for (uint32_t i = 0; i < U; i++) ht_put(w->ht, w->sh, w->un[i], i);
+    for (uint32_t i = 0; i < U; i++) lw_put(w, w->un[i], i);
     if ((size_t)U * L > w->cap_d) {
         size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
         cs_free(w->D);
@@ -417,7 +434,7 @@ static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_
     for (uint32_t l = 0; l < nl; l++)
         for (int s = 0; s < sd[l].k; s++) {
             if (sd[l].key[s] >= LANE_LIMIT) return 1;
-            uint32_t i = ht_get(w->ht, w->sh, r->rank[sd[l].node[s]]);
+            uint32_t i = lw_get(w, r->rank[sd[l].node[s]]);
             int64_t k = (int64_t)sd[l].key[s];
             if (k < D[(size_t)i * L + l]) D[(size_t)i * L + l] = k;
             w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
@@ -426,7 +443,7 @@ static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_
         for (uint32_t l = 0; l < nl; l++)
             for (uint32_t q = 0; q < rs->cnt[l] && rs->node[l][q] < rs->t0[l]; q++) {
                 if (rs->key[l][q] >= LANE_LIMIT) return 1;
-                uint32_t i = ht_get(w->ht, w->sh, rs->node[l][q]);
+                uint32_t i = lw_get(w, rs->node[l][q]);
                 D[(size_t)i * L + l] = (int64_t)rs->key[l][q];
                 w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
             }
@@ -459,13 +476,13 @@ static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_
         }
         if (b == e) continue;
         int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
-        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->ht, hd, W, b, e, i, L, need, hm, w->sh);
+        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, w->ht, hd, W, b, e, i, L, need, hm, w->sh);
         else switch (L) {
-            case 8: bad |= lw_node_8(D, w->mk, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
-            case 16: bad |= lw_node_16(D, w->mk, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
-            case 32: bad |= lw_node_32(D, w->mk, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
-            case 64: bad |= lw_node_64(D, w->mk, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
-            default: bad |= lw_node_128(D, w->mk, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            case 8: bad |= lw_node_8(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            case 16: bad |= lw_node_16(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            case 32: bad |= lw_node_32(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            case 64: bad |= lw_node_64(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            default: bad |= lw_node_128(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
             }
     }
     return bad ? 1 : 0;
@@ -478,7 +495,8 @@ static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_
  */
 #define LW_DOWN(N)                                                                                            \
     __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_down_##N(                               \
-        int64_t *restrict E, int64_t *restrict D, const uint64_t *restrict ht, const uint32_t *restrict hd,   \
+        int64_t *restrict E, int64_t *restrict D, const uint32_t *restrict slot, const uint64_t *restrict ht, \
+        const uint32_t *restrict hd,                                                                         \
         const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i, uint32_t need, uint32_t hm,          \
         uint32_t sh)                                                                                         \
     {                                                                                                        \
@@ -490,7 +508,7 @@ static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_
             if ((h & need) != need) continue;                                                                \
             uint64_t w = SW[a];                                                                              \
             if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
-            const int64_t *restrict ej = E + (size_t)ht_get(ht, sh, h & hm) * N;                             \
+            const int64_t *restrict ej = E + (size_t)(slot ? ~slot[h & hm] : ht_get(ht, sh, h & hm)) * N;    \
             int64_t ww = (int64_t)w;                                                                         \
             for (int l = 0; l < N; l++) {                                                                    \
                 int64_t x = ej[l] + ww;                                                                      \
@@ -536,11 +554,11 @@ static int lw_prune(const cs_router *r, const rt_arcs *S, lanews *w, int64_t **E
         }
         uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
         switch (L) {
-        case 8: bad |= lw_down_8(E, D, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
-        case 16: bad |= lw_down_16(E, D, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
-        case 32: bad |= lw_down_32(E, D, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
-        case 64: bad |= lw_down_64(E, D, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
-        default: bad |= lw_down_128(E, D, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        case 8: bad |= lw_down_8(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        case 16: bad |= lw_down_16(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        case 32: bad |= lw_down_32(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        case 64: bad |= lw_down_64(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        default: bad |= lw_down_128(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
         }
         mk[0] = mk[1] = 0;
         const int64_t *di = D + (size_t)i * L;
@@ -666,7 +684,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
         lanews lw;
         int64_t *Eb = NULL;
         size_t Ecap = 0;
-        int lwok = !lw_init(&lw, n);
+        int lwok = !lw_init(&lw, n, !useq);
         if (!dist || !ex || !on || !ok || !lwok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
@@ -906,7 +924,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         for (int k = 0; k < 1 + two; k++) bbytes += (size_t)B[k].boff[B[k].nb] * 12;
         size_t budget = (size_t)nn > bbytes / 16 ? (size_t)nn : bbytes / 16;
         lanews tw;
-        if (lw_init(&tw, nn)) { cs_free(sperm); st = CS_ENOMEM; goto done; }
+        if (lw_init(&tw, nn, 0)) { cs_free(sperm); st = CS_ENOMEM; goto done; }
         while (BS > 8) {
             size_t s0 = n > BS ? (n - BS) / 2 : 0, bn = n - s0 < BS ? n - s0 : BS;
             seeds sdl[BS_MAX];
@@ -933,7 +951,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         lanews lw;
         int64_t *Eb = NULL;
         size_t Ecap = 0;
-        int lwok = !lw_init(&lw, nn);
+        int lwok = !lw_init(&lw, nn, !useq);
         int okmem = dist && ex && on && ok && row && blk && items && lwok;
         if (!okmem) {
 #pragma omp atomic write
@@ -1344,7 +1362,7 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
         lanews lw;
-        int lwok = !lw_init(&lw, nn);
+        int lwok = !lw_init(&lw, nn, 1);
         int okm = dist && ex && on && ok && lwok;
         if (!okm) {
 #pragma omp atomic write
