@@ -146,6 +146,7 @@ static void oracle(const elist *e, const cs_location *src, size_t n, const cs_lo
 /* Compare the router's matrix with the oracle; returns number of mismatching cells. */
 static int compare_prune = -1;
 static int compare_nonroad_flags = 1;
+static size_t compare_bucket_max = 0;
 static size_t compare(const cs_router *r, const elist *e, const cs_location *src, size_t n, const cs_location *dst,
                       size_t m, int threads)
 {
@@ -156,6 +157,7 @@ static size_t compare(const cs_router *r, const elist *e, const cs_location *src
     o.threads = threads;
     o.prune = compare_prune;
     o.nonroad_flags = compare_nonroad_flags;
+    o.bucket_bytes_max = compare_bucket_max;
     CHECK_OK(cs_router_matrix_raw(r, src, n, dst, m, &o, T, L, NR));
     oracle(e, src, n, dst, m, 0, O);
     int any_nonroad = 0;
@@ -639,6 +641,11 @@ static void test_query_hierarchy(uint32_t K, int nonroad)
     }
     compare_nonroad_flags = 1;
     compare_prune = -1;
+    /* targets in column slices (a small bucket budget: slices of a few targets), also on the full CCH */
+    compare_bucket_max = 3000;
+    CHECK(compare(r, &e, L, n, L, n, 2) == 0);
+    CHECK(compare(r0, &e, L, 37, L, n, 1) == 0);
+    compare_bucket_max = 0;
     /* the same matrices with and without the query hierarchy, bitwise */
     cs_matrix_opts mo;
     cs_matrix_opts_default(&mo);

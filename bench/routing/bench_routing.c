@@ -5,7 +5,7 @@
  * re-answer after closing one loaded segment, and reports memory.
  *
  * usage: bench_routing GRAPHDIR N [--threads T] [--save FILE] [--load FILE] [--out MATRIX] [--change]
- *                      [--qh] [--prune]
+ *                      [--qh] [--prune] [--bucket-mb MB]
  * --qh builds the query hierarchy too (default: not; --save writes it anyway); with --load, the memory line
  * reports the peak RSS of the query alone (reset after the load), resident file pages and anonymous
  * memory, in bytes per graph node, with the N x N output matrix counted separately.
@@ -164,6 +164,7 @@ int main(int argc, char **argv)
     const char *dir = argv[1], *save = NULL, *load = NULL, *out = NULL;
     size_t N = strtoul(argv[2], NULL, 10);
     int threads = 0, change = 0, leaf = 16, prune = -1, qh = 0;
+    double bucket_mb = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--leaf") && i + 1 < argc) leaf = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--prune")) prune = 1;
         else if (!strcmp(argv[i], "--qh")) qh = 1;
+        else if (!strcmp(argv[i], "--bucket-mb") && i + 1 < argc) bucket_mb = atof(argv[++i]);
     }
     long file_base = status_kb("RssFile:"); /* the program and its shared libraries */
     double t0 = now();
@@ -205,6 +207,7 @@ int main(int argc, char **argv)
     cs_matrix_opts_default(&mo);
     mo.threads = threads;
     mo.prune = prune;
+    mo.bucket_bytes_max = (size_t)(bucket_mb * 1048576.0);
     double t2 = now(), c_query = cpu();
     cs_matrix *T = NULL;
     if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T, NULL)) die("matrix");

@@ -123,6 +123,11 @@ typedef struct cs_matrix_opts {
     int prune;          /**< exact pruning of search entries (a second pass per search, fewer bucket
                              entries): 1 on; 0 or -1 (default) off, which measured faster with the
                              block kernel on synth-grid-v1 */
+    size_t bucket_bytes_max; /**< 0 (default): all targets at once. Otherwise the targets are processed
+                                  in column slices whose buckets (12 bytes per target and reached
+                                  ancestor, estimated from a sample) stay under this many bytes:
+                                  less memory for large target sets, at the cost of repeating the
+                                  source searches once per slice. Same cells either way. */
     const char *const *src_ids; /**< optional row ids (copied), NULL = "0","1",... */
     const char *const *dst_ids; /**< optional column ids */
 } cs_matrix_opts;

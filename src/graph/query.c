@@ -793,6 +793,8 @@ typedef struct {
     uint8_t *nonroad;
     double *time_s, *dist_m;
     uint8_t *tflags, *dflags;
+    size_t stride, col0; /* cell (i, j) of this computation is element i * stride + col0 + j */
+    size_t done0, total; /* progress: rows done before this slice, rows of all slices */
 } sinks;
 
 typedef struct { uint32_t seg, j; } segtgt;
@@ -1096,7 +1098,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             }
             for (size_t l = 0; l < bn; l++) {
                 const uint64_t *r0 = row + l * (size_t)(1 + two) * m, *r1 = r0 + m;
-                size_t base = (size_t)sperm[i0 + l] * m;
+                size_t base = (size_t)sperm[i0 + l] * out->stride + out->col0;
                 for (size_t j = 0; j < m; j++) {
                     uint64_t kk = r0[j];
                     int unr = kk == RT_INF;
@@ -1116,7 +1118,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 size_t dr;
 #pragma omp atomic read
                 dr = done_rows;
-                if (progress.fn(progress.user, "matrix", (double)dr, (double)n)) cancel = 1;
+                if (progress.fn(progress.user, "matrix", (double)(out->done0 + dr), (double)out->total)) cancel = 1;
             }
 #pragma omp atomic update
             done_rows += bn;
@@ -1134,16 +1136,53 @@ done:
     return st;
 }
 
+/*
+ * Targets in column slices whose buckets stay under o->bucket_bytes_max (0 = one slice): the bucket
+ * entries of a target are at most its ancestors (one or two chains), so the width of a slice is the budget
+ * over 12 bytes x the mean chain length of a sample of targets (an upper bound of its entries). Every
+ * slice repeats the source searches; the cells do not depend on the slicing.
+ */
+static cs_status m2m_sliced(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
+                            const cs_matrix_opts *o, cs_progress progress, sinks *out)
+{
+    cs_status st;
+    if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
+    size_t w = m;
+    if (o->bucket_bytes_max && m > 1) {
+        size_t step = m / 64 ? m / 64 : 1, cnt = 0;
+        uint64_t len = 0;
+        for (size_t j = 0; j < m; j += step, cnt++) {
+            seeds sd;
+            loc_seeds(r, &dst[j], 1, 0, &sd);
+            for (int q = 0; q < sd.k; q++)
+                for (uint32_t x = r->rank[sd.node[q]]; x != CS_INVALID_ID; x = r->parent[x]) len++;
+        }
+        double per = (double)len / (double)cnt * 12.0 * (r->has_nonroad && o->nonroad_flags ? 2 : 1);
+        double ww = per > 0 ? (double)o->bucket_bytes_max / per : (double)m;
+        w = ww >= (double)m ? m : ww < 1 ? 1 : (size_t)ww;
+    }
+    out->total = n * ((m + w - 1) / w);
+    for (size_t j0 = 0; j0 < m || j0 == 0; j0 += w) {
+        size_t k = m - j0 < w ? m - j0 : w;
+        out->col0 = j0;
+        out->stride = m;
+        out->done0 = n * (j0 / w);
+        if ((st = m2m(r, src, n, dst + j0, k, o, progress, out))) return st;
+        if (!m) break;
+    }
+    return CS_OK;
+}
+
 cs_status cs_router_matrix_raw(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
                                size_t m, const cs_matrix_opts *opts, uint64_t *time_ms, uint64_t *len_cm,
                                uint8_t *nonroad)
 {
     cs_matrix_opts def;
     if (!opts) { cs_matrix_opts_default(&def); opts = &def; }
-    sinks s = {time_ms, len_cm, nonroad, NULL, NULL, NULL, NULL};
+    sinks s = {time_ms, len_cm, nonroad, NULL, NULL, NULL, NULL, m, 0, 0, n};
     if (nonroad && !(r->has_nonroad && opts->nonroad_flags)) memset(nonroad, 0, n * m);
     cs_progress none = {0};
-    return m2m(r, src, n, dst, m, opts, none, &s);
+    return m2m_sliced(r, src, n, dst, m, opts, none, &s);
 }
 
 cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
@@ -1161,8 +1200,9 @@ cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n,
     if (dist && ((st = cs_matrix_new(n, m, CS_MATRIX_DISTANCE, &D)) || (st = cs_matrix_ensure_flags(D)) ||
                  (st = cs_matrix_set_ids(D, opts->src_ids, opts->dst_ids))))
         goto fail;
-    sinks s = {NULL, NULL, NULL, T ? T->v : NULL, D ? D->v : NULL, T ? T->flags : NULL, D ? D->flags : NULL};
-    if ((st = m2m(r, src, n, dst, m, opts, progress, &s))) goto fail;
+    sinks s = {NULL, NULL, NULL, T ? T->v : NULL, D ? D->v : NULL, T ? T->flags : NULL, D ? D->flags : NULL,
+               m, 0, 0, n};
+    if ((st = m2m_sliced(r, src, n, dst, m, opts, progress, &s))) goto fail;
     if (T) memcpy(T->fingerprint, r->fingerprint, 65);
     if (D) memcpy(D->fingerprint, r->fingerprint, 65);
     if (time) *time = T;
