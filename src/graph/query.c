@@ -646,8 +646,9 @@ static void buckets_free(buckets *b)
 
 static int nthreads(int t) { return t > 0 ? t : omp_get_max_threads(); }
 
-static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int useq,
-                               int threads, int prune, buckets *B)
+/* perm: the targets in elimination-tree postorder of their first seed (loc_order) */
+static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, const uint32_t *perm,
+                               int road_only, int useq, int threads, int prune, buckets *B)
 {
     uint32_t n = r->n, H = 2 * r->et_height + 2; /* two seeds: two ancestor chains */
     rt_arcs A = useq ? arcs_query(r, 1) : arcs_full(r, road_only, 1);
@@ -662,18 +663,8 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
     uint32_t **tn = cs_calloc(m, sizeof *tn);
     uint64_t **tk = cs_calloc(m, sizeof *tk);
     void **bbuf = cs_calloc(m / 32 + 1, sizeof *bbuf);
-    uint32_t *perm = NULL;
     if (!tn || !tk || !bbuf) { st = CS_ENOMEM; goto done; }
-    /* targets in elimination-tree postorder, searched in lane blocks of LT (shared ancestors once per block);
-       each target's entries are kept in a block of their own */
-    uint32_t *post = cs_mallocarray(n ? n : 1, 4);
-    perm = cs_mallocarray(m, 4);
-    if (!post || !perm || (st = et_postorder(r, post)) || (st = loc_order(r, post, dst, NULL, m, perm))) {
-        cs_free(post);
-        if (!st) st = CS_ENOMEM;
-        goto done;
-    }
-    cs_free(post);
+    /* targets in postorder, searched in lane blocks of LT (shared ancestors once per block) */
     const uint32_t LT = 32;
     size_t nblk = (m + LT - 1) / LT;
 #pragma omp parallel num_threads(nt)
@@ -781,7 +772,7 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
     B->first = NULL;
 done:
     if (bbuf) for (size_t b = 0; b <= m / 32; b++) cs_free(bbuf[b]);
-    cs_free(bbuf); cs_free(perm);
+    cs_free(bbuf);
     cs_free(cnt); cs_free(tn); cs_free(tk);
     if (st) buckets_free(B);
     return st;
@@ -884,14 +875,26 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     memset(B, 0, sizeof B);
     segtgt *st_list = NULL;
     size_t nst = 0;
+    /* sources and targets in elimination-tree postorder (a block's searches share more ancestors); computed
+       before the buckets exist, so that its n-sized temporaries do not add to their peak */
+    uint32_t nn = r->n, H = 2 * r->et_height + 2;
+    uint32_t *sperm = cs_mallocarray(n, 4), *tperm = cs_mallocarray(m, 4), *post = cs_mallocarray(nn ? nn : 1, 4);
+    if (!sperm || !tperm || !post || (st = et_postorder(r, post)) || (st = loc_order(r, post, src, NULL, n, sperm)) ||
+        (st = loc_order(r, post, dst, NULL, m, tperm))) {
+        cs_free(sperm); cs_free(tperm); cs_free(post);
+        if (!st) st = CS_ENOMEM;
+        return st;
+    }
+    cs_free(post);
     for (int k = 0; k < 1 + two; k++)
-        if ((st = build_buckets(r, dst, m, k, useq, o->threads, prune, &B[k]))) goto done;
+        if ((st = build_buckets(r, dst, m, tperm, k, useq, o->threads, prune, &B[k]))) goto done;
+    cs_free(tperm);
+    tperm = NULL;
     st_list = cs_mallocarray(m, sizeof *st_list);
     if (!st_list) { st = CS_ENOMEM; goto done; }
     for (size_t j = 0; j < m; j++)
         if (dst[j].node == CS_INVALID_ID && dst[j].seg != CS_INVALID_ID) st_list[nst++] = (segtgt){dst[j].seg, (uint32_t)j};
     qsort(st_list, nst, sizeof *st_list, cmp_segtgt);
-    uint32_t nn = r->n, H = 2 * r->et_height + 2;
     int nt = nthreads(o->threads);
     volatile int cancel = 0;
     size_t done_rows = 0;
@@ -910,14 +913,6 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     size_t w = 8;
     while (w * 2 <= BS_MAX && w * 2 <= BS) w *= 2; /* a power of two for the fixed-width kernels */
     BS = w;
-    /* sources in elimination-tree postorder: a block's searches share more ancestors */
-    uint32_t *sperm = cs_mallocarray(n, 4), *post = cs_mallocarray(nn ? nn : 1, 4);
-    if (!sperm || !post || (st = et_postorder(r, post)) || (st = loc_order(r, post, src, NULL, n, sperm))) {
-        cs_free(sperm); cs_free(post);
-        if (!st) st = CS_ENOMEM;
-        goto done;
-    }
-    cs_free(post);
     {
         /* lane tables (union of a block's chains x BS x 8 bytes per thread) at most max(1 byte per graph
            node, 1/16 of the buckets): the width is halved while the union of a sample block (the middle one
@@ -926,7 +921,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         for (int k = 0; k < 1 + two; k++) bbytes += (size_t)B[k].boff[B[k].nb] * 12;
         size_t budget = (size_t)nn > bbytes / 16 ? (size_t)nn : bbytes / 16;
         lanews tw;
-        if (lw_init(&tw, nn, 0)) { cs_free(sperm); st = CS_ENOMEM; goto done; }
+        if (lw_init(&tw, nn, 0)) { st = CS_ENOMEM; goto done; }
         while (BS > 8) {
             size_t s0 = n > BS ? (n - BS) / 2 : 0, bn = n - s0 < BS ? n - s0 : BS;
             seeds sdl[BS_MAX];
@@ -934,7 +929,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             int rc = lw_union(r, sdl, (uint32_t)bn, &tw);
             size_t U = tw.U;
             lw_reset(&tw);
-            if (rc < 0) { lw_free(&tw); cs_free(sperm); st = CS_ENOMEM; goto done; }
+            if (rc < 0) { lw_free(&tw); st = CS_ENOMEM; goto done; }
             if (U * BS * 8 <= budget) break;
             BS /= 2;
         }
@@ -1127,9 +1122,10 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         lw_free(&lw);
         cs_free(Eb);
     }
-    cs_free(sperm);
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
 done:
+    cs_free(sperm);
+    cs_free(tperm);
     buckets_free(&B[0]);
     buckets_free(&B[1]);
     cs_free(st_list);
