@@ -978,10 +978,12 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                         cancel = 1;
                     } else if (rc == 0) {
                         for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
+                        uint32_t bpos = 0; /* union ranks increase: merge with the sorted bucket ranks */
                         for (uint32_t i = 0; i < lw.U; i++) {
-                            size_t eb, ee;
-                            bk_range(BK, lw.un[i], &eb, &ee);
-                            if (eb == ee) continue;
+                            uint32_t v = lw.un[i];
+                            while (bpos < BK->nb && BK->bnode[bpos] < v) bpos++;
+                            if (bpos == BK->nb || BK->bnode[bpos] != v) continue;
+                            size_t eb = BK->boff[bpos], ee = BK->boff[bpos + 1];
                             uint64_t m0 = lw.mk[2 * (size_t)i], m1 = lw.mk[2 * (size_t)i + 1];
                             int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
                             const int64_t *F = lw.D + (size_t)i * BS;
