@@ -7,11 +7,15 @@
  *     non-road flag), number of sections, network fingerprint (64 hex),
  *     total file size, checksum of the header;
  *   section table: per section {id, element size, offset, bytes, checksum};
- *   sections, each 64-byte aligned.
+ *   sections, each 64-byte aligned (graph, hierarchy, metrics, components,
+ *   and the query hierarchy of reduce.c); a section checksum is chained over
+ *   1 MiB chunks.
  * The loader checks the size implied by the header against the file size,
  * every checksum, and the structure (permutation, CSR offsets monotone,
  * heads in range and increasing, elimination-tree parents, segment -> arc
- * map), so a stale, foreign, truncated or corrupt file is refused.
+ * map, query-hierarchy heads), so a stale, foreign, truncated or corrupt file
+ * is refused. It reads the file with pread in 1 MiB chunks and maps it only
+ * afterwards, so that a query makes resident only the pages it reads.
  */
 #include <errno.h>
 #include <fcntl.h>
