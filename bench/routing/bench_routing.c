@@ -5,7 +5,7 @@
  * re-answer after closing one loaded segment, and reports memory.
  *
  * usage: bench_routing GRAPHDIR N [--threads T] [--save FILE] [--load FILE] [--out MATRIX] [--change]
- *                      [--qh] [--prune] [--bucket-mb MB]
+ *                      [--qh] [--prune | --noprune] [--bucket-mb MB]
  * --qh builds the query hierarchy too (default: not; --save writes it anyway); with --load, the memory line
  * reports the peak RSS of the query alone (reset after the load), resident file pages and anonymous
  * memory, in bytes per graph node, with the N x N output matrix counted separately.
@@ -173,6 +173,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--change")) change = 1;
         else if (!strcmp(argv[i], "--leaf") && i + 1 < argc) leaf = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--prune")) prune = 1;
+        else if (!strcmp(argv[i], "--noprune")) prune = 0;
         else if (!strcmp(argv[i], "--qh")) qh = 1;
         else if (!strcmp(argv[i], "--bucket-mb") && i + 1 < argc) bucket_mb = atof(argv[++i]);
     }

@@ -121,8 +121,9 @@ typedef struct cs_matrix_opts {
     int nonroad_flags;  /**< 1 (default): set CS_CELL_NONROAD when every optimal route uses a
                              non-road segment (ferry, rail, air, other); costs a second metric */
     int prune;          /**< exact pruning of search entries (a second pass per search, fewer bucket
-                             entries): 1 on; 0 or -1 (default) off, which measured faster with the
-                             block kernel on synth-grid-v1 */
+                             entries): 1 on; 0 off; -1 (default) auto: on for queries on the query
+                             hierarchy with at least 10^7 cells, off otherwise (measured on
+                             synth-grid-v1, docs/routing.md) */
     size_t bucket_bytes_max; /**< 0 (default): all targets at once. Otherwise the targets are processed
                                   in column slices whose buckets (12 bytes per target and reached
                                   ancestor, estimated from a sample) stay under this many bytes:
