@@ -419,6 +419,7 @@ static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_
     /* lane table budget per thread: blocks whose chains barely overlap (tall trees, scattered locations)
        run as single searches instead */
     if ((uint64_t)U * L * 8 > LW_BUDGET) return 1;
+    if (U == 0) return 0; /* no lane has a seed (unjoined locations): nothing to relax */
     qsort(w->un, U, 4, cmp_u32q);
     for (uint32_t i = 0; i < U; i++) lw_put(w, w->un[i], i);
     if ((size_t)U * L > w->cap_d) {
