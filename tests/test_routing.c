@@ -657,6 +657,20 @@ static void test_query_hierarchy(uint32_t K, int nonroad)
     /* save + load: the file carries the query hierarchy (a router built without one gets it on save) */
     char path[256];
     snprintf(path, sizeof path, "test_routing_q_%d.csr", (int)getpid());
+    /* a copy saved without the query hierarchy (temporary copies): none in the file, still exact */
+    CHECK_OK(cs_router_save_flags(r, path, CS_ROUTER_SAVE_NO_QUERY_HIERARCHY));
+    {
+        cs_router *r5 = NULL;
+        CHECK_OK(cs_router_load(path, NULL, &r5));
+        if (r5) {
+            cs_router_info i5;
+            cs_router_info_get(r5, &i5);
+            CHECK(i5.query_arcs == 0);
+            CHECK(compare(r5, &e, L, 40, L, n, 2) == 0);
+            cs_router_free(r5);
+        }
+    }
+
     for (int which = 0; which < 2; which++) {
         CHECK_OK(cs_router_save(which ? r : r0, path)); /* r last: the change below edits e */
         cs_router *r2 = NULL;

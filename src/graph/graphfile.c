@@ -81,13 +81,19 @@ static uint64_t sec_checksum(const void *data, uint64_t bytes, uint32_t id)
     return h;
 }
 
-cs_status cs_router_save(const cs_router *rc, const char *path)
+cs_status cs_router_save(const cs_router *rc, const char *path) { return cs_router_save_flags(rc, path, 0); }
+
+cs_status cs_router_save_flags(const cs_router *rc, const char *path, unsigned flags)
 {
     /* a copy of the descriptor: the query hierarchy of the current metric is derived here when the
        router has none (built without it, or changed since), without touching the caller's router */
     cs_router t = *rc, *r = &t;
     int own_q = 0;
-    if (!r->q_first) {
+    if (flags & CS_ROUTER_SAVE_NO_QUERY_HIERARCHY) {
+        r->q_first = r->q_head = NULL;
+        r->q_key = NULL;
+        r->nq = 0;
+    } else if (!r->q_first) {
         cs_status s0 = rt_reduce(r, 0);
         if (s0) return s0;
         own_q = r->q_first != NULL;
