@@ -145,6 +145,8 @@ static void oracle(const elist *e, const cs_location *src, size_t n, const cs_lo
 
 /* Compare the router's matrix with the oracle; returns number of mismatching cells. */
 static int compare_prune = -1;
+static int compare_nonroad_flags = 1;
+static size_t compare_bucket_max = 0;
 static size_t compare(const cs_router *r, const elist *e, const cs_location *src, size_t n, const cs_location *dst,
                       size_t m, int threads)
 {
@@ -154,6 +156,8 @@ static size_t compare(const cs_router *r, const elist *e, const cs_location *src
     cs_matrix_opts_default(&o);
     o.threads = threads;
     o.prune = compare_prune;
+    o.nonroad_flags = compare_nonroad_flags;
+    o.bucket_bytes_max = compare_bucket_max;
     CHECK_OK(cs_router_matrix_raw(r, src, n, dst, m, &o, T, L, NR));
     oracle(e, src, n, dst, m, 0, O);
     int any_nonroad = 0;
@@ -162,7 +166,7 @@ static size_t compare(const cs_router *r, const elist *e, const cs_location *src
     size_t bad = 0;
     for (size_t c = 0; c < n * m; c++) {
         uint64_t got = T[c] == INF64 ? INF64 : key(T[c], L[c]);
-        int nr = any_nonroad && O[c] != INF64 && O[c] < R[c];
+        int nr = compare_nonroad_flags && any_nonroad && O[c] != INF64 && O[c] < R[c];
         if (got != O[c] || (T[c] == INF64) != (L[c] == INF64) || NR[c] != nr) {
             if (bad < 5)
                 fprintf(stderr, "cell %zu,%zu: got %llu ms %llu cm nonroad %d, oracle %llu ms %llu cm nonroad %d\n",
@@ -593,6 +597,155 @@ static void test_threads_and_file(void)
     el_free(&e);
 }
 
+/* ---- the query hierarchy (perfect customization with arc removal) ---- */
+
+static cs_router *el_router_q(const elist *e, int query_hierarchy)
+{
+    cs_network *net = NULL;
+    cs_router *r = NULL;
+    cs_router_opts o;
+    cs_router_opts_default(&o);
+    o.query_hierarchy = query_hierarchy;
+    CHECK_OK(cs_network_from_arcs(e->n, e->lon, e->lat, e->m, e->u, e->v, e->f, e->b, e->len, e->mode, &net));
+    if (net) CHECK_OK(cs_router_build(net, &o, (cs_progress){0}, &r));
+    cs_network_from_arcs_free(net);
+    return r;
+}
+
+/* Random asymmetric graphs (oneways, slower directions, times from {1,2,3} s and lengths from 50-80 m: many
+   equal-time routes of different lengths), locations on segments: the matrices answered on the query
+   hierarchy equal brute-force Dijkstra; also with non-road segments (all-modes metric on the query
+   hierarchy when flags are off, full CCH when on), after save + load, and after cs_router_apply (which
+   drops it: the full CCH answers). */
+static void test_query_hierarchy(uint32_t K, int nonroad)
+{
+    elist e;
+    random_graph(&e, K, nonroad);
+    cs_router *r = el_router_q(&e, 1), *r0 = el_router_q(&e, 0);
+    if (!r || !r0) { cs_router_free(r); cs_router_free(r0); el_free(&e); return; }
+    cs_router_info info, info0;
+    cs_router_info_get(r, &info);
+    cs_router_info_get(r0, &info0);
+    CHECK(info.query_arcs > 0 && info.query_arcs < 2 * info.cch_arcs);
+    CHECK(info0.query_arcs == 0);
+    size_t n = 150;
+    cs_location *L = malloc(n * sizeof *L);
+    random_locations(&e, L, n);
+    for (int pr = 0; pr < 2; pr++) {
+        compare_prune = pr;
+        for (int fl = 0; fl < 1 + nonroad; fl++) {
+            compare_nonroad_flags = fl;
+            CHECK(compare(r, &e, L, n, L, n, 2) == 0);
+            CHECK(compare(r, &e, L, n, L, n, 1) == 0);
+        }
+    }
+    compare_nonroad_flags = 1;
+    compare_prune = -1;
+    /* targets in column slices (a small bucket budget: slices of a few targets), also on the full CCH */
+    compare_bucket_max = 3000;
+    CHECK(compare(r, &e, L, n, L, n, 2) == 0);
+    CHECK(compare(r0, &e, L, 37, L, n, 1) == 0);
+    compare_bucket_max = 0;
+    /* the same matrices with and without the query hierarchy, bitwise */
+    cs_matrix_opts mo;
+    cs_matrix_opts_default(&mo);
+    mo.nonroad_flags = 0;
+    uint64_t *T1 = malloc(n * n * 8), *L1 = malloc(n * n * 8), *T0 = malloc(n * n * 8), *L0 = malloc(n * n * 8);
+    CHECK_OK(cs_router_matrix_raw(r, L, n, L, n, &mo, T1, L1, NULL));
+    CHECK_OK(cs_router_matrix_raw(r0, L, n, L, n, &mo, T0, L0, NULL));
+    CHECK(memcmp(T1, T0, n * n * 8) == 0 && memcmp(L1, L0, n * n * 8) == 0);
+    /* save + load: the file carries the query hierarchy (a router built without one gets it on save) */
+    char path[256];
+    snprintf(path, sizeof path, "test_routing_q_%d.csr", (int)getpid());
+    /* a copy saved without the query hierarchy (temporary copies): none in the file, still exact */
+    CHECK_OK(cs_router_save_flags(r, path, CS_ROUTER_SAVE_NO_QUERY_HIERARCHY));
+    {
+        cs_router *r5 = NULL;
+        CHECK_OK(cs_router_load(path, NULL, &r5));
+        if (r5) {
+            cs_router_info i5;
+            cs_router_info_get(r5, &i5);
+            CHECK(i5.query_arcs == 0);
+            CHECK(compare(r5, &e, L, 40, L, n, 2) == 0);
+            cs_router_free(r5);
+        }
+    }
+
+    for (int which = 0; which < 2; which++) {
+        CHECK_OK(cs_router_save(which ? r : r0, path)); /* r last: the change below edits e */
+        cs_router *r2 = NULL;
+        CHECK_OK(cs_router_load(path, info.fingerprint, &r2));
+        if (!r2) continue;
+        cs_router_info i2;
+        cs_router_info_get(r2, &i2);
+        CHECK(i2.query_arcs == info.query_arcs);
+        CHECK(compare(r2, &e, L, n, L, n, 2) == 0);
+        if (which == 1) {
+            /* changes drop the query hierarchy; the full CCH answers, still exactly */
+            cs_route_changes *c = NULL;
+            CHECK_OK(cs_route_changes_new(&c));
+            for (int k = 0; k < 4; k++) {
+                uint32_t sg = (uint32_t)(rnd() % e.m);
+                CHECK_OK(cs_route_changes_close(c, sg));
+                e.f[sg] = e.b[sg] = NOT;
+            }
+            uint32_t sg = (uint32_t)(rnd() % e.m);
+            CHECK_OK(cs_route_changes_scale(c, sg, 0.5));
+            if (e.f[sg] != NOT) e.f[sg] = (uint32_t)nearbyint(e.f[sg] * 0.5);
+            if (e.b[sg] != NOT) e.b[sg] = (uint32_t)nearbyint(e.b[sg] * 0.5);
+            CHECK_OK(cs_router_apply(r2, c));
+            cs_route_changes_free(c);
+            cs_router_info_get(r2, &i2);
+            CHECK(i2.query_arcs == 0);
+            CHECK(compare(r2, &e, L, n, L, n, 2) == 0);
+            /* saved after the change: the file gets the query hierarchy of the new metric */
+            CHECK_OK(cs_router_save(r2, path));
+            cs_router *r3 = NULL;
+            CHECK_OK(cs_router_load(path, NULL, &r3));
+            if (r3) {
+                cs_router_info i3;
+                cs_router_info_get(r3, &i3);
+                CHECK(i3.query_arcs > 0);
+                CHECK(compare(r3, &e, L, n, L, n, 2) == 0);
+                cs_router_free(r3);
+            }
+        }
+        cs_router_free(r2);
+    }
+    /* a file of the previous format version is refused as stale, with the way to rebuild */
+    char *data = NULL;
+    size_t size = 0;
+    CHECK_OK(cs_read_file(path, &data, &size));
+    if (data && size > 16) {
+        uint32_t v1 = 1;
+        memcpy(data + 8, &v1, 4);
+        CHECK_OK(cs_write_file_atomic(path, data, size));
+        cs_router *r4 = NULL;
+        CHECK(cs_router_load(path, NULL, &r4) == CS_EFORMAT && r4 == NULL);
+        CHECK(strstr(cs_error_last()->message, "version 1") && strstr(cs_error_last()->message, "rebuild"));
+        /* a corrupt query hierarchy section (the last bytes of the file) */
+        CHECK_OK(cs_router_save(r, path));
+        cs_free(data);
+        data = NULL;
+        CHECK_OK(cs_read_file(path, &data, &size));
+        if (data) {
+            size_t at = size - 64 - 1;
+            while (at > 0 && data[at] == 0) at--; /* skip the zero padding */
+            data[at] ^= 0x21;
+            CHECK_OK(cs_write_file_atomic(path, data, size));
+            CHECK(cs_router_load(path, NULL, &r4) == CS_EFORMAT);
+            CHECK(strstr(cs_error_last()->message, "checksum") != NULL);
+        }
+    }
+    cs_free(data);
+    unlink(path);
+    free(T1); free(L1); free(T0); free(L0);
+    free(L);
+    cs_router_free(r);
+    cs_router_free(r0);
+    el_free(&e);
+}
+
 static void test_dijkstra_tree(void)
 {
     elist e;
@@ -657,5 +810,8 @@ int main(void)
     CHECK(session_partial_seen > 0); /* some update recomputed less than everything */
     CHECK(session_cell_seen > 0);    /* some increase-only update recomputed only some cells */
     test_threads_and_file();
+    test_query_hierarchy(12, 0);
+    test_query_hierarchy(20, 1);
+    test_query_hierarchy(33, 0);
     TEST_MAIN_END();
 }

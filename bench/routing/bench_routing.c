@@ -5,6 +5,10 @@
  * re-answer after closing one loaded segment, and reports memory.
  *
  * usage: bench_routing GRAPHDIR N [--threads T] [--save FILE] [--load FILE] [--out MATRIX] [--change]
+ *                      [--qh] [--prune | --noprune] [--bucket-mb MB]
+ * --qh builds the query hierarchy too (default: not; --save writes it anyway); with --load, the memory line
+ * reports the peak RSS of the query alone (reset after the load), resident file pages and anonymous
+ * memory, in bytes per graph node, with the N x N output matrix counted separately.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +32,26 @@ static double cpu(void)
     struct timespec t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* a field of /proc/self/status in kB (-1 if absent) */
+static long status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t kl = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl)) v = atol(line + kl);
+    if (f) fclose(f);
+    return v;
+}
+
+/* reset the peak RSS (VmHWM) to the current RSS (Linux clear_refs 5) */
+static void reset_peak(void)
+{
+    FILE *c = fopen("/proc/self/clear_refs", "w");
+    if (c) { fputs("5", c); fclose(c); }
 }
 
 static long peak_kb(void)
@@ -139,7 +163,8 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1], *save = NULL, *load = NULL, *out = NULL;
     size_t N = strtoul(argv[2], NULL, 10);
-    int threads = 0, change = 0, leaf = 16, prune = -1;
+    int threads = 0, change = 0, leaf = 16, prune = -1, qh = 0;
+    double bucket_mb = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--save") && i + 1 < argc) save = argv[++i];
@@ -148,7 +173,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--change")) change = 1;
         else if (!strcmp(argv[i], "--leaf") && i + 1 < argc) leaf = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--prune")) prune = 1;
+        else if (!strcmp(argv[i], "--noprune")) prune = 0;
+        else if (!strcmp(argv[i], "--qh")) qh = 1;
+        else if (!strcmp(argv[i], "--bucket-mb") && i + 1 < argc) bucket_mb = atof(argv[++i]);
     }
+    long file_base = status_kb("RssFile:"); /* the program and its shared libraries */
     double t0 = now();
     cs_router *r = NULL;
     double t_read = 0, t_build = 0, t_load = 0, c_build = 0;
@@ -163,6 +192,7 @@ int main(int argc, char **argv)
         cs_router_opts_default(&o);
         o.threads = threads;
         o.leaf_size = (uint32_t)leaf;
+        o.query_hierarchy = qh;
         double t1 = now();
         c_build = cpu();
         phase_t0 = t1;
@@ -171,18 +201,22 @@ int main(int argc, char **argv)
         c_build = cpu() - c_build;
         if (save && cs_router_save(r, save)) die("save");
     }
-    cs_router_info info;
-    cs_router_info_get(r, &info);
     cs_location *P = load_points(dir, N);
+    long rss_load = status_kb("VmRSS:"), file_load = status_kb("RssFile:"), hwm_load = status_kb("VmHWM:");
+    reset_peak();
     cs_matrix_opts mo;
     cs_matrix_opts_default(&mo);
     mo.threads = threads;
     mo.prune = prune;
+    mo.bucket_bytes_max = (size_t)(bucket_mb * 1048576.0);
     double t2 = now(), c_query = cpu();
     cs_matrix *T = NULL;
     if (cs_router_matrix(r, P, N, P, N, &mo, (cs_progress){0}, &T, NULL)) die("matrix");
     double t_query = now() - t2;
     c_query = cpu() - c_query;
+    long hwm_q = status_kb("VmHWM:"), file_q = status_kb("RssFile:"), anon_q = status_kb("RssAnon:");
+    cs_router_info info; /* after the memory figures: it reads every segment */
+    cs_router_info_get(r, &info);
     double t_write = 0;
     if (out) {
         double t3 = now();
@@ -204,6 +238,19 @@ int main(int argc, char **argv)
     printf("cpu: build %.3f s  query %.3f s (all threads)\n", c_build, c_query);
     printf("memory: router %.1f bytes/node, peak RSS %.1f MB (%.1f bytes/node)\n",
            (double)info.memory_bytes / info.nodes, peak_kb() / 1024.0, peak_kb() * 1024.0 / info.nodes);
+    {
+        double nn = info.nodes, outb = (double)N * N * 9; /* the time matrix: 8-byte values + 1-byte flags */
+        printf("memory: resident file pages of the program and its libraries before the load %.1f bytes/node "
+               "(included below)\n", file_base * 1024.0 / nn);
+        printf("memory after %s: RSS %.1f bytes/node (file pages %.1f), peak during it %.1f bytes/node\n",
+               load ? "load" : "build", rss_load * 1024.0 / nn, file_load * 1024.0 / nn, hwm_load * 1024.0 / nn);
+        printf("memory of the query (peak reset after the %s): peak RSS %.1f bytes/node incl. the N x N output "
+               "(%.1f bytes/node); without it %.1f bytes/node; at the end resident file pages %.1f bytes/node, "
+               "anonymous %.1f bytes/node (incl. output); query hierarchy entries %llu (%.2f per node)\n",
+               load ? "load" : "build", hwm_q * 1024.0 / nn, outb / nn, (hwm_q * 1024.0 - outb) / nn,
+               file_q * 1024.0 / nn, anon_q * 1024.0 / nn, (unsigned long long)info.query_arcs,
+               info.query_arcs / nn);
+    }
     printf("checksum: sum of finite times %.3f s, unreachable %zu; rowsums", sum, unr);
     for (size_t i = 0; i < 3 && i < N; i++) {
         double rs = 0;

@@ -7,7 +7,10 @@
  * metric-independent nested-dissection order and its chordal completion are
  * built once (cs_router_build); the travel times are then "customized" onto
  * the hierarchy. Changes (closures, new times, new links) re-customize only
- * the affected part (cs_router_apply). Many-to-many queries use
+ * the affected part (cs_router_apply). Fresh matrix queries run on a
+ * metric-dependent "query hierarchy" derived by perfect customization with
+ * arc removal (same paper), which keeps only arcs that are shortest routes.
+ * Many-to-many queries use
  * elimination-tree searches with buckets (Knopp et al., ALENEX 2007). See
  * docs/routing.md for the algorithms, the tie rule and measured figures.
  *
@@ -39,6 +42,11 @@ typedef struct cs_router cs_router;
 typedef struct cs_router_opts {
     int threads;      /**< OpenMP threads, 0 = OpenMP default */
     uint32_t leaf_size; /**< nested dissection stops at parts this small (default 16) */
+    int query_hierarchy; /**< 1: also derive the query hierarchy (perfect customization with arc removal,
+                              docs/routing.md) used by fresh cs_router_matrix queries of this router;
+                              0 (default): not — cs_router_save computes and writes it, so a cached
+                              router loaded with cs_router_load has it (a one-shot build + 1,000 x 1,000
+                              query is faster without it; large queries of a fresh build gain) */
 } cs_router_opts;
 
 CS_API void cs_router_opts_default(cs_router_opts *o);
@@ -65,6 +73,8 @@ typedef struct cs_router_info {
     uint64_t shortcuts;    /**< cch_arcs that are not an original node pair */
     uint32_t elimination_tree_height; /**< longest root path (upper bound on a search space) */
     uint64_t memory_bytes; /**< bytes held by graph + hierarchy + metrics (excl. query scratch) */
+    uint64_t query_arcs;   /**< entries of the query hierarchy (0 = none: built without it, or
+                                invalidated by cs_router_apply) */
     uint32_t n_scc;        /**< strongly connected components (of the open directed graph) */
     uint32_t largest_scc;  /**< size of the largest */
     const uint32_t *scc_sizes; /**< n_scc sizes, decreasing (borrowed, valid until the next apply/free) */
@@ -111,8 +121,14 @@ typedef struct cs_matrix_opts {
     int nonroad_flags;  /**< 1 (default): set CS_CELL_NONROAD when every optimal route uses a
                              non-road segment (ferry, rail, air, other); costs a second metric */
     int prune;          /**< exact pruning of search entries (a second pass per search, fewer bucket
-                             entries): 1 on; 0 or -1 (default) off, which measured faster with the
-                             block kernel on synth-grid-v1 */
+                             entries): 1 on; 0 off; -1 (default) auto: on for queries on the query
+                             hierarchy with at least 10^7 cells, off otherwise (measured on
+                             synth-grid-v1, docs/routing.md) */
+    size_t bucket_bytes_max; /**< 0 (default): all targets at once. Otherwise the targets are processed
+                                  in column slices whose buckets (12 bytes per target and reached
+                                  ancestor, estimated from a sample) stay under this many bytes:
+                                  less memory for large target sets, at the cost of repeating the
+                                  source searches once per slice. Same cells either way. */
     const char *const *src_ids; /**< optional row ids (copied), NULL = "0","1",... */
     const char *const *dst_ids; /**< optional column ids */
 } cs_matrix_opts;
@@ -126,6 +142,9 @@ CS_API void cs_matrix_opts_default(cs_matrix_opts *o);
  * CS_CELL_NONROAD. Tie rule: lexicographic (time, length); the NONROAD flag
  * is set only when no optimal (time, length) route is road-only. The matrix
  * fingerprint is the router's network fingerprint.
+ * Runs on the query hierarchy when the router has one (built, or loaded from
+ * a file), except when non-road flags are requested on a network with
+ * non-road segments (full CCH); the values are the same either way.
  */
 CS_API cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
                                   size_t m, const cs_matrix_opts *opts, cs_progress progress, cs_matrix **time,
@@ -166,7 +185,10 @@ CS_API cs_status cs_route_changes_add(cs_route_changes *c, uint32_t u, uint32_t 
  * re-customize only the hierarchy arcs whose weight depends on the changed
  * segments; added segments whose node pair is not yet in the hierarchy
  * re-run the symbolic contraction with the same order (no new ordering).
- * On failure the router is left unchanged. Not thread-safe with queries.
+ * The query hierarchy (metric-dependent) is dropped: later queries use the
+ * full CCH, exact; cs_router_save derives a new one for the file.
+ * On failure the router is left unchanged (apart from that drop). Not
+ * thread-safe with queries.
  */
 CS_API cs_status cs_router_apply(cs_router *r, const cs_route_changes *c);
 
@@ -212,14 +234,23 @@ CS_API void cs_matrix_session_free(cs_matrix_session *s);
 /* ---- save / load ---- */
 
 /** Binary file format version written by this library. */
-#define CS_ROUTER_FORMAT_VERSION 1u
+#define CS_ROUTER_FORMAT_VERSION 2u
 
-/** Write the router (graph, hierarchy, current metric) atomically. */
+/** Write the router (graph, hierarchy, current metric and its query hierarchy, derived here when the
+    router has none: a second customization pass, ≈ 4–8 s on a 1-million-node grid) atomically. */
 CS_API cs_status cs_router_save(const cs_router *r, const char *path);
+
+/** cs_router_save flags: write no query hierarchy (and do not derive one), e.g. for temporary copies that
+    are changed right after loading (cs_router_apply drops it anyway). */
+#define CS_ROUTER_SAVE_NO_QUERY_HIERARCHY 1u
+/** cs_router_save with flags (0 = cs_router_save). */
+CS_API cs_status cs_router_save_flags(const cs_router *r, const char *path, unsigned flags);
 /**
  * Load by mmap (private copy-on-write mapping, so cs_router_apply works on a
  * loaded router). Checks magic, version, endianness, the size implied by the
- * header, every section checksum and the CSR/hierarchy structure. When
+ * header, every section checksum and the CSR/hierarchy structure, reading
+ * the file with bounded pread calls before mapping it, so that afterwards
+ * only the pages a query reads become resident. When
  * expected_fingerprint is non-NULL and non-empty, a file built from another
  * network is refused as stale. Refusals are CS_EFORMAT with a message saying
  * how to rebuild.

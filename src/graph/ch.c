@@ -1130,6 +1130,8 @@ cs_status cs_router_apply(cs_router *r, const cs_route_changes *c)
     int new_nonroad = 0;
     for (size_t i = 0; i < c->nadds; i++)
         if (rt_nonroad_mode(c->adds[i].mode) && !r->has_nonroad) new_nonroad = 1;
+    /* the query hierarchy belongs to the old metric: dropped (queries use the full CCH from now on) */
+    rt_reduced_free(r);
     /* a loaded router is copied to the heap first (its arrays change size or content) */
     if ((st = rt_detach(r))) return st;
     if (c->nadds || new_nonroad) {

@@ -17,10 +17,12 @@ void cs_router_opts_default(cs_router_opts *o)
     memset(o, 0, sizeof *o);
     o->threads = 0;
     o->leaf_size = 16;
+    o->query_hierarchy = 0; /* cs_router_save derives it: a one-shot build + query is faster without */
 }
 
 void rt_free_arrays(cs_router *r)
 {
+    rt_reduced_free(r);
     if (!r->map) {
         cs_free(r->seg_u); cs_free(r->seg_v); cs_free(r->seg_fwd); cs_free(r->seg_bwd); cs_free(r->seg_len);
         cs_free(r->seg_mode); cs_free(r->seg_cch); cs_free(r->rank); cs_free(r->order); cs_free(r->parent);
@@ -250,7 +252,11 @@ cs_status cs_router_build(const cs_network *net, const cs_router_opts *opts, cs_
     if ((st = rt_map_segments(r))) goto fail;
     if (report(progress, "routing: customization", 3, 4)) { st = cs_error_set(CS_ECANCELED, "cancelled"); goto fail; }
     if ((st = rt_customize(r, opts->threads))) goto fail;
-    report(progress, "routing: done", 4, 4);
+    if (opts->query_hierarchy > 0) {
+        if (report(progress, "routing: query hierarchy", 4, 5)) { st = cs_error_set(CS_ECANCELED, "cancelled"); goto fail; }
+        if ((st = rt_reduce(r, opts->threads))) goto fail;
+    }
+    report(progress, "routing: done", 5, 5);
     *out = r;
     return CS_OK;
 fail:
@@ -281,7 +287,9 @@ void cs_router_info_get(const cs_router *r, cs_router_info *o)
     if (r->r_up) b += (uint64_t)r->ncch * 16;
     if (r->first_dn) b += (uint64_t)(r->n + 1) * 4 + (uint64_t)r->ncch * 8;
     if (r->arc_first_seg) b += (uint64_t)(r->ncch + 1) * 4 + (uint64_t)r->nseg * 4;
+    if (r->q_first) b += (uint64_t)(r->n + 1) * 4 + (uint64_t)r->nq * 12;
     o->memory_bytes = b;
+    o->query_arcs = r->q_first ? r->nq : 0;
     o->n_scc = r->nscc;
     o->largest_scc = r->nscc ? r->scc_sizes[0] : 0;
     o->scc_sizes = r->scc_sizes;

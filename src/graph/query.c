@@ -102,6 +102,31 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
 }
 
 /*
+ * The arcs a search relaxes: a CSR by rank (fu, hd) with keys W; an arc is used only when its head has
+ * every bit of `need` (the direction flags of the query hierarchy; 0 for the full CCH), and hm masks the
+ * head to a rank.
+ */
+typedef struct {
+    const uint32_t *fu, *hd;
+    const uint64_t *W;
+    uint32_t need, hm;
+} rt_arcs;
+
+/* Full CCH, metric k (0 all modes, 1 road only), direction dir (0 lower->upper, 1 upper->lower). */
+static rt_arcs arcs_full(const cs_router *r, int k, int dir)
+{
+    rt_arcs a = {r->first_up, r->up_head, dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn), 0, ~0u};
+    return a;
+}
+
+/* Query hierarchy (all-modes metric), direction dir. */
+static rt_arcs arcs_query(const cs_router *r, int dir)
+{
+    rt_arcs a = {r->q_first, r->q_head, r->q_key, dir == 0 ? RT_QUP : RT_QDN, RT_QMASK};
+    return a;
+}
+
+/*
  * Elimination-tree search from the seeds, then pruning. dist and ex (n
  * entries each, all RT_INF) are restored to RT_INF. `w` are the weights of
  * the search direction on upward arcs (source: lower->upper; target:
@@ -118,7 +143,7 @@ static uint64_t same_seg(const cs_router *r, const cs_location *a, const cs_loca
  * Writes the kept (rank, key) pairs to on/ok (capacity 2 * et_height + 2:
  * two seeds have two ancestor chains) and returns their count.
  */
-static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, const seeds *sd, uint64_t *dist,
+static uint32_t walk(const cs_router *r, const rt_arcs *A, const rt_arcs *S, const seeds *sd, uint64_t *dist,
                      uint64_t *ex, uint32_t *on, uint64_t *ok, int prune)
 {
     uint32_t x = CS_INVALID_ID, y = CS_INVALID_ID;
@@ -129,7 +154,9 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
         else y = v;
     }
     if (x == y) y = CS_INVALID_ID;
-    const uint32_t *par = r->parent, *fu = r->first_up, *hd = r->up_head;
+    const uint32_t *par = r->parent, *fu = A->fu, *hd = A->hd;
+    const uint64_t *w = A->W, *sw = S->W;
+    uint32_t need = A->need, sneed = S->need, hm = A->hm;
     uint32_t cnt = 0;
     while (x != CS_INVALID_ID || y != CS_INVALID_ID) {
         uint32_t v = x < y ? x : y;
@@ -141,8 +168,10 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
         on[cnt] = v;
         ok[cnt++] = d;
         for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
+            uint32_t h = hd[e];
+            if ((h & need) != need) continue;
             uint64_t nk = rt_add(d, w[e]);
-            if (nk < dist[hd[e]]) dist[hd[e]] = nk;
+            if (nk < dist[h & hm]) dist[h & hm] = nk;
         }
     }
     if (!prune) return cnt;
@@ -151,7 +180,9 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
         uint32_t v = on[q];
         uint64_t best = RT_INF;
         for (uint32_t e = fu[v]; e < fu[v + 1]; e++) {
-            uint64_t dw = ex[hd[e]];
+            uint32_t h = hd[e];
+            if ((h & sneed) != sneed) continue;
+            uint64_t dw = ex[h & hm];
             if (dw == RT_INF) continue;
             uint64_t via = rt_add(dw, sw[e]);
             if (via < best) best = via;
@@ -182,10 +213,37 @@ static uint32_t walk(const cs_router *r, const uint64_t *w, const uint64_t *sw, 
  * Per-thread workspace of lane searches: L searches run together over the
  * union of their ancestor chains, in increasing rank; each union node holds
  * L signed distances (LANE_INF = not reached) and the mask of lanes that
- * reach it. slot[] maps a rank to its union index (CS_INVALID_ID outside).
+ * reach it. A hash table (open addressing, linear probing, load <= 1/2) maps a rank to its union
+ * index: entry = rank << 32 | index, HT_EMPTY = free. Its size follows the union (a few hundred kB),
+ * where a dense rank -> index array would cost 4 bytes per graph node and thread.
  */
+#define HT_EMPTY UINT64_MAX
+static inline uint32_t ht_pos(uint32_t x, uint32_t sh) { return (uint32_t)(((uint64_t)x * UINT64_C(0x9E3779B97F4A7C15)) >> sh); }
+/* index of rank x (CS_INVALID_ID if absent) */
+static inline uint32_t ht_get(const uint64_t *ht, uint32_t sh, uint32_t x)
+{
+    uint32_t mask = (uint32_t)((UINT64_C(1) << (64 - sh)) - 1);
+    for (uint32_t p = ht_pos(x, sh);; p = (p + 1) & mask) {
+        uint64_t e = ht[p];
+        if ((uint32_t)(e >> 32) == x) return (uint32_t)e;
+        if (e == HT_EMPTY) return CS_INVALID_ID;
+    }
+}
+/* set the index of rank x (inserted if absent) */
+static inline void ht_put(uint64_t *ht, uint32_t sh, uint32_t x, uint32_t i)
+{
+    uint32_t mask = (uint32_t)((UINT64_C(1) << (64 - sh)) - 1);
+    for (uint32_t p = ht_pos(x, sh);; p = (p + 1) & mask) {
+        uint64_t e = ht[p];
+        if (e == HT_EMPTY || (uint32_t)(e >> 32) == x) { ht[p] = (uint64_t)x << 32 | i; return; }
+    }
+}
+
 typedef struct {
-    uint32_t *slot; /* n entries */
+    uint32_t *slot; /* dense form (full CCH: sessions, non-road queries): n entries, ~index (0 = outside),
+                       zero pages from calloc; NULL in the hash form (query hierarchy) */
+    uint64_t *ht;   /* hash form: 2^(64-sh) entries */
+    uint32_t sh;
     uint32_t *un;   /* union ranks, increasing after lw_run */
     uint64_t *mk;   /* 2 words (128 lanes) per union node */
     int64_t *D;     /* U x L */
@@ -193,41 +251,73 @@ typedef struct {
     uint32_t U, L;
 } lanews;
 
-static int lw_init(lanews *w, uint32_t n)
+static int lw_init(lanews *w, uint32_t n, int dense)
 {
     memset(w, 0, sizeof *w);
-    w->slot = cs_mallocarray(n ? n : 1, 4);
-    if (!w->slot) return -1;
-    memset(w->slot, 0xff, (size_t)(n ? n : 1) * 4);
+    if (dense) {
+        w->slot = cs_calloc(n ? n : 1, 4);
+        return w->slot ? 0 : -1;
+    }
+    w->sh = 64 - 12;
+    w->ht = cs_mallocarray((size_t)1 << 12, 8);
+    if (!w->ht) return -1;
+    memset(w->ht, 0xff, ((size_t)1 << 12) * 8);
     return 0;
 }
 
 static void lw_free(lanews *w)
 {
-    cs_free(w->slot); cs_free(w->un); cs_free(w->mk); cs_free(w->D);
+    cs_free(w->slot); cs_free(w->ht); cs_free(w->un); cs_free(w->mk); cs_free(w->D);
     memset(w, 0, sizeof *w);
 }
 
 static void lw_reset(lanews *w)
 {
-    for (uint32_t i = 0; i < w->U; i++) w->slot[w->un[i]] = CS_INVALID_ID;
+    if (w->slot)
+        for (uint32_t i = 0; i < w->U; i++) w->slot[w->un[i]] = 0;
+    else
+        memset(w->ht, 0xff, ((size_t)1 << (64 - w->sh)) * 8);
     w->U = 0;
+}
+
+static inline uint32_t lw_get(const lanews *w, uint32_t x) { return w->slot ? ~w->slot[x] : ht_get(w->ht, w->sh, x); }
+static inline void lw_put(lanews *w, uint32_t x, uint32_t i)
+{
+    if (w->slot) w->slot[x] = ~i;
+    else ht_put(w->ht, w->sh, x, i);
+}
+
+/* Double the table (rehash the union so far). 0 or -1. */
+static int lw_grow(lanews *w)
+{
+    uint32_t sh = w->sh - 1;
+    uint64_t *t = cs_mallocarray((size_t)1 << (64 - sh), 8);
+    if (!t) return -1;
+    memset(t, 0xff, ((size_t)1 << (64 - sh)) * 8);
+    for (uint32_t i = 0; i < w->U; i++) ht_put(t, sh, w->un[i], i);
+    cs_free(w->ht);
+    w->ht = t;
+    w->sh = sh;
+    return 0;
 }
 
 /* Relax every upward arc of union node i (mask m0|m1) into its ancestors: D[j] = min(D[j], D[i] + W[e]).
    Returns 1 when a finite arc weight is at or above LANE_LIMIT (the caller falls back to scalar searches). */
 #define LW_NODE(N)                                                                                            \
     __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_node_##N(                               \
-        int64_t *restrict D, uint64_t *restrict mk, const uint32_t *restrict slot, const uint32_t *restrict hd, \
-        const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i)                                      \
+        int64_t *restrict D, uint64_t *restrict mk, const uint32_t *restrict slot, const uint64_t *restrict ht, \
+        const uint32_t *restrict hd,                                                                         \
+        const uint64_t *restrict W, uint32_t b, uint32_t e, uint32_t i, uint32_t need, uint32_t hm, uint32_t sh) \
     {                                                                                                        \
         const int64_t *restrict dv = D + (size_t)i * N;                                                      \
         uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];                                         \
         int bad = 0;                                                                                         \
         for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint32_t h = hd[a];                                                                              \
+            if ((h & need) != need) continue;                                                                \
             uint64_t w = W[a];                                                                               \
             if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
-            uint32_t j = slot[hd[a]];                                                                        \
+            uint32_t j = slot ? ~slot[h & hm] : ht_get(ht, sh, h & hm);                                      \
             mk[2 * (size_t)j] |= m0;                                                                         \
             mk[2 * (size_t)j + 1] |= m1;                                                                     \
             int64_t *restrict dh = D + (size_t)j * N;                                                        \
@@ -246,16 +336,19 @@ LW_NODE(64)
 LW_NODE(128)
 
 /* Same for a node reached by few lanes: only those lanes. */
-static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint32_t *slot, const uint32_t *hd, const uint64_t *W,
-                          uint32_t b, uint32_t e, uint32_t i, uint32_t L)
+static int lw_node_sparse(int64_t *D, uint64_t *mk, const uint32_t *slot, const uint64_t *ht, const uint32_t *hd,
+                          const uint64_t *W,
+                          uint32_t b, uint32_t e, uint32_t i, uint32_t L, uint32_t need, uint32_t hm, uint32_t sh)
 {
     const int64_t *dv = D + (size_t)i * L;
     uint64_t m0 = mk[2 * (size_t)i], m1 = mk[2 * (size_t)i + 1];
     int bad = 0;
     for (uint32_t a = b; a < e; a++) {
+        uint32_t h = hd[a];
+        if ((h & need) != need) continue;
         uint64_t w = W[a];
         if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }
-        uint32_t j = slot[hd[a]];
+        uint32_t j = slot ? ~slot[h & hm] : ht_get(ht, sh, h & hm);
         mk[2 * (size_t)j] |= m0;
         mk[2 * (size_t)j + 1] |= m1;
         int64_t *dh = D + (size_t)j * L;
@@ -289,15 +382,15 @@ typedef struct {
  * of walk() without pruning, for every lane in its mask. Returns 0, 1 if some key or distance is at or
  * above LANE_LIMIT (use the scalar walk), or -1 when out of memory. Call lw_reset afterwards.
  */
-static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32_t nl, uint32_t L, lanews *w,
-                  const lw_restart *rs)
+/* The union of the ancestor chains of the seeds of nl lanes into w->un (unsorted; w->U nodes). 0 or -1. */
+static int lw_union(const cs_router *r, const seeds *sd, uint32_t nl, lanews *w)
 {
     const uint32_t *par = r->parent;
     w->U = 0;
-    w->L = L;
     for (uint32_t l = 0; l < nl; l++)
         for (int s = 0; s < sd[l].k; s++)
-            for (uint32_t x = r->rank[sd[l].node[s]]; x != CS_INVALID_ID && w->slot[x] == CS_INVALID_ID; x = par[x]) {
+            for (uint32_t x = r->rank[sd[l].node[s]]; x != CS_INVALID_ID && lw_get(w, x) == CS_INVALID_ID;
+                 x = par[x]) {
                 if (w->U == w->cap_u) {
                     size_t nc = w->cap_u ? 2 * w->cap_u : 4096;
                     uint32_t *u2 = cs_reallocarray(w->un, nc, 4);
@@ -308,15 +401,27 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
                     w->mk = m2;
                     w->cap_u = nc;
                 }
-                w->slot[x] = w->U;
+                if (!w->slot && ((size_t)w->U + 1) * 2 > ((size_t)1 << (64 - w->sh)) && lw_grow(w)) return -1;
+                lw_put(w, x, w->U);
                 w->un[w->U++] = x;
             }
+    return 0;
+}
+
+static int lw_run(const cs_router *r, const rt_arcs *A, const seeds *sd, uint32_t nl, uint32_t L, lanews *w,
+                  const lw_restart *rs)
+{
+    const uint64_t *W = A->W;
+    uint32_t need = A->need, hm = A->hm;
+    w->L = L;
+    if (lw_union(r, sd, nl, w)) return -1;
     uint32_t U = w->U;
     /* lane table budget per thread: blocks whose chains barely overlap (tall trees, scattered locations)
        run as single searches instead */
     if ((uint64_t)U * L * 8 > LW_BUDGET) return 1;
+    if (U == 0) return 0; /* no lane has a seed (unjoined locations): nothing to relax */
     qsort(w->un, U, 4, cmp_u32q);
-    for (uint32_t i = 0; i < U; i++) w->slot[w->un[i]] = i;
+    for (uint32_t i = 0; i < U; i++) lw_put(w, w->un[i], i);
     if ((size_t)U * L > w->cap_d) {
         size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
         cs_free(w->D);
@@ -330,7 +435,7 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
     for (uint32_t l = 0; l < nl; l++)
         for (int s = 0; s < sd[l].k; s++) {
             if (sd[l].key[s] >= LANE_LIMIT) return 1;
-            uint32_t i = w->slot[r->rank[sd[l].node[s]]];
+            uint32_t i = lw_get(w, r->rank[sd[l].node[s]]);
             int64_t k = (int64_t)sd[l].key[s];
             if (k < D[(size_t)i * L + l]) D[(size_t)i * L + l] = k;
             w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
@@ -339,11 +444,11 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
         for (uint32_t l = 0; l < nl; l++)
             for (uint32_t q = 0; q < rs->cnt[l] && rs->node[l][q] < rs->t0[l]; q++) {
                 if (rs->key[l][q] >= LANE_LIMIT) return 1;
-                uint32_t i = w->slot[rs->node[l][q]];
+                uint32_t i = lw_get(w, rs->node[l][q]);
                 D[(size_t)i * L + l] = (int64_t)rs->key[l][q];
                 w->mk[2 * (size_t)i + l / 64] |= UINT64_C(1) << (l % 64);
             }
-    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    const uint32_t *fu = A->fu, *hd = A->hd;
     int bad = 0;
     for (uint32_t i = 0; i < U && !bad; i++) {
         uint64_t m0 = w->mk[2 * (size_t)i], m1 = w->mk[2 * (size_t)i + 1];
@@ -364,7 +469,7 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
                 uint32_t lo = b, hi = e;
                 while (lo < hi) {
                     uint32_t mid = lo + (hi - lo) / 2;
-                    if (hd[mid] < tmin) lo = mid + 1;
+                    if ((hd[mid] & hm) < tmin) lo = mid + 1;
                     else hi = mid;
                 }
                 b = lo;
@@ -372,13 +477,13 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
         }
         if (b == e) continue;
         int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
-        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, hd, W, b, e, i, L);
+        if ((uint32_t)pc * 4 < L) bad |= lw_node_sparse(D, w->mk, w->slot, w->ht, hd, W, b, e, i, L, need, hm, w->sh);
         else switch (L) {
-            case 8: bad |= lw_node_8(D, w->mk, w->slot, hd, W, b, e, i); break;
-            case 16: bad |= lw_node_16(D, w->mk, w->slot, hd, W, b, e, i); break;
-            case 32: bad |= lw_node_32(D, w->mk, w->slot, hd, W, b, e, i); break;
-            case 64: bad |= lw_node_64(D, w->mk, w->slot, hd, W, b, e, i); break;
-            default: bad |= lw_node_128(D, w->mk, w->slot, hd, W, b, e, i); break;
+            case 8: bad |= lw_node_8(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            case 16: bad |= lw_node_16(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            case 32: bad |= lw_node_32(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            case 64: bad |= lw_node_64(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
+            default: bad |= lw_node_128(D, w->mk, w->slot, w->ht, hd, W, b, e, i, need, hm, w->sh); break;
             }
     }
     return bad ? 1 : 0;
@@ -391,16 +496,20 @@ static int lw_run(const cs_router *r, const uint64_t *W, const seeds *sd, uint32
  */
 #define LW_DOWN(N)                                                                                            \
     __attribute__((target_clones("avx512f", "avx2", "default"))) static int lw_down_##N(                               \
-        int64_t *restrict E, int64_t *restrict D, const uint32_t *restrict slot, const uint32_t *restrict hd, \
-        const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i)                                     \
+        int64_t *restrict E, int64_t *restrict D, const uint32_t *restrict slot, const uint64_t *restrict ht, \
+        const uint32_t *restrict hd,                                                                         \
+        const uint64_t *restrict SW, uint32_t b, uint32_t e, uint32_t i, uint32_t need, uint32_t hm,          \
+        uint32_t sh)                                                                                         \
     {                                                                                                        \
         int64_t via[N];                                                                                      \
         int bad = 0;                                                                                         \
         for (int l = 0; l < N; l++) via[l] = LANE_INF;                                                       \
         for (uint32_t a = b; a < e; a++) {                                                                   \
+            uint32_t h = hd[a];                                                                              \
+            if ((h & need) != need) continue;                                                                \
             uint64_t w = SW[a];                                                                              \
             if (w >= LANE_LIMIT) { bad |= w != RT_INF; continue; }                                           \
-            const int64_t *restrict ej = E + (size_t)slot[hd[a]] * N;                                        \
+            const int64_t *restrict ej = E + (size_t)(slot ? ~slot[h & hm] : ht_get(ht, sh, h & hm)) * N;    \
             int64_t ww = (int64_t)w;                                                                         \
             for (int l = 0; l < N; l++) {                                                                    \
                 int64_t x = ej[l] + ww;                                                                      \
@@ -422,8 +531,11 @@ LW_DOWN(64)
 LW_DOWN(128)
 
 /* Apply the pruning to the lane searches of lw_run (SW: the opposite direction's weights). 0, 1 or -1. */
-static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t **Ebuf, size_t *Ecap)
+static int lw_prune(const cs_router *r, const rt_arcs *S, lanews *w, int64_t **Ebuf, size_t *Ecap)
 {
+    (void)r;
+    const uint64_t *SW = S->W;
+    uint32_t need = S->need, hm = S->hm;
     uint32_t U = w->U, L = w->L;
     if ((size_t)U * L > *Ecap) {
         size_t nc = (size_t)U * L + ((size_t)U * L >> 2);
@@ -433,7 +545,7 @@ static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t *
         *Ecap = nc;
     }
     int64_t *E = *Ebuf, *D = w->D;
-    const uint32_t *fu = r->first_up, *hd = r->up_head;
+    const uint32_t *fu = S->fu, *hd = S->hd;
     int bad = 0;
     for (uint32_t i = U; i-- > 0;) {
         uint64_t *mk = w->mk + 2 * (size_t)i;
@@ -443,11 +555,11 @@ static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t *
         }
         uint32_t v = w->un[i], b = fu[v], e = fu[v + 1];
         switch (L) {
-        case 8: bad |= lw_down_8(E, D, w->slot, hd, SW, b, e, i); break;
-        case 16: bad |= lw_down_16(E, D, w->slot, hd, SW, b, e, i); break;
-        case 32: bad |= lw_down_32(E, D, w->slot, hd, SW, b, e, i); break;
-        case 64: bad |= lw_down_64(E, D, w->slot, hd, SW, b, e, i); break;
-        default: bad |= lw_down_128(E, D, w->slot, hd, SW, b, e, i); break;
+        case 8: bad |= lw_down_8(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        case 16: bad |= lw_down_16(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        case 32: bad |= lw_down_32(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        case 64: bad |= lw_down_64(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
+        default: bad |= lw_down_128(E, D, w->slot, w->ht, hd, SW, b, e, i, need, hm, w->sh); break;
         }
         mk[0] = mk[1] = 0;
         const int64_t *di = D + (size_t)i * L;
@@ -462,8 +574,8 @@ static int lw_prune(const cs_router *r, const uint64_t *SW, lanews *w, int64_t *
 static cs_status et_postorder(const cs_router *r, uint32_t *post)
 {
     uint32_t n = r->n;
-    uint32_t *size = cs_mallocarray(n ? n : 1, 4), *next = cs_mallocarray(n ? n : 1, 4);
-    if (!size || !next) { cs_free(size); cs_free(next); return CS_ENOMEM; }
+    uint32_t *size = post, *next = cs_mallocarray(n ? n : 1, 4); /* post holds the subtree sizes first */
+    if (!next) return CS_ENOMEM;
     for (uint32_t v = 0; v < n; v++) size[v] = 1;
     for (uint32_t v = 0; v < n; v++)
         if (r->parent[v] != CS_INVALID_ID) size[r->parent[v]] += size[v];
@@ -473,9 +585,9 @@ static cs_status et_postorder(const cs_router *r, uint32_t *post)
         if (p == CS_INVALID_ID) { start = rootnext; rootnext += size[v]; }
         else { start = next[p]; next[p] += size[v]; }
         next[v] = start;
-        post[v] = start + size[v] - 1;
+        post[v] = start + size[v] - 1; /* size[v] is read for the last time here */
     }
-    cs_free(size); cs_free(next);
+    cs_free(next);
     return CS_OK;
 }
 
@@ -507,52 +619,64 @@ static cs_status loc_order(const cs_router *r, const uint32_t *post, const cs_lo
 }
 
 typedef struct {
-    size_t *first;   /* n+1 bucket offsets by rank */
+    uint32_t *first; /* n+1 bucket offsets by rank (fewer than 2^32 entries); NULL in the compact form */
+    uint32_t *bnode, *boff, nb; /* compact form (matrix queries): the nb ranks with a bucket, increasing,
+                                   and their offsets (nb+1) */
     uint32_t *tgt;   /* target index */
     uint64_t *key;
 } buckets;
 
+/* Bucket of rank v in the compact form: entries [*b, *e) (empty when v has none). */
+static inline void bk_range(const buckets *B, uint32_t v, size_t *b, size_t *e)
+{
+    uint32_t lo = 0, hi = B->nb;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (B->bnode[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < B->nb && B->bnode[lo] == v) { *b = B->boff[lo]; *e = B->boff[lo + 1]; }
+    else *b = *e = 0;
+}
+
 static void buckets_free(buckets *b)
 {
-    cs_free(b->first); cs_free(b->tgt); cs_free(b->key);
+    cs_free(b->first); cs_free(b->tgt); cs_free(b->key); cs_free(b->bnode); cs_free(b->boff);
     memset(b, 0, sizeof *b);
 }
 
 static int nthreads(int t) { return t > 0 ? t : omp_get_max_threads(); }
 
-static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, int road_only, int threads,
-                               int prune, buckets *B)
+/* perm: the targets in elimination-tree postorder of their first seed (loc_order) */
+static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_t m, const uint32_t *perm,
+                               int road_only, int useq, int threads, int prune, buckets *B)
 {
     uint32_t n = r->n, H = 2 * r->et_height + 2; /* two seeds: two ancestor chains */
-    const uint64_t *w = road_only ? r->r_dn : r->w_dn, *sw = road_only ? r->r_up : r->w_up;
+    rt_arcs A = useq ? arcs_query(r, 1) : arcs_full(r, road_only, 1);
+    rt_arcs S = useq ? arcs_query(r, 0) : arcs_full(r, road_only, 0);
     size_t *cnt = cs_calloc(m + 1, sizeof *cnt);
     B->first = cs_calloc((size_t)n + 2, sizeof *B->first);
     if (!cnt || !B->first) { cs_free(cnt); return CS_ENOMEM; }
     int nt = nthreads(threads);
     cs_status st = CS_OK;
+    /* each target's entries (tn[j], tk[j]) point into one buffer per block (bbuf; freed block by block
+       while the buckets are filled, so the entries are not held twice) */
     uint32_t **tn = cs_calloc(m, sizeof *tn);
     uint64_t **tk = cs_calloc(m, sizeof *tk);
-    if (!tn || !tk) { st = CS_ENOMEM; goto done; }
-    /* targets in elimination-tree postorder, searched in lane blocks of LT (shared ancestors once per block);
-       each target's entries are kept in a block of their own */
-    uint32_t *post = cs_mallocarray(n ? n : 1, 4), *perm = cs_mallocarray(m, 4);
-    if (!post || !perm || (st = et_postorder(r, post)) || (st = loc_order(r, post, dst, NULL, m, perm))) {
-        cs_free(post); cs_free(perm);
-        if (!st) st = CS_ENOMEM;
-        goto done;
-    }
-    cs_free(post);
+    void **bbuf = cs_calloc(m / 32 + 1, sizeof *bbuf);
+    if (!tn || !tk || !bbuf) { st = CS_ENOMEM; goto done; }
+    /* targets in postorder, searched in lane blocks of LT (shared ancestors once per block) */
     const uint32_t LT = 32;
     size_t nblk = (m + LT - 1) / LT;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(n ? n : 1, 8), *ex = cs_mallocarray(n ? n : 1, 8);
-        uint32_t *on = cs_mallocarray(H, 4);
-        uint64_t *ok = cs_mallocarray(H, 8);
+        uint32_t *on = cs_mallocarray((size_t)H * LT, 4);
+        uint64_t *ok = cs_mallocarray((size_t)H * LT, 8);
         lanews lw;
         int64_t *Eb = NULL;
         size_t Ecap = 0;
-        int lwok = !lw_init(&lw, n);
+        int lwok = !lw_init(&lw, n, !useq);
         if (!dist || !ex || !on || !ok || !lwok) {
 #pragma omp atomic write
             st = CS_ENOMEM;
@@ -564,64 +688,92 @@ static cs_status build_buckets(const cs_router *r, const cs_location *dst, size_
             size_t j0 = b * LT, bn = m - j0 < LT ? m - j0 : LT;
             seeds sd[32];
             for (size_t l = 0; l < bn; l++) loc_seeds(r, &dst[perm[j0 + l]], 1, road_only, &sd[l]);
-            int rc = lw_run(r, w, sd, (uint32_t)bn, LT, &lw, NULL);
-            if (rc == 0 && prune) rc = lw_prune(r, sw, &lw, &Eb, &Ecap);
+            int rc = lw_run(r, &A, sd, (uint32_t)bn, LT, &lw, NULL);
+            if (rc == 0 && prune) rc = lw_prune(r, &S, &lw, &Eb, &Ecap);
             if (rc < 0) {
 #pragma omp atomic write
                 st = CS_ENOMEM;
                 lw_reset(&lw);
                 continue;
             }
+            size_t tot = 0;
+            uint32_t c[32];
             for (size_t l = 0; l < bn; l++) {
-                size_t j = perm[j0 + l];
-                uint32_t c = 0;
+                uint32_t *onl = on + l * H;
+                uint64_t *okl = ok + l * H;
+                c[l] = 0;
                 if (rc == 0) {
                     uint64_t bit = UINT64_C(1) << (l % 64);
                     for (uint32_t i = 0; i < lw.U; i++)
                         if (lw.mk[2 * (size_t)i + l / 64] & bit) {
-                            on[c] = lw.un[i];
-                            ok[c++] = (uint64_t)lw.D[(size_t)i * LT + l];
+                            onl[c[l]] = lw.un[i];
+                            okl[c[l]++] = (uint64_t)lw.D[(size_t)i * LT + l];
                         }
                 } else {
                     if (!dinit) { for (uint32_t i = 0; i < n; i++) dist[i] = ex[i] = RT_INF; dinit = 1; }
-                    c = walk(r, w, sw, &sd[l], dist, ex, on, ok, prune);
+                    c[l] = walk(r, &A, &S, &sd[l], dist, ex, onl, okl, prune);
                 }
-                tn[j] = cs_mallocarray(c ? c : 1, 4);
-                tk[j] = cs_mallocarray(c ? c : 1, 8);
-                if (!tn[j] || !tk[j]) {
-#pragma omp atomic write
-                    st = CS_ENOMEM;
-                    continue;
-                }
-                memcpy(tn[j], on, (size_t)c * 4);
-                memcpy(tk[j], ok, (size_t)c * 8);
-                cnt[j + 1] = c;
+                tot += c[l];
             }
             lw_reset(&lw);
+            uint64_t *kb = cs_mallocarray(tot ? tot : 1, 12); /* keys, then nodes */
+            if (!kb) {
+#pragma omp atomic write
+                st = CS_ENOMEM;
+                continue;
+            }
+            bbuf[b] = kb;
+            uint32_t *nb = (uint32_t *)(kb + tot);
+            for (size_t l = 0, off = 0; l < bn; l++) {
+                size_t j = perm[j0 + l];
+                tn[j] = nb + off;
+                tk[j] = kb + off;
+                memcpy(tn[j], on + l * H, (size_t)c[l] * 4);
+                memcpy(tk[j], ok + l * H, (size_t)c[l] * 8);
+                cnt[j + 1] = c[l];
+                off += c[l];
+            }
         }
         cs_free(dist); cs_free(ex); cs_free(on); cs_free(ok); cs_free(Eb);
         lw_free(&lw);
     }
-    cs_free(perm);
     if (st) goto done;
     for (size_t j = 0; j < m; j++) cnt[j + 1] += cnt[j];
     size_t tot = cnt[m];
+    if (tot >= UINT32_MAX) { st = cs_error_set(CS_EUNSUPPORTED, "more than 2^32 bucket entries: query fewer targets at a time"); goto done; }
     B->tgt = cs_mallocarray(tot ? tot : 1, 4);
     B->key = cs_mallocarray(tot ? tot : 1, 8);
     if (!B->tgt || !B->key) { st = CS_ENOMEM; goto done; }
-    /* buckets by node, targets in increasing order within each */
+    /* buckets by node; within a bucket, targets in block order (postorder of the targets; the scans take
+       minima, so the order does not change any value) */
     for (size_t j = 0; j < m; j++)
         for (size_t e = 0; e < cnt[j + 1] - cnt[j]; e++) B->first[tn[j][e] + 2]++;
     for (uint32_t v = 0; v < n; v++) B->first[v + 2] += B->first[v + 1];
-    for (size_t j = 0; j < m; j++)
-        for (size_t e = 0; e < cnt[j + 1] - cnt[j]; e++) {
-            size_t p = B->first[tn[j][e] + 1]++;
-            B->tgt[p] = (uint32_t)j;
-            B->key[p] = tk[j][e];
+    for (size_t b = 0; b < nblk; b++) {
+        for (size_t q = b * LT; q < m && q < (b + 1) * LT; q++) {
+            size_t j = perm[q];
+            for (size_t e = 0; e < cnt[j + 1] - cnt[j]; e++) {
+                uint32_t p = B->first[tn[j][e] + 1]++;
+                B->tgt[p] = (uint32_t)j;
+                B->key[p] = tk[j][e];
+            }
         }
+        cs_free(bbuf[b]);
+        bbuf[b] = NULL;
+    }
+    /* compact offsets: only the nodes with a bucket (the dense array costs 4 bytes per graph node) */
+    for (uint32_t v = 0; v < n; v++) B->nb += B->first[v + 1] != B->first[v];
+    B->bnode = cs_mallocarray((size_t)B->nb + 1, 4);
+    B->boff = cs_mallocarray((size_t)B->nb + 1, 4);
+    if (!B->bnode || !B->boff) { st = CS_ENOMEM; goto done; }
+    for (uint32_t v = 0, q = 0; v < n; v++)
+        if (B->first[v + 1] != B->first[v]) { B->bnode[q] = v; B->boff[q++] = B->first[v]; }
+    B->boff[B->nb] = B->first[n];
+    cs_free(B->first);
+    B->first = NULL;
 done:
-    if (tn) for (size_t j = 0; j < m; j++) cs_free(tn[j]);
-    if (tk) for (size_t j = 0; j < m; j++) cs_free(tk[j]);
+    if (bbuf) for (size_t b = 0; b <= m / 32; b++) cs_free(bbuf[b]);
+    cs_free(bbuf);
     cs_free(cnt); cs_free(tn); cs_free(tk);
     if (st) buckets_free(B);
     return st;
@@ -633,6 +785,8 @@ typedef struct {
     uint8_t *nonroad;
     double *time_s, *dist_m;
     uint8_t *tflags, *dflags;
+    size_t stride, col0; /* cell (i, j) of this computation is element i * stride + col0 + j */
+    size_t done0, total; /* progress: rows done before this slice, rows of all slices */
 } sinks;
 
 typedef struct { uint32_t seg, j; } segtgt;
@@ -715,26 +869,43 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
     if (!n || !m) return CS_OK;
     int two = r->has_nonroad && o->nonroad_flags && (out->nonroad || out->tflags || out->dflags);
-    int prune = o->prune > 0; /* auto = off: with the block kernel, bucket scans are cheaper than the pruning pass */
+    /* the query hierarchy holds the all-modes metric only: with non-road flags the full CCH answers */
+    int useq = r->q_first != NULL && !two;
+    /* pruning, auto (< 0): on the query hierarchy for at least 10^7 cells, where the smaller buckets save more
+       than the extra pass costs (K = 1000: 10,000 x 10,000 -17 % CPU, 1,000 x 1,000 +20 %); off on the full
+       CCH, whose extra pass cost more than it saved (docs/routing.md) */
+    int prune = o->prune > 0 || (o->prune < 0 && useq && (double)n * (double)m >= 1e7);
     buckets B[2];
     memset(B, 0, sizeof B);
     segtgt *st_list = NULL;
     size_t nst = 0;
+    /* sources and targets in elimination-tree postorder (a block's searches share more ancestors); computed
+       before the buckets exist, so that its n-sized temporaries do not add to their peak */
+    uint32_t nn = r->n, H = 2 * r->et_height + 2;
+    uint32_t *sperm = cs_mallocarray(n, 4), *tperm = cs_mallocarray(m, 4), *post = cs_mallocarray(nn ? nn : 1, 4);
+    if (!sperm || !tperm || !post || (st = et_postorder(r, post)) || (st = loc_order(r, post, src, NULL, n, sperm)) ||
+        (st = loc_order(r, post, dst, NULL, m, tperm))) {
+        cs_free(sperm); cs_free(tperm); cs_free(post);
+        if (!st) st = CS_ENOMEM;
+        return st;
+    }
+    cs_free(post);
     for (int k = 0; k < 1 + two; k++)
-        if ((st = build_buckets(r, dst, m, k, o->threads, prune, &B[k]))) goto done;
+        if ((st = build_buckets(r, dst, m, tperm, k, useq, o->threads, prune, &B[k]))) goto done;
+    cs_free(tperm);
+    tperm = NULL;
     st_list = cs_mallocarray(m, sizeof *st_list);
     if (!st_list) { st = CS_ENOMEM; goto done; }
     for (size_t j = 0; j < m; j++)
         if (dst[j].node == CS_INVALID_ID && dst[j].seg != CS_INVALID_ID) st_list[nst++] = (segtgt){dst[j].seg, (uint32_t)j};
     qsort(st_list, nst, sizeof *st_list, cmp_segtgt);
-    uint32_t nn = r->n, H = 2 * r->et_height + 2;
     int nt = nthreads(o->threads);
     volatile int cancel = 0;
     size_t done_rows = 0;
     /* the lane kernel needs every key below 2^61 (route times below 6.2 days); else the scalar path */
     int fast[2] = {1, 1};
     for (int k = 0; k < 1 + two; k++) {
-        size_t tot = B[k].first[r->n];
+        size_t tot = B[k].boff[B[k].nb];
         for (size_t e = 0; e < tot && fast[k]; e++) fast[k] = B[k].key[e] < LANE_LIMIT;
     }
     /* sources per block: up to 128 (each bucket is read once per block), at most ~CS_RT_BLK_MB MB of row blocks
@@ -746,15 +917,29 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
     size_t w = 8;
     while (w * 2 <= BS_MAX && w * 2 <= BS) w *= 2; /* a power of two for the fixed-width kernels */
     BS = w;
-    size_t nblocks = (n + BS - 1) / BS;
-    /* sources in elimination-tree postorder: a block's searches share more ancestors */
-    uint32_t *sperm = cs_mallocarray(n, 4), *post = cs_mallocarray(nn ? nn : 1, 4);
-    if (!sperm || !post || (st = et_postorder(r, post)) || (st = loc_order(r, post, src, NULL, n, sperm))) {
-        cs_free(sperm); cs_free(post);
-        if (!st) st = CS_ENOMEM;
-        goto done;
+    {
+        /* lane tables (union of a block's chains x BS x 8 bytes per thread) at most max(1 byte per graph
+           node, 1/16 of the buckets): the width is halved while the union of a sample block (the middle one
+           in postorder) exceeds that; more blocks cost more bucket scans, wider tables more memory */
+        size_t bbytes = 0;
+        for (int k = 0; k < 1 + two; k++) bbytes += (size_t)B[k].boff[B[k].nb] * 12;
+        size_t budget = (size_t)nn > bbytes / 16 ? (size_t)nn : bbytes / 16;
+        lanews tw;
+        if (lw_init(&tw, nn, 0)) { st = CS_ENOMEM; goto done; }
+        while (BS > 8) {
+            size_t s0 = n > BS ? (n - BS) / 2 : 0, bn = n - s0 < BS ? n - s0 : BS;
+            seeds sdl[BS_MAX];
+            for (size_t l = 0; l < bn; l++) loc_seeds(r, &src[sperm[s0 + l]], 0, 0, &sdl[l]);
+            int rc = lw_union(r, sdl, (uint32_t)bn, &tw);
+            size_t U = tw.U;
+            lw_reset(&tw);
+            if (rc < 0) { lw_free(&tw); st = CS_ENOMEM; goto done; }
+            if (U * BS * 8 <= budget) break;
+            BS /= 2;
+        }
+        lw_free(&tw);
     }
-    cs_free(post);
+    size_t nblocks = (n + BS - 1) / BS;
 #pragma omp parallel num_threads(nt)
     {
         uint64_t *dist = cs_mallocarray(nn ? nn : 1, 8), *ex = cs_mallocarray(nn ? nn : 1, 8);
@@ -767,7 +952,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         lanews lw;
         int64_t *Eb = NULL;
         size_t Ecap = 0;
-        int lwok = !lw_init(&lw, nn);
+        int lwok = !lw_init(&lw, nn, !useq);
         int okmem = dist && ex && on && ok && row && blk && items && lwok;
         if (!okmem) {
 #pragma omp atomic write
@@ -779,7 +964,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             if (!okmem || cancel) continue;
             size_t i0 = b * BS, bn = n - i0 < BS ? n - i0 : BS;
             for (int k = 0; k < 1 + two; k++) {
-                const size_t *bf = B[k].first;
+                const buckets *BK = &B[k];
                 const uint32_t *bt = B[k].tgt;
                 const uint64_t *bk = B[k].key;
                 int lanes = fast[k], done_lanes = 0;
@@ -787,27 +972,32 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                     /* the block's searches at once over their shared ancestors, then each bucket once */
                     seeds sdl[BS_MAX];
                     for (size_t l = 0; l < bn; l++) loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sdl[l]);
-                    int rc = lw_run(r, k ? r->r_up : r->w_up, sdl, (uint32_t)bn, (uint32_t)BS, &lw, NULL);
-                    if (rc == 0 && prune) rc = lw_prune(r, k ? r->r_dn : r->w_dn, &lw, &Eb, &Ecap);
+                    rt_arcs A = useq ? arcs_query(r, 0) : arcs_full(r, k, 0);
+                    rt_arcs S = useq ? arcs_query(r, 1) : arcs_full(r, k, 1);
+                    int rc = lw_run(r, &A, sdl, (uint32_t)bn, (uint32_t)BS, &lw, NULL);
+                    if (rc == 0 && prune) rc = lw_prune(r, &S, &lw, &Eb, &Ecap);
                     if (rc < 0) {
 #pragma omp atomic write
                         st = CS_ENOMEM;
                         cancel = 1;
                     } else if (rc == 0) {
                         for (size_t j = 0; j < m * BS; j++) blk[j] = LANE_INF;
+                        uint32_t bpos = 0; /* union ranks increase: merge with the sorted bucket ranks */
                         for (uint32_t i = 0; i < lw.U; i++) {
                             uint32_t v = lw.un[i];
-                            if (bf[v] == bf[v + 1]) continue;
+                            while (bpos < BK->nb && BK->bnode[bpos] < v) bpos++;
+                            if (bpos == BK->nb || BK->bnode[bpos] != v) continue;
+                            size_t eb = BK->boff[bpos], ee = BK->boff[bpos + 1];
                             uint64_t m0 = lw.mk[2 * (size_t)i], m1 = lw.mk[2 * (size_t)i + 1];
                             int pc = __builtin_popcountll(m0) + __builtin_popcountll(m1);
                             const int64_t *F = lw.D + (size_t)i * BS;
-                            if (pc >= 6) lanes_min(blk, bt, bk, bf[v], bf[v + 1], F, BS);
+                            if (pc >= 6) lanes_min(blk, bt, bk, eb, ee, F, BS);
                             else
                                 for (int q = 0; q < 2; q++)
                                     for (uint64_t mm = q ? m1 : m0; mm; mm &= mm - 1) {
                                         size_t l = (size_t)__builtin_ctzll(mm) + 64 * (size_t)q;
                                         int64_t f = F[l];
-                                        for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                        for (size_t e = eb; e < ee; e++) {
                                             int64_t x = f + (int64_t)bk[e];
                                             int64_t *c = &blk[(size_t)bt[e] * BS + l];
                                             if (x < *c) *c = x;
@@ -829,8 +1019,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 for (size_t l = 0; l < bn && !done_lanes; l++) {
                     seeds sd;
                     loc_seeds(r, &src[sperm[i0 + l]], 0, k, &sd);
-                    cnt[l] = walk(r, k ? r->r_up : r->w_up, k ? r->r_dn : r->w_dn, &sd, dist, ex, on + l * H,
-                                  ok + l * H, prune);
+                    rt_arcs A = useq ? arcs_query(r, 0) : arcs_full(r, k, 0);
+                    rt_arcs S = useq ? arcs_query(r, 1) : arcs_full(r, k, 1);
+                    cnt[l] = walk(r, &A, &S, &sd, dist, ex, on + l * H, ok + l * H, prune);
                     for (uint32_t q = 0; q < cnt[l] && lanes; q++) lanes = ok[l * H + q] < LANE_LIMIT;
                 }
                 if (done_lanes) {
@@ -846,16 +1037,17 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                     for (size_t g = 0; g < ni;) {
                         size_t h = g;
                         while (h < ni && items[h].v == items[g].v) h++;
-                        uint32_t v = items[g].v;
+                        size_t eb, ee;
+                        bk_range(BK, items[g].v, &eb, &ee);
                         if (h - g >= 6) {
                             for (size_t l = 0; l < BS; l++) F[l] = LANE_INF;
                             for (size_t q = g; q < h; q++) F[items[q].lane] = (int64_t)items[q].f;
-                            lanes_min(blk, bt, bk, bf[v], bf[v + 1], F, BS);
+                            lanes_min(blk, bt, bk, eb, ee, F, BS);
                         } else {
                             for (size_t q = g; q < h; q++) {
                                 int64_t f = (int64_t)items[q].f;
                                 uint32_t l = items[q].lane;
-                                for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                                for (size_t e = eb; e < ee; e++) {
                                     int64_t x = f + (int64_t)bk[e];
                                     int64_t *c = &blk[(size_t)bt[e] * BS + l];
                                     if (x < *c) *c = x;
@@ -877,8 +1069,9 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                         for (size_t j = 0; j < m; j++) rw[j] = RT_INF;
                         for (uint32_t q = 0; q < cnt[l]; q++) {
                             uint64_t f = ok[l * H + q];
-                            uint32_t v = on[l * H + q];
-                            for (size_t e = bf[v]; e < bf[v + 1]; e++) {
+                            size_t eb, ee;
+                            bk_range(BK, on[l * H + q], &eb, &ee);
+                            for (size_t e = eb; e < ee; e++) {
                                 uint64_t x = f + bk[e];
                                 if (x < f) x = RT_INF;
                                 if (x < rw[bt[e]]) rw[bt[e]] = x;
@@ -906,7 +1099,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
             }
             for (size_t l = 0; l < bn; l++) {
                 const uint64_t *r0 = row + l * (size_t)(1 + two) * m, *r1 = r0 + m;
-                size_t base = (size_t)sperm[i0 + l] * m;
+                size_t base = (size_t)sperm[i0 + l] * out->stride + out->col0;
                 for (size_t j = 0; j < m; j++) {
                     uint64_t kk = r0[j];
                     int unr = kk == RT_INF;
@@ -926,7 +1119,7 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
                 size_t dr;
 #pragma omp atomic read
                 dr = done_rows;
-                if (progress.fn(progress.user, "matrix", (double)dr, (double)n)) cancel = 1;
+                if (progress.fn(progress.user, "matrix", (double)(out->done0 + dr), (double)out->total)) cancel = 1;
             }
 #pragma omp atomic update
             done_rows += bn;
@@ -935,13 +1128,51 @@ static cs_status m2m(const cs_router *r, const cs_location *src, size_t n, const
         lw_free(&lw);
         cs_free(Eb);
     }
-    cs_free(sperm);
     if (!st && cancel) st = cs_error_set(CS_ECANCELED, "matrix cancelled");
 done:
+    cs_free(sperm);
+    cs_free(tperm);
     buckets_free(&B[0]);
     buckets_free(&B[1]);
     cs_free(st_list);
     return st;
+}
+
+/*
+ * Targets in column slices whose buckets stay under o->bucket_bytes_max (0 = one slice): the bucket
+ * entries of a target are at most its ancestors (one or two chains), so the width of a slice is the budget
+ * over 12 bytes x the mean chain length of a sample of targets (an upper bound of its entries). Every
+ * slice repeats the source searches; the cells do not depend on the slicing.
+ */
+static cs_status m2m_sliced(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
+                            const cs_matrix_opts *o, cs_progress progress, sinks *out)
+{
+    cs_status st;
+    if ((st = validate(r, src, n, "source")) || (st = validate(r, dst, m, "target"))) return st;
+    size_t w = m;
+    if (o->bucket_bytes_max && m > 1) {
+        size_t step = m / 64 ? m / 64 : 1, cnt = 0;
+        uint64_t len = 0;
+        for (size_t j = 0; j < m; j += step, cnt++) {
+            seeds sd;
+            loc_seeds(r, &dst[j], 1, 0, &sd);
+            for (int q = 0; q < sd.k; q++)
+                for (uint32_t x = r->rank[sd.node[q]]; x != CS_INVALID_ID; x = r->parent[x]) len++;
+        }
+        double per = (double)len / (double)cnt * 12.0 * (r->has_nonroad && o->nonroad_flags ? 2 : 1);
+        double ww = per > 0 ? (double)o->bucket_bytes_max / per : (double)m;
+        w = ww >= (double)m ? m : ww < 1 ? 1 : (size_t)ww;
+    }
+    out->total = n * ((m + w - 1) / w);
+    for (size_t j0 = 0; j0 < m || j0 == 0; j0 += w) {
+        size_t k = m - j0 < w ? m - j0 : w;
+        out->col0 = j0;
+        out->stride = m;
+        out->done0 = n * (j0 / w);
+        if ((st = m2m(r, src, n, dst + j0, k, o, progress, out))) return st;
+        if (!m) break;
+    }
+    return CS_OK;
 }
 
 cs_status cs_router_matrix_raw(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst,
@@ -950,10 +1181,10 @@ cs_status cs_router_matrix_raw(const cs_router *r, const cs_location *src, size_
 {
     cs_matrix_opts def;
     if (!opts) { cs_matrix_opts_default(&def); opts = &def; }
-    sinks s = {time_ms, len_cm, nonroad, NULL, NULL, NULL, NULL};
+    sinks s = {time_ms, len_cm, nonroad, NULL, NULL, NULL, NULL, m, 0, 0, n};
     if (nonroad && !(r->has_nonroad && opts->nonroad_flags)) memset(nonroad, 0, n * m);
     cs_progress none = {0};
-    return m2m(r, src, n, dst, m, opts, none, &s);
+    return m2m_sliced(r, src, n, dst, m, opts, none, &s);
 }
 
 cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n, const cs_location *dst, size_t m,
@@ -971,8 +1202,9 @@ cs_status cs_router_matrix(const cs_router *r, const cs_location *src, size_t n,
     if (dist && ((st = cs_matrix_new(n, m, CS_MATRIX_DISTANCE, &D)) || (st = cs_matrix_ensure_flags(D)) ||
                  (st = cs_matrix_set_ids(D, opts->src_ids, opts->dst_ids))))
         goto fail;
-    sinks s = {NULL, NULL, NULL, T ? T->v : NULL, D ? D->v : NULL, T ? T->flags : NULL, D ? D->flags : NULL};
-    if ((st = m2m(r, src, n, dst, m, opts, progress, &s))) goto fail;
+    sinks s = {NULL, NULL, NULL, T ? T->v : NULL, D ? D->v : NULL, T ? T->flags : NULL, D ? D->flags : NULL,
+               m, 0, 0, n};
+    if ((st = m2m_sliced(r, src, n, dst, m, opts, progress, &s))) goto fail;
     if (T) memcpy(T->fingerprint, r->fingerprint, 65);
     if (D) memcpy(D->fingerprint, r->fingerprint, 65);
     if (time) *time = T;
@@ -1013,9 +1245,8 @@ static cs_status ss_compute(const cs_router *r, const cs_location *l, int dir, i
 {
     seeds sd;
     loc_seeds(r, l, dir, k, &sd);
-    const uint64_t *w = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
-    const uint64_t *sw = dir == 0 ? (k ? r->r_dn : r->w_dn) : (k ? r->r_up : r->w_up);
-    uint32_t c = walk(r, w, sw, &sd, dist, ex, on, ok, 0);
+    rt_arcs A = arcs_full(r, k, dir), S = arcs_full(r, k, 1 - dir);
+    uint32_t c = walk(r, &A, &S, &sd, dist, ex, on, ok, 0);
     ss_free(s);
     s->node = cs_mallocarray(c ? c : 1, 4);
     s->key = cs_mallocarray(c ? c : 1, 8);
@@ -1038,6 +1269,7 @@ static cs_status ss_buckets(const cs_router *r, const sspace *ts, size_t m, cons
             tot += ts[j].n;
             for (uint32_t e = 0; e < ts[j].n; e++) B->first[ts[j].node[e] + 2]++;
         }
+    if (tot >= UINT32_MAX) { buckets_free(B); return cs_error_set(CS_EUNSUPPORTED, "more than 2^32 bucket entries"); }
     for (uint32_t v = 0; v < r->n; v++) B->first[v + 2] += B->first[v + 1];
     B->tgt = cs_mallocarray(tot ? tot : 1, 4);
     B->key = cs_mallocarray(tot ? tot : 1, 8);
@@ -1045,7 +1277,7 @@ static cs_status ss_buckets(const cs_router *r, const sspace *ts, size_t m, cons
     for (size_t j = 0; j < m; j++)
         if (!sel || sel[j])
             for (uint32_t e = 0; e < ts[j].n; e++) {
-                size_t p = B->first[ts[j].node[e] + 1]++;
+                uint32_t p = B->first[ts[j].node[e] + 1]++;
                 B->tgt[p] = (uint32_t)j;
                 B->key[p] = ts[j].key[e];
             }
@@ -1172,7 +1404,7 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
         uint32_t *on = cs_mallocarray(H, 4);
         uint64_t *ok = cs_mallocarray(H, 8);
         lanews lw;
-        int lwok = !lw_init(&lw, nn);
+        int lwok = !lw_init(&lw, nn, 1);
         int okm = dist && ex && on && ok && lwok;
         if (!okm) {
 #pragma omp atomic write
@@ -1188,7 +1420,7 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
             sspace *sp = dir ? S->ts[k] : S->ss[k];
             seeds sd[LB];
             for (size_t l = 0; l < bn; l++) loc_seeds(r, &locs[perm[dir][q0 + l]], dir, k, &sd[l]);
-            const uint64_t *W = dir == 0 ? (k ? r->r_up : r->w_up) : (k ? r->r_dn : r->w_dn);
+            rt_arcs W = arcs_full(r, k, dir);
             uint32_t t0[LB], ocnt[LB];
             const uint32_t *onode[LB];
             const uint64_t *okey[LB];
@@ -1204,7 +1436,7 @@ static cs_status session_spaces(cs_matrix_session *S, int k, const uint8_t *selr
                     for (uint32_t e = 0; e < o->n; e++)
                         if (lfirst[o->node[e]] != lfirst[o->node[e] + 1]) { t0[l] = o->node[e]; break; }
             }
-            int rc = lw_run(r, W, sd, (uint32_t)bn, LB, &lw, lfirst ? &rs : NULL);
+            int rc = lw_run(r, &W, sd, (uint32_t)bn, LB, &lw, lfirst ? &rs : NULL);
             for (size_t l = 0; l < bn && rc >= 0; l++) {
                 uint32_t i = perm[dir][q0 + l];
                 cs_status s2 = CS_OK;

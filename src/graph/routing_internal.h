@@ -40,6 +40,15 @@ struct cs_router {
     uint32_t *scc, *scc_sizes, nscc;
     uint32_t et_height;
     char fingerprint[65];
+    /* query hierarchy (metric-dependent, derived from the customized CCH by perfect customization with
+       arc removal; NULL when absent or invalidated by cs_router_apply): a CSR by rank of the arcs whose
+       all-modes key is the exact distance between their ends. q_head = upper end | RT_QUP (the arc is
+       kept lower->upper) | RT_QDN (kept upper->lower); an arc kept in both directions with equal keys is
+       one entry, otherwise one entry per kept direction; heads non-decreasing within a node. */
+    uint32_t *q_first; /* n+1 */
+    uint32_t *q_head;  /* nq */
+    uint64_t *q_key;   /* nq */
+    uint32_t nq;
     /* lazily built for partial re-customization (never saved, always heap) */
     uint32_t *first_dn, *dn_tail, *dn_arc; /* down adjacency by rank: lower neighbours, sorted */
     uint32_t *arc_first_seg, *arc_segs;    /* hierarchy arc -> segments mapping to it */
@@ -59,6 +68,10 @@ struct cs_router {
     int log_increase;      /* the last apply only raised times or closed directions (no additions) */
 };
 
+#define RT_QUP 0x80000000u
+#define RT_QDN 0x40000000u
+#define RT_QMASK 0x3fffffffu
+
 /* csr.c */
 cs_status rt_compute_scc(cs_router *r);
 void rt_free_arrays(cs_router *r);
@@ -71,4 +84,6 @@ uint32_t rt_find_arc(const cs_router *r, uint32_t a, uint32_t b); /* ranks, a<b,
 void rt_seg_keys(const cs_router *r, uint32_t s, uint64_t *kf, uint64_t *kb);
 cs_status rt_detach(cs_router *r); /* copy mmap'ed arrays to the heap */
 void rt_log_clear(cs_router *r);
+cs_status rt_reduce(cs_router *r, int threads); /* query hierarchy from the current metric (q_*) */
+void rt_reduced_free(cs_router *r);             /* drop it (frees when on the heap) */
 #endif
