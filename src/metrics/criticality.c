@@ -205,7 +205,7 @@ cs_status cs_criticality_compute(cs_router *r, const cs_network *net, const cs_l
         if (fd < 0) nt = 1; /* no temporary file: evaluate on one thread */
         else {
             close(fd);
-            st = cs_router_save(r, tmp);
+            st = cs_router_save_flags(r, tmp, CS_ROUTER_SAVE_NO_QUERY_HIERARCHY); /* a temporary copy: no query hierarchy */
             for (int t = 1; !st && t < nt; t++) st = cs_router_load(tmp, NULL, &rs[t]);
             unlink(tmp);
         }
