@@ -460,10 +460,20 @@ static cs_status run_cached(cs_run_ctx *ctx, const cs_run_step *s, const char *c
     if (st) return st;
     char *entry = cs_asprintf("%s/%s-%s", cache, s->name, fp);
     if (!entry) return CS_ENOMEM;
-    if (cache_entry_valid(entry, fp)) {
+    int fresh = !cache_entry_valid(entry, fp);
+    if (!fresh) {
         *reused = 1;
         if (s->load) st = s->load(ctx, entry);
-    } else {
+        if (st == CS_EFORMAT) {
+            /* an entry this build cannot read (e.g. a file format of another build of the same version):
+               compute the step again into a new entry, which replaces it */
+            cs_error_clear();
+            *reused = 0;
+            fresh = 1;
+            st = CS_OK;
+        }
+    }
+    if (fresh) {
         cs_atomic_dir *ad = NULL;
         st = cs_atomic_dir_begin(entry, &ad);
         if (!st) st = s->run(ctx, cs_atomic_dir_path(ad));

@@ -569,7 +569,7 @@ static cs_status ind_load(cs_run_ctx *ctx, const char *dir)
     if (!st) st = cs_matrix_read(cp, NULL, &ctx->cost);
     if (!st) st = cs_matrix_read(fp, NULL, &ctx->flows);
     if (!st) st = cs_matrix_read(ap, NULL, &am);
-    if (!st && am->rows != ctx->cities->n) st = cs_error_set_at(CS_EFORMAT, ap, 0, 0, "stale cache entry; delete the cache");
+    if (!st && am->rows != ctx->cities->n) st = cs_error_set_at(CS_EFORMAT, ap, 0, 0, "stale cache entry");
     if (!st) {
         ctx->access = cs_mallocarray(am->rows ? am->rows : 1, sizeof(double));
         if (!ctx->access) st = CS_ENOMEM;
@@ -586,6 +586,14 @@ static cs_status ind_load(cs_run_ctx *ctx, const char *dir)
     cs_free(fp);
     cs_free(ap);
     cs_free(jp);
+    if (st) {
+        /* nothing half-loaded: the run may compute the step again (an entry this build cannot read) */
+        cs_matrix_free(ctx->cost);
+        cs_matrix_free(ctx->flows);
+        cs_free(ctx->access);
+        ctx->cost = ctx->flows = NULL;
+        ctx->access = NULL;
+    }
     return st;
 }
 
@@ -1036,7 +1044,7 @@ static cs_status flows_load(cs_run_ctx *ctx, const char *dir)
     cs_status st = cs_matrix_read(p, NULL, &rm);
     cs_free(p);
     uint32_t m = ctx->net->n_segs;
-    if (!st && (rm->rows != m || rm->cols != RD_COLS)) st = cs_error_set(CS_EFORMAT, "stale roads cache entry; delete the cache");
+    if (!st && (rm->rows != m || rm->cols != RD_COLS)) st = cs_error_set(CS_EFORMAT, "stale roads cache entry");
     cs_load *L = NULL;
     if (!st) {
         L = cs_calloc(1, sizeof *L);
@@ -1070,7 +1078,7 @@ static cs_status flows_load(cs_run_ctx *ctx, const char *dir)
         cs_matrix *im = NULL;
         st = ip ? cs_matrix_read(ip, NULL, &im) : CS_ENOMEM;
         size_t nc0 = ctx->cities->n;
-        if (!st && (im->rows != nc0 || im->cols != 2)) st = cs_error_set(CS_EFORMAT, "stale intermediacy cache entry; delete the cache");
+        if (!st && (im->rows != nc0 || im->cols != 2)) st = cs_error_set(CS_EFORMAT, "stale intermediacy cache entry");
         if (!st) {
             L->n_cities = nc0;
             L->through_flow = cs_mallocarray(nc0 ? nc0 : 1, sizeof(double));
@@ -1122,6 +1130,13 @@ static cs_status flows_load(cs_run_ctx *ctx, const char *dir)
         cs_free(jp);
     }
     cs_matrix_free(rm);
+    if (st) {
+        /* nothing half-loaded: the run may compute the step again (an entry this build cannot read) */
+        cs_load_free(ctx->load);
+        cs_criticality_free(ctx->crit);
+        ctx->load = NULL;
+        ctx->crit = NULL;
+    }
     return st;
 }
 

@@ -186,10 +186,17 @@ static cs_status net_load(cs_run_ctx *ctx, const char *dir)
     if (!gp) return CS_ENOMEM;
     if (!st) st = cs_router_load(gp, ctx->net->fingerprint, &ctx->router);
     cs_free(gp);
+    if (st) {
+        /* nothing half-loaded: the run may compute the step again (an entry this build cannot read) */
+        cs_router_free(ctx->router);
+        cs_network_free(ctx->net);
+        ctx->router = NULL;
+        ctx->net = NULL;
+    }
     return st;
 }
 
-const cs_run_step cs_step_network = {"network", 1, 1, net_wanted, net_hash, net_run, net_load};
+const cs_run_step cs_step_network = {"network", 2, 1, net_wanted, net_hash, net_run, net_load};
 
 /* ------------------------------------------------------------ matrix */
 
@@ -405,7 +412,7 @@ static cs_status mat_load(cs_run_ctx *ctx, const char *dir)
     if (!st) st = cs_matrix_read(sp, NULL, &sm);
     size_t n = ctx->cities->n;
     if (!st && (sm->rows != n || sm->cols != SN_COLS || ctx->time->rows != n))
-        st = cs_error_set_at(CS_EFORMAT, sp, 0, 0, "cached snaps do not match the city table; delete the cache");
+        st = cs_error_set_at(CS_EFORMAT, sp, 0, 0, "cached snaps do not match the city table");
     if (!st) {
         ctx->snaps = cs_calloc(n ? n : 1, sizeof *ctx->snaps);
         ctx->loc = cs_mallocarray(n ? n : 1, sizeof *ctx->loc);
@@ -435,6 +442,16 @@ static cs_status mat_load(cs_run_ctx *ctx, const char *dir)
     cs_free(tp);
     cs_free(dp);
     cs_free(sp);
+    if (st) {
+        /* nothing half-loaded: the run may compute the step again (an entry this build cannot read) */
+        cs_matrix_free(ctx->time);
+        cs_matrix_free(ctx->dist);
+        cs_free(ctx->snaps);
+        cs_free(ctx->loc);
+        ctx->time = ctx->dist = NULL;
+        ctx->snaps = NULL;
+        ctx->loc = NULL;
+    }
     return st;
 }
 
