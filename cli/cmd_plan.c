@@ -405,9 +405,9 @@ static const cli_command portfolio_cmd = {
     "citysys plan portfolio PROJECT [--budgets LIST] [--epsilons LIST] [--method M] [--draws N] -o DIR",
     "Runs the project's steps up to `portfolio` (network, matrix, indicators, ..., scenarios) and then\n"
     "chooses, among the candidate projects of portfolio.candidates_path (one candidate = one change of a\n"
-    "scenario file: build, link, upgrade, close, border, soft, ict, productivity or amenity), the portfolio that\n"
-    "maximises the Atkinson equally-distributed-equivalent gain of the\n"
-    "per-person outcome under each budget, every portfolio evaluated with the spatial equilibrium model.\n"
+    "scenario file: build, link, upgrade, close, border, soft, ict, facility, productivity or amenity),\n"
+    "the portfolio that maximises the Atkinson equally-distributed-equivalent gain of the per-person\n"
+    "outcome under each budget, every portfolio evaluated with the spatial equilibrium model.\n"
     "Options override the project's portfolio section. Outputs: portfolio_projects.csv (ranked, with NPV,\n"
     "EIRR, BCR, FYRR, switching values), portfolio.gpkg (chosen links), portfolio_frontier.csv,\n"
     "portfolio_sensitivity.csv, portfolio.json, chart_portfolio_frontier.png/svg/pdf, and everything the\n"

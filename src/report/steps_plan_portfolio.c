@@ -34,7 +34,7 @@ static const char *const CAND_KEYS[] = {"type", "name", "edges", "time_factor", 
                                         "factor", "capital_cost", "annual_cost", "lifetime_years",
                                         "construction_years", "countries", "regions", "friction_factor",
                                         "productivity_factor", "mode", "from", "to", "from_node", "to_node",
-                                        "time_min", "length_km", "transfer_min", NULL};
+                                        "time_min", "length_km", "transfer_min", "city", "radius_min", NULL};
 
 typedef struct pf_cfg {
     const char *cand_path;
@@ -214,7 +214,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         cs_free(file);
         return errors;
     }
-    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", "border", "soft", "ict", "link", NULL};
+    static const char *const types[] = {"upgrade", "close", "build", "productivity", "amenity", "border", "soft", "ict", "link", "facility", NULL};
     size_t nc = json_array_size(g->changes);
     for (size_t q = 0; q < nc; q++) {
         const json_t *ch = json_array_get(g->changes, q);
@@ -242,7 +242,7 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         for (int a = 0; type && types[a]; a++)
             if (!strcmp(types[a], type)) t = a;
         if (t < 0) {
-            CERR("type: expected one of upgrade, close, build, link, border, soft, ict, productivity, amenity (a candidate project)");
+            CERR("type: expected one of upgrade, close, build, link, border, soft, ict, facility, productivity, amenity (a candidate project)");
             continue;
         }
         const char *nm = json_string_value(json_object_get(ch, "name"));
@@ -265,6 +265,17 @@ static int parse_pf(const cs_run_ctx *ctx, cs_diag *diag, pf_cfg *g)
         if (x && (!json_is_number(x) || !(json_number_value(x) >= 1))) CERR("lifetime_years: expected a number >= 1");
         x = json_object_get(ch, "construction_years");
         if (x && (!json_is_number(x) || json_number_value(x) < 1 || json_number_value(x) > 50)) CERR("construction_years: expected 1 to 50");
+        if (t == 9) {
+            /* facility: host city, radius (minutes of travel time to it), amenity factor */
+            const char *hc = json_string_value(json_object_get(ch, "city"));
+            if (!hc) CERR("city: expected the host city id");
+            else if (c && cs_cities_find(c, hc) == CS_INVALID_ID) CERR("city: no city with id '%s'", hc);
+            const json_t *rm = json_object_get(ch, "radius_min"), *fx = json_object_get(ch, "factor");
+            if (!json_is_number(rm) || !(json_number_value(rm) > 0)) CERR("radius_min: expected minutes > 0");
+            if (!json_is_number(fx) || !(json_number_value(fx) >= 0.1 && json_number_value(fx) <= 10))
+                CERR("factor: expected a number in [0.1, 10]");
+            continue;
+        }
         if (t == 8 || (t == 2 && !json_object_get(ch, "proposed"))) {
             /* a link (rail, air, ferry) or a road built between two end points: city ids or network node ids */
             for (int z = 0; z < 2; z++) {

@@ -63,7 +63,7 @@ struct pf_worker {
     pf_ring ring[PF_RING];
     size_t ring_next;
     uint64_t seq;
-    double *ash, *bsh;
+    double *ash, *bsh, *fac;
     size_t evals, memo, calibrations, warm, iters, warm_iters;
     double t_eq;
 };
@@ -99,6 +99,10 @@ struct pf_model {
     size_t nfric;            /* candidates with a friction change */
     /* link and drawn-build candidates: their added segment (managed slot) and time when chosen */
     uint32_t *lk_slot, *lk_t;
+    /* facility candidates: host city (CS_INVALID_ID: not a facility), radius (s), amenity factor */
+    uint32_t *fac_host;
+    double *fac_radius_s, *fac_factor;
+    size_t nfac;
     /* managed segments */
     size_t nm;
     uint32_t *mseg, *mu, *mv, *base_fwd, *base_bwd, *cur_fwd, *cur_bwd, *want_fwd, *want_bwd;
@@ -250,6 +254,9 @@ void pf_model_free(pf_model *m)
     cs_free(m->fr_factor);
     cs_free(m->lk_slot);
     cs_free(m->lk_t);
+    cs_free(m->fac_host);
+    cs_free(m->fac_radius_s);
+    cs_free(m->fac_factor);
     cs_free(m->mseg);
     cs_free(m->mu);
     cs_free(m->mv);
@@ -286,6 +293,7 @@ void pf_model_free(pf_model *m)
         }
         cs_free(w->ash);
         cs_free(w->bsh);
+        cs_free(w->fac);
     }
     cs_free(m->w);
     cs_matrix_free(m->s.border_time);
@@ -326,6 +334,10 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     m->fr_kind = cs_calloc(k + 1, 1);
     m->lk_slot = cs_calloc(k + 1, sizeof *m->lk_slot);
     m->lk_t = cs_calloc(k + 1, sizeof *m->lk_t);
+    m->fac_host = cs_mallocarray(k + 1, sizeof *m->fac_host);
+    m->fac_radius_s = cs_calloc(k + 1, sizeof *m->fac_radius_s);
+    m->fac_factor = cs_calloc(k + 1, sizeof *m->fac_factor);
+    for (size_t j = 0; m->fac_host && j <= k; j++) m->fac_host[j] = CS_INVALID_ID;
     m->fr_level = cs_calloc(k + 1, sizeof *m->fr_level);
     m->fr_factor = cs_calloc(k + 1, sizeof *m->fr_factor);
     m->fr_items = cs_calloc(k + 1, sizeof *m->fr_items);
@@ -357,7 +369,8 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
         w->cdraw = -1;
         w->ash = cs_mallocarray(n + 1, sizeof *w->ash);
         w->bsh = cs_mallocarray(n + 1, sizeof *w->bsh);
-        if (!w->ash || !w->bsh) ring_ok = 0;
+        w->fac = cs_mallocarray(n + 1, sizeof *w->fac);
+        if (!w->ash || !w->bsh || !w->fac) ring_ok = 0;
         for (size_t q = 0; q < PF_RING; q++) {
             w->ring[q].sel = cs_calloc(k + 1, 1);
             w->ring[q].y = cs_mallocarray(n + 1, sizeof(double));
@@ -369,7 +382,9 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
     for (size_t j = 0; j < k; j++) ncap += (size_t)num_or(json_array_get(s->changes, j), "construction_years", 1);
     m->capv = cs_calloc(ncap + 1, sizeof *m->capv);
     cs_status st = CS_OK;
-    if (!m->fr_kind || !m->fr_level || !m->fr_factor || !m->fr_items || !m->fr_nitems || !m->lk_slot || !m->lk_t) st = CS_ENOMEM;
+    if (!m->fr_kind || !m->fr_level || !m->fr_factor || !m->fr_items || !m->fr_nitems || !m->lk_slot || !m->lk_t || !m->fac_host ||
+        !m->fac_radius_s || !m->fac_factor)
+        st = CS_ENOMEM;
     if (!m->names || !m->costs || !m->op_off || !m->sh_off || !m->ops || !m->sh || !m->mseg || !m->mu || !m->mv || !m->base_fwd ||
         !m->base_bwd || !m->cur_fwd || !m->cur_bwd || !m->want_fwd || !m->want_bwd || !m->y_base || !m->anchor_sel || !m->acc || !ring_ok || !m->capv)
         st = CS_ENOMEM;
@@ -531,6 +546,21 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
             }
         } else if (!strcmp(type, "border") || !strcmp(type, "soft")) {
             st = parse_friction(m, j, ch, type);
+        } else if (!strcmp(type, "facility")) {
+            /* as a scenario's facility change: amenity x factor for every city within radius_min of the host
+               (travel time from the city to the host after the portfolio's hard changes; the host included) */
+            const char *id = json_string_value(json_object_get(ch, "city"));
+            for (size_t q = 0; id && q < n && m->fac_host[j] == CS_INVALID_ID; q++)
+                if (!strcmp(s->ids[q], id)) m->fac_host[j] = (uint32_t)q;
+            double rad = num_or(ch, "radius_min", NAN), f = num_or(ch, "factor", NAN);
+            if (m->fac_host[j] == CS_INVALID_ID)
+                st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': no city with id '%s'", m->names[j], id ? id : "?");
+            else if (!(rad > 0) || !(f >= 0.1 && f <= 10))
+                st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': a facility needs radius_min > 0 and factor in [0.1, 10]",
+                                  m->names[j]);
+            m->fac_radius_s[j] = rad * 60;
+            m->fac_factor[j] = f;
+            m->nfac++;
         } else if (!strcmp(type, "ict")) {
             /* as a scenario's ict change: city-level soft links among the connected cities (friction_factor)
                and their productivity x productivity_factor (docs/scenarios.md) */
@@ -553,7 +583,7 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
         } else {
             st = cs_error_set(CS_EINVAL,
                               "portfolio: candidate '%s' has a change of type '%s'; candidates may be build, upgrade, close, "
-                              "link, border, soft, ict, productivity or amenity changes", m->names[j], type);
+                              "link, border, soft, ict, facility, productivity or amenity changes", m->names[j], type);
         }
         int cy = (int)num_or(ch, "construction_years", 1);
         if (cy < 1) cy = 1;
@@ -1090,6 +1120,48 @@ static cs_status cost_of(pf_model *m, const uint8_t *sel, cs_matrix **cost)
     return st;
 }
 
+/* Amenity factor of every city from the selected facility candidates (fac: n, 1 where none): the travel time
+ * from the city to each selected host after sel's hard changes, from the router put in sel's state (the
+ * same numbers whatever path gave the cost). Shared state: called inside omp critical(pf_shared). */
+static cs_status facility_factors(pf_model *m, const uint8_t *sel, double *fac)
+{
+    size_t n = m->n, nh = 0;
+    for (size_t i = 0; i < n; i++) fac[i] = 1;
+    for (size_t j = 0; m->nfac && j < m->k; j++) nh += sel[j] && m->fac_host[j] != CS_INVALID_ID;
+    if (!nh) return CS_OK;
+    cs_status st = set_state(m, sel);
+    cs_location *hl = st ? NULL : cs_mallocarray(nh, sizeof *hl);
+    size_t *hj = st ? NULL : cs_mallocarray(nh, sizeof *hj);
+    uint64_t *tms = st ? NULL : cs_mallocarray(n * nh, sizeof *tms);
+    if (!st && (!hl || !hj || !tms)) st = CS_ENOMEM;
+    size_t q = 0;
+    for (size_t j = 0; !st && j < m->k; j++)
+        if (sel[j] && m->fac_host[j] != CS_INVALID_ID) {
+            hl[q] = m->s.loc[m->fac_host[j]];
+            hj[q++] = j;
+        }
+    if (!st) {
+        cs_matrix_opts mo;
+        cs_matrix_opts_default(&mo);
+        mo.nonroad_flags = 0;
+        mo.threads = m->s.threads;
+        double t0 = now_s();
+        st = cs_router_matrix_raw(m->s.router, m->s.loc, n, hl, nh, &mo, tms, NULL, NULL);
+        m->t_route += now_s() - t0;
+    }
+    for (size_t h = 0; !st && h < nh; h++) {
+        size_t j = hj[h];
+        for (size_t i = 0; i < n; i++) {
+            double t = i == m->fac_host[j] ? 0 : tms[i * nh + h] == UINT64_MAX ? INFINITY : (double)tms[i * nh + h] / 1000.0;
+            if (t <= m->fac_radius_s[j]) fac[i] *= m->fac_factor[j];
+        }
+    }
+    cs_free(hl);
+    cs_free(hj);
+    cs_free(tms);
+    return st;
+}
+
 /* Drop the cached costs (they may have been computed on another path than the current anchor gives). */
 static void cost_cache_clear(pf_model *m)
 {
@@ -1145,7 +1217,11 @@ static cs_status eval_sel(pf_worker *w, const uint8_t *sel, int draw, double *y)
                 (m->sh[q].amenity ? w->bsh : w->ash)[m->sh[q].city] *= m->sh[q].factor;
     cs_matrix *cost = NULL, *tau = NULL;
 #pragma omp critical(pf_shared)
-    st = cost_of(m, sel, &cost);
+    {
+        st = cost_of(m, sel, &cost);
+        if (!st && m->nfac) st = facility_factors(m, sel, w->fac);
+    }
+    for (size_t i = 0; !st && m->nfac && i < m->n; i++) w->bsh[i] *= w->fac[i];
     double t0 = now_s();
     if (!st) st = iceberg_from_base(w, cost, &tau);
     cs_matrix_free(cost);
@@ -1304,6 +1380,15 @@ cs_status pf_model_estimate(void *user, const uint8_t *selected, size_t k, int d
         cs_matrix_free(c1);
     }
     cs_free(sel1);
+    /* facility candidates: the amenity shift of every city within the radius at S's travel times */
+    for (size_t j = 0; !st && m->nfac && j < k; j++) {
+        if (!want[j] || m->fac_host[j] == CS_INVALID_ID) continue;
+        uint32_t h = m->fac_host[j];
+        for (size_t b = 0; b < n; b++) {
+            double t = b == h ? 0 : m->T[b * n + h];
+            if (t <= m->fac_radius_s[j]) dy[j * n + b] += r->y[b] * (m->fac_factor[j] - 1);
+        }
+    }
     m->t_estimate += now_s() - t0;
     cs_matrix_free(tm);
     cs_matrix_free(cost);

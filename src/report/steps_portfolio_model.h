@@ -45,7 +45,7 @@ typedef struct pf_setup {
     int threads;                  /**< 0 = OpenMP default */
 } pf_setup;
 
-/** Build (validates the changes; build, link, upgrade, close, border, soft, ict, productivity and amenity changes). */
+/** Build (validates the changes: every change type but drawn geometries). */
 cs_status pf_model_new(const pf_setup *s, pf_model **out);
 /** Restore the router (added links closed, times as before) and free. */
 void pf_model_free(pf_model *m);
