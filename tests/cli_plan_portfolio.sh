@@ -144,7 +144,9 @@ c["changes"] = c["changes"][:1] + [
     {"type": "build", "name": "road_kla_kgl", "from": "Kampala - Uganda", "to": "Kigali - Rwanda", "speed_kmh": 100,
      "capital_cost": 4e8, "annual_cost": 8e6, "construction_years": 4},
     {"type": "facility", "name": "hospital_kgl", "city": "Kigali - Rwanda", "radius_min": 420, "factor": 1.02,
-     "capital_cost": 1e8, "annual_cost": 5e6}]
+     "capital_cost": 1e8, "annual_cost": 5e6},
+    {"type": "productivity", "name": "prod_twice_listed", "cities": ["Kigali - Rwanda", "Kigali - Rwanda"], "factor": 1.01,
+     "capital_cost": 1e7}]
 json.dump(c, open(sys.argv[2] + "/candidates.json", "w"), indent=1)
 PY2
 "$CITYSYS" plan portfolio "$CS_TMP/lk/project.json" --budgets 5e9 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/lk/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
@@ -155,7 +157,7 @@ names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projec
 c = json.load(open(sys.argv[2]))
 json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
 PY2
-check 'grep -q rail_nbo_dar "$CS_TMP/lk/ex/chosen.json" && grep -q road_kla_kgl "$CS_TMP/lk/ex/chosen.json" && grep -q hospital_kgl "$CS_TMP/lk/ex/chosen.json"'
+check 'grep -q rail_nbo_dar "$CS_TMP/lk/ex/chosen.json" && grep -q road_kla_kgl "$CS_TMP/lk/ex/chosen.json" && grep -q hospital_kgl "$CS_TMP/lk/ex/chosen.json" && grep -q prod_twice_listed "$CS_TMP/lk/ex/chosen.json"'
 "$CITYSYS" simulate "$CS_TMP/lk/project.json" --scenario "$CS_TMP/lk/ex/chosen.json" --long-run -o "$CS_TMP/lk/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
 check '$PY -c "
 import json,sys
@@ -163,7 +165,7 @@ g=json.load(open(\"$CS_TMP/lk/ex/portfolio.json\"))[\"efficiency_gain\"]
 e=json.load(open(\"$CS_TMP/lk/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
 sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
 # the chosen rail link and road drawn as lines: one per chosen segment (the facility has none)
-n_lk=$($PY -c "import csv; print(sum(1 for r in csv.DictReader(open('$CS_TMP/lk/ex/portfolio_projects.csv')) if not r['name'].startswith('hospital')))")
+n_lk=$($PY -c "import csv; print(sum(1 for r in csv.DictReader(open('$CS_TMP/lk/ex/portfolio_projects.csv')) if not r['name'].startswith(('hospital', 'prod'))))")
 check '! command -v ogrinfo >/dev/null || ogrinfo -q "$CS_TMP/lk/ex/portfolio.gpkg" -sql "SELECT COUNT(*) AS n FROM portfolio_links" 2>/dev/null | grep -q "n (Integer) = $n_lk"'
 # a small budget override is respected
 "$CITYSYS" plan portfolio "$P" --budgets 7e7 --draws 0 -o "$CS_TMP/b" --cache-dir "$CS_TMP/cache" -q >/dev/null

@@ -137,6 +137,8 @@ struct pf_model {
 };
 
 static cs_status parse_friction(pf_model *m, size_t j, const json_t *ch, const char *type);
+static uint32_t city_of(const pf_model *m, const char *id);
+static cs_status add_shifts(pf_model *m, size_t j, const json_t *cs, double factor, int amenity, size_t *ns);
 
 static uint64_t splitmix(uint64_t *x)
 {
@@ -437,13 +439,11 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
             e[z] = CS_INVALID_ID;
             if (json_is_integer(nd) && json_integer_value(nd) >= 0 && (uint64_t)json_integer_value(nd) < net->n_nodes)
                 e[z] = (uint32_t)json_integer_value(nd);
-            for (size_t q = 0; cid && q < n && e[z] == CS_INVALID_ID; q++) {
-                if (strcmp(s->ids[q], cid)) continue;
+            uint32_t q = e[z] == CS_INVALID_ID && cid ? city_of(m, cid) : CS_INVALID_ID;
+            if (q != CS_INVALID_ID)
                 e[z] = s->loc[q].node != CS_INVALID_ID && s->loc[q].node < net->n_nodes
                            ? s->loc[q].node
                            : (s->lon && s->lat ? sc_nearest_node(net, s->lon[q], s->lat[q], NULL) : CS_INVALID_ID);
-                if (e[z] == CS_INVALID_ID) break;
-            }
         }
         if (e[0] == CS_INVALID_ID || e[1] == CS_INVALID_ID) {
             st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': an end of the link is not on the network", nm ? nm : "?");
@@ -532,26 +532,14 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
             }
         } else if (!strcmp(type, "productivity") || !strcmp(type, "amenity")) {
             /* city ids are matched to the city order by the caller through s->ids */
-            const json_t *cs = json_object_get(ch, "cities");
-            for (size_t z = 0; z < json_array_size(cs); z++) {
-                const char *id = json_string_value(json_array_get(cs, z));
-                uint32_t i = CS_INVALID_ID;
-                for (size_t q = 0; id && q < n && i == CS_INVALID_ID; q++)
-                    if (!strcmp(s->ids[q], id)) i = (uint32_t)q;
-                if (i == CS_INVALID_ID) {
-                    st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': no city with id '%s'", m->names[j], id ? id : "?");
-                    break;
-                }
-                m->sh[ns++] = (pf_shift){i, num_or(ch, "factor", 1), !strcmp(type, "amenity")};
-            }
+            st = add_shifts(m, j, json_object_get(ch, "cities"), num_or(ch, "factor", 1), !strcmp(type, "amenity"), &ns);
         } else if (!strcmp(type, "border") || !strcmp(type, "soft")) {
             st = parse_friction(m, j, ch, type);
         } else if (!strcmp(type, "facility")) {
             /* as a scenario's facility change: amenity x factor for every city within radius_min of the host
                (travel time from the city to the host after the portfolio's hard changes; the host included) */
             const char *id = json_string_value(json_object_get(ch, "city"));
-            for (size_t q = 0; id && q < n && m->fac_host[j] == CS_INVALID_ID; q++)
-                if (!strcmp(s->ids[q], id)) m->fac_host[j] = (uint32_t)q;
+            m->fac_host[j] = city_of(m, id);
             double rad = num_or(ch, "radius_min", NAN), f = num_or(ch, "factor", NAN);
             if (m->fac_host[j] == CS_INVALID_ID)
                 st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': no city with id '%s'", m->names[j], id ? id : "?");
@@ -566,19 +554,7 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
                and their productivity x productivity_factor (docs/scenarios.md) */
             double a = num_or(ch, "productivity_factor", 1), fr = num_or(ch, "friction_factor", 1);
             const json_t *cs = json_object_get(ch, "cities");
-            for (size_t z = 0; !st && a != 1 && z < json_array_size(cs); z++) {
-                const char *id = json_string_value(json_array_get(cs, z));
-                uint32_t i = CS_INVALID_ID;
-                for (size_t q = 0; id && q < n && i == CS_INVALID_ID; q++)
-                    if (!strcmp(s->ids[q], id)) i = (uint32_t)q;
-                if (i == CS_INVALID_ID) {
-                    st = cs_error_set(CS_EPARSE, "portfolio: candidate '%s': no city with id '%s'", m->names[j], id ? id : "?");
-                    break;
-                }
-                int dup = 0;
-                for (size_t q = m->sh_off[j]; q < ns && !dup; q++) dup = m->sh[q].city == i; /* listed twice: once */
-                if (!dup) m->sh[ns++] = (pf_shift){i, a, 0};
-            }
+            if (a != 1) st = add_shifts(m, j, cs, a, 0, &ns);
             if (!st && fr != 1 && json_array_size(cs) >= 2) st = parse_friction(m, j, ch, "ict");
         } else {
             st = cs_error_set(CS_EINVAL,
@@ -620,6 +596,30 @@ cs_status pf_model_new(const pf_setup *s, pf_model **out)
         return st;
     }
     *out = m;
+    return CS_OK;
+}
+
+/* The city with this id (index in the model's city order), or CS_INVALID_ID. */
+static uint32_t city_of(const pf_model *m, const char *id)
+{
+    for (size_t q = 0; id && q < m->n; q++)
+        if (!strcmp(m->s.ids[q], id)) return (uint32_t)q;
+    return CS_INVALID_ID;
+}
+
+/* A productivity or amenity shift of candidate j (whose shifts start at m->sh_off[j]) for the cities of `cs`;
+ * a city listed twice is shifted once, as in a scenario. */
+static cs_status add_shifts(pf_model *m, size_t j, const json_t *cs, double factor, int amenity, size_t *ns)
+{
+    for (size_t z = 0; z < json_array_size(cs); z++) {
+        const char *id = json_string_value(json_array_get(cs, z));
+        uint32_t i = city_of(m, id);
+        if (i == CS_INVALID_ID)
+            return cs_error_set(CS_EPARSE, "portfolio: candidate '%s': no city with id '%s'", m->names[j], id ? id : "?");
+        int dup = 0;
+        for (size_t q = m->sh_off[j]; q < *ns && !dup; q++) dup = m->sh[q].city == i;
+        if (!dup) m->sh[(*ns)++] = (pf_shift){i, factor, amenity};
+    }
     return CS_OK;
 }
 
