@@ -6,6 +6,24 @@ set -u
 rm -rf "$CS_TMP"; mkdir -p "$CS_TMP"
 fail=0
 check() { if ! eval "$1"; then echo "FAILED: $1"; fail=1; fi; }
+# chosen_scenario DIR CANDIDATES: DIR/chosen.json = the candidates a portfolio output DIR chose, as one scenario
+chosen_scenario() {
+$PY - "$1" "$2" <<'PYEOF2'
+import csv, json, sys
+names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
+c = json.load(open(sys.argv[2]))
+json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
+PYEOF2
+}
+# ev_matches DIR SIM: the portfolio's efficiency gain equals the simulated scenario's total EV (1e-6), positive
+ev_matches() {
+$PY - "$1" "$2" <<'PYEOF2'
+import json, sys
+g = json.load(open(sys.argv[1] + "/portfolio.json"))["efficiency_gain"]
+e = json.load(open(sys.argv[2] + "/scenarios.json"))["scenarios"][0]["total_equivalent_variation"]
+sys.exit(0 if abs(g - e) <= 1e-6 * abs(e) and e > 0 else 1)
+PYEOF2
+}
 P="$CS_SRC/tests/data/portfolio/project.json"
 PY=/usr/bin/python3
 "$CITYSYS" plan portfolio "$P" -o "$CS_TMP/out" --cache-dir "$CS_TMP/cache" -q >/dev/null
@@ -54,18 +72,9 @@ e=json.load(open(\"$CS_TMP/ex/portfolio.json\")); g=json.load(open(\"$CS_TMP/gr/
 sys.exit(0 if e[\"objective\"]>=g[\"objective\"]-1e-6*abs(g[\"objective\"]) and e[\"capital_cost\"]<=3e8 and g[\"capital_cost\"]<=3e8 and \"sensitivity\" not in e else 1)"'
 # oracle: the scenario library evaluates the chosen links as one scenario to the same total equivalent
 # variation (long-run welfare: the efficiency gain is the summed EV)
-$PY - "$CS_TMP/gr" "$CS_SRC/tests/data/portfolio/candidates.json" <<'PYEOF'
-import csv, json, sys
-names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
-c = json.load(open(sys.argv[2]))
-json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
-PYEOF
+chosen_scenario "$CS_TMP/gr" "$CS_SRC/tests/data/portfolio/candidates.json"
 "$CITYSYS" simulate "$P" --scenario "$CS_TMP/gr/chosen.json" --long-run -o "$CS_TMP/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
-check '$PY -c "
-import json,sys
-g=json.load(open(\"$CS_TMP/gr/portfolio.json\"))[\"efficiency_gain\"]
-e=json.load(open(\"$CS_TMP/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
-sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
+check 'ev_matches "$CS_TMP/gr" "$CS_TMP/sim"'
 # border, soft and ict candidates next to five links: the exact choice over the 8 candidates includes all three,
 # and the scenario library, evaluating the chosen changes as one scenario, gives the same total EV (the
 # friction enters the generalised cost as a scenario's border/soft change does); the greedy with its screen
@@ -96,19 +105,10 @@ json.dump(c, open(sys.argv[2] + "/candidates.json", "w"), indent=1)
 PYEOF
 "$CITYSYS" plan portfolio "$CS_TMP/fr/project.json" --budgets 2e9 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/fr/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '[ $? -eq 0 ]'
-$PY - "$CS_TMP/fr/ex" "$CS_TMP/fr/candidates.json" <<'PYEOF'
-import csv, json, sys
-names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
-c = json.load(open(sys.argv[2]))
-json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
-PYEOF
+chosen_scenario "$CS_TMP/fr/ex" "$CS_TMP/fr/candidates.json"
 check 'grep -q border_eac "$CS_TMP/fr/ex/chosen.json" && grep -q soft_ken_tza "$CS_TMP/fr/ex/chosen.json" && grep -q ict_backbone "$CS_TMP/fr/ex/chosen.json"'
 "$CITYSYS" simulate "$CS_TMP/fr/project.json" --scenario "$CS_TMP/fr/ex/chosen.json" --long-run -o "$CS_TMP/fr/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
-check '$PY -c "
-import json,sys
-g=json.load(open(\"$CS_TMP/fr/ex/portfolio.json\"))[\"efficiency_gain\"]
-e=json.load(open(\"$CS_TMP/fr/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
-sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
+check 'ev_matches "$CS_TMP/fr/ex" "$CS_TMP/fr/sim"'
 "$CITYSYS" plan portfolio "$CS_TMP/fr/project.json" --budgets 1.5e8 --epsilons 0,2 --method greedy --screen 2 --draws 2 -o "$CS_TMP/fr/gr" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '[ $? -eq 0 ] && $PY -c "
 import csv,sys
@@ -151,19 +151,10 @@ json.dump(c, open(sys.argv[2] + "/candidates.json", "w"), indent=1)
 PY2
 "$CITYSYS" plan portfolio "$CS_TMP/lk/project.json" --budgets 5e9 --epsilons 0 --method exhaustive --draws 0 -o "$CS_TMP/lk/ex" --cache-dir "$CS_TMP/cache" -q >/dev/null
 check '[ $? -eq 0 ]'
-$PY - "$CS_TMP/lk/ex" "$CS_TMP/lk/candidates.json" <<'PY2'
-import csv, json, sys
-names = [r["name"] for r in csv.DictReader(open(sys.argv[1] + "/portfolio_projects.csv"))]
-c = json.load(open(sys.argv[2]))
-json.dump({"name": "chosen", "changes": [x for x in c["changes"] if x["name"] in names]}, open(sys.argv[1] + "/chosen.json", "w"))
-PY2
+chosen_scenario "$CS_TMP/lk/ex" "$CS_TMP/lk/candidates.json"
 check 'grep -q rail_nbo_dar "$CS_TMP/lk/ex/chosen.json" && grep -q road_kla_kgl "$CS_TMP/lk/ex/chosen.json" && grep -q hospital_kgl "$CS_TMP/lk/ex/chosen.json" && grep -q prod_twice_listed "$CS_TMP/lk/ex/chosen.json"'
 "$CITYSYS" simulate "$CS_TMP/lk/project.json" --scenario "$CS_TMP/lk/ex/chosen.json" --long-run -o "$CS_TMP/lk/sim" --cache-dir "$CS_TMP/cache" -q >/dev/null 2>&1
-check '$PY -c "
-import json,sys
-g=json.load(open(\"$CS_TMP/lk/ex/portfolio.json\"))[\"efficiency_gain\"]
-e=json.load(open(\"$CS_TMP/lk/sim/scenarios.json\"))[\"scenarios\"][0][\"total_equivalent_variation\"]
-sys.exit(0 if abs(g-e)<=1e-6*abs(e) and e>0 else 1)"'
+check 'ev_matches "$CS_TMP/lk/ex" "$CS_TMP/lk/sim"'
 # the chosen rail link and road drawn as lines: one per chosen segment (the facility has none)
 n_lk=$($PY -c "import csv; print(sum(1 for r in csv.DictReader(open('$CS_TMP/lk/ex/portfolio_projects.csv')) if not r['name'].startswith(('hospital', 'prod'))))")
 check '! command -v ogrinfo >/dev/null || ogrinfo -q "$CS_TMP/lk/ex/portfolio.gpkg" -sql "SELECT COUNT(*) AS n FROM portfolio_links" 2>/dev/null | grep -q "n (Integer) = $n_lk"'

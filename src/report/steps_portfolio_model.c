@@ -137,6 +137,7 @@ struct pf_model {
 };
 
 static cs_status parse_friction(pf_model *m, size_t j, const json_t *ch, const char *type);
+static cs_status set_state(pf_model *m, const uint8_t *sel);
 static uint32_t city_of(const pf_model *m, const char *id);
 static cs_status add_shifts(pf_model *m, size_t j, const json_t *cs, double factor, int amenity, size_t *ns);
 
@@ -222,20 +223,11 @@ size_t pf_model_segments(const pf_model *m, size_t j, uint32_t *u, uint32_t *v, 
 void pf_model_free(pf_model *m)
 {
     if (!m) return;
-    /* restore: every managed segment to its baseline state (added links closed) */
-    if (m->s.router && m->nm) {
-        cs_route_changes *rc = NULL;
-        if (!cs_route_changes_new(&rc)) {
-            int any = 0;
-            for (size_t i = 0; i < m->nm; i++)
-                if (m->cur_fwd[i] != m->base_fwd[i] || m->cur_bwd[i] != m->base_bwd[i]) {
-                    if (m->base_fwd[i] == CS_NO_TIME && m->base_bwd[i] == CS_NO_TIME) cs_route_changes_close(rc, m->mseg[i]);
-                    else cs_route_changes_set_time(rc, m->mseg[i], m->base_fwd[i], m->base_bwd[i]);
-                    any = 1;
-                }
-            if (any) (void)cs_router_apply(m->s.router, rc);
-            cs_route_changes_free(rc);
-        }
+    /* restore: every managed segment to its baseline state (added links closed), i.e. the empty portfolio */
+    if (m->s.router && m->nm && m->cur_fwd && m->want_fwd) {
+        uint8_t *none = cs_calloc(m->k + 1, 1);
+        if (none) (void)set_state(m, none);
+        cs_free(none);
     }
     for (size_t j = 0; m->names && j < m->k; j++) cs_free(m->names[j]);
     cs_free(m->names);
