@@ -585,10 +585,7 @@ static cs_status run_impl(const cs_project *p, const char *outdir, const cs_run_
             *keep = ctx;
             return CS_OK;
         }
-        cs_run_ctx_free_analysis(&ctx);
-        cs_cities_free(ctx.cities);
-        for (size_t i = 0; i < ctx.nlinks; i++) cs_links_free(ctx.links[i]);
-        cs_free(ctx.links);
+        cs_run_ctx_free(&ctx);
         return st;
     }
     if (!st && !ad) st = cs_atomic_dir_begin(outdir, &ad);
@@ -614,10 +611,7 @@ static cs_status run_impl(const cs_project *p, const char *outdir, const cs_run_
     }
     json_decref(jsteps);
     cs_free(cache);
-    cs_run_ctx_free_analysis(&ctx);
-    cs_cities_free(ctx.cities);
-    for (size_t i = 0; i < ctx.nlinks; i++) cs_links_free(ctx.links[i]);
-    cs_free(ctx.links);
+    cs_run_ctx_free(&ctx);
     return st;
 }
 
