@@ -11,7 +11,7 @@ static const cli_option check_opts[] = {
 static int run_check(int argc, char **argv);
 static const cli_command sub_check = {
     "scenario check", "validate scenario files against a project's baseline",
-    "citysys scenario check PROJECT FILE...",
+    "citysys scenario check PROJECT FILE... [--cache-dir DIR]",
     "Reads every scenario FILE (JSON or GeoJSON, with its includes) and checks it against the project: segment\n"
     "and proposed-link ids of the network, city ids, country and region codes, the border matrices, drawn\n"
     "links joining the network within the tolerance, every value in range. Prints each problem as\n"
